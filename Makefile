@@ -1,0 +1,51 @@
+# A thin wrapper over CMake (as neovim does): `make run` and `make test` are all a newcomer needs.
+BUILD_DIR    ?= build
+BUILD_TYPE   ?= RelWithDebInfo
+JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
+HARNESS       = $(BUILD_DIR)/bin/refund-harness
+CMAKE_ARGS   ?=
+
+.PHONY: all deps test-deps configure build run test sanitize coverage format format-check clean
+
+all: build
+
+deps:
+	@scripts/install-deps
+
+test-deps:
+	@scripts/install-deps --test
+
+configure: deps
+	@if [ ! -f $(BUILD_DIR)/CMakeCache.txt ]; then \
+	  cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=$(BUILD_TYPE) $(CMAKE_ARGS) >/dev/null; fi
+
+build: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) -- --no-print-directory -s
+
+# The bundled suite against the embedded reference implementation; reports land in reports/.
+run: build
+	@$(HARNESS) run scenarios --report-dir reports
+
+# Unit tests, integration tests and the scenario suite, through ctest.
+test: test-deps build
+	@cd $(BUILD_DIR) && ctest --output-on-failure -j $(JOBS)
+
+# The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
+sanitize: test-deps
+	@$(MAKE) --no-print-directory test BUILD_DIR=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSANITIZE=ON
+
+# Line coverage of the tests (built in build-coverage/), as HTML under build/coverage/.
+coverage: test-deps
+	@$(MAKE) --no-print-directory test BUILD_DIR=build-coverage BUILD_TYPE=Debug CMAKE_ARGS=-DCOVERAGE=ON
+	@mkdir -p $(BUILD_DIR)/coverage
+	@gcovr -r . --object-directory build-coverage -e tests/ -e bench/ \
+	  --html-details $(BUILD_DIR)/coverage/index.html --print-summary
+
+format:
+	@git ls-files '*.c' '*.h' | xargs clang-format -i
+
+format-check:
+	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
+clean:
+	@rm -rf build build-asan build-coverage
