@@ -1,0 +1,37 @@
+/* oms_crypto: randomness and HMAC-SHA256. */
+#include "oms_crypto.h"
+
+#include "oms_error.h"
+
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+#include <string.h>
+
+static void to_hex(const unsigned char *in, size_t n, char *out)
+{
+    static const char digits[] = "0123456789abcdef";
+    for (size_t i = 0; i < n; i++) {
+        out[2 * i] = digits[in[i] >> 4];
+        out[2 * i + 1] = digits[in[i] & 15];
+    }
+    out[2 * n] = '\0';
+}
+
+int oms_random_hex(char *out, size_t bytes)
+{
+    unsigned char buf[64];
+    if (bytes > sizeof(buf) || RAND_bytes(buf, (int)bytes) != 1)
+        return OMS_E_ENV;
+    to_hex(buf, bytes, out);
+    return 0;
+}
+
+void oms_hmac_sha256_hex(const char *key, size_t key_len, const void *data, size_t len,
+                         char out[65])
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    HMAC(EVP_sha256(), key, (int)key_len, data, len, mac, &mac_len);
+    to_hex(mac, mac_len, out);
+}

@@ -1,0 +1,15 @@
+/* oms_crypto: the few primitives the project needs - random identifiers and HMAC-SHA256
+ * (SPEC O-3) - over OpenSSL's libcrypto. */
+#ifndef OMS_CRYPTO_H
+#define OMS_CRYPTO_H
+
+#include <stddef.h>
+
+/* Writes 2*bytes lower-case hex digits of fresh randomness and a NUL into out (size >= 2*bytes+1).
+ * Returns 0, or OMS_E_ENV when the system has no randomness to give. */
+int oms_random_hex(char *out, size_t bytes);
+/* Writes the 64 lower-case hex digits of HMAC-SHA256(key, data) and a NUL into out (size >= 65). */
+void oms_hmac_sha256_hex(const char *key, size_t key_len, const void *data, size_t len,
+                         char out[65]);
+
+#endif

@@ -1,0 +1,222 @@
+/* oms_json: jansson helpers. */
+#include "oms_json.h"
+
+#include "oms_alloc.h"
+#include "oms_buf.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+static json_t *from_error(const json_error_t *je, const char *source, struct oms_err *err)
+{
+    oms_err_set(err, OMS_E_INVAL, source, je->line > 0 ? je->line : 0,
+                je->column > 0 ? je->column : 0, NULL, "invalid JSON: %s", je->text);
+    return NULL;
+}
+
+json_t *oms_json_load_file(const char *filename, struct oms_err *err)
+{
+    json_error_t je;
+    json_t *v = json_load_file(filename, JSON_REJECT_DUPLICATES, &je);
+    if (!v) {
+        if (json_error_code(&je) == json_error_cannot_open_file) {
+            oms_err_set(err, OMS_E_IO, filename, 0, 0, NULL, "cannot read file: %s", je.text);
+            return NULL;
+        }
+        return from_error(&je, filename, err);
+    }
+    return v;
+}
+
+json_t *oms_json_load_buf(const char *data, size_t len, const char *source, struct oms_err *err)
+{
+    json_error_t je;
+    json_t *v = json_loadb(data ? data : "", data ? len : 0, JSON_REJECT_DUPLICATES, &je);
+    if (!v)
+        return from_error(&je, source, err);
+    return v;
+}
+
+char *oms_json_dumps(const json_t *value)
+{
+    if (!value)
+        return oms_xstrdup("null");
+    char *s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!s)
+        return oms_xstrdup("null");
+    return s;
+}
+
+char *oms_json_dumps_pretty(const json_t *value)
+{
+    if (!value)
+        return oms_xstrdup("null");
+    char *s = json_dumps(value, JSON_INDENT(2) | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+    if (!s)
+        return oms_xstrdup("null");
+    return s;
+}
+
+static int is_identifier(const char *key)
+{
+    if (!key[0] || isdigit((unsigned char)key[0]))
+        return 0;
+    for (const char *p = key; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            return 0;
+    return 1;
+}
+
+char *oms_jpath_key(char *out, size_t size, const char *parent, const char *key)
+{
+    if (is_identifier(key))
+        snprintf(out, size, "%s.%s", parent && parent[0] ? parent : "$", key);
+    else
+        snprintf(out, size, "%s[\"%s\"]", parent && parent[0] ? parent : "$", key);
+    return out;
+}
+
+char *oms_jpath_index(char *out, size_t size, const char *parent, size_t index)
+{
+    snprintf(out, size, "%s[%zu]", parent && parent[0] ? parent : "$", index);
+    return out;
+}
+
+int oms_json_int(const json_t *value, int64_t *out)
+{
+    if (!json_is_integer(value))
+        return OMS_E_INVAL;
+    *out = (int64_t)json_integer_value(value);
+    return 0;
+}
+
+int oms_json_equal(const json_t *a, const json_t *b)
+{
+    return json_equal((json_t *)a, (json_t *)b);
+}
+
+const char *oms_json_type_name(const json_t *v)
+{
+    if (!v)
+        return "missing";
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "object";
+    case JSON_ARRAY:
+        return "array";
+    case JSON_STRING:
+        return "string";
+    case JSON_INTEGER:
+        return "integer";
+    case JSON_REAL:
+        return "real";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "unknown";
+}
+
+void oms_json_merge(json_t *target, const json_t *patch)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach((json_t *)patch, key, value)
+    {
+        json_t *cur = json_object_get(target, key);
+        if (json_is_null(value)) {
+            json_object_del(target, key);
+        } else if (json_is_object(value)) {
+            /* RFC 7396: a patch object merges into an object, or into an empty one, so its own
+             * nulls delete rather than being stored; the patch is never shared with target. */
+            if (!json_is_object(cur)) {
+                cur = json_object();
+                json_object_set_new(target, key, cur);
+            }
+            oms_json_merge(cur, value);
+        } else {
+            json_object_set_new(target, key, json_deep_copy(value));
+        }
+    }
+}
+
+/* Length of the valid UTF-8 sequence at p (1..4), or 0 when the bytes there are not one. */
+static size_t utf8_seq(const unsigned char *p, size_t left)
+{
+    size_t n;
+    unsigned cp;
+    if (p[0] < 0x80)
+        return 1;
+    if ((p[0] & 0xE0) == 0xC0) {
+        n = 2;
+        cp = p[0] & 0x1F;
+    } else if ((p[0] & 0xF0) == 0xE0) {
+        n = 3;
+        cp = p[0] & 0x0F;
+    } else if ((p[0] & 0xF8) == 0xF0) {
+        n = 4;
+        cp = p[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[i] & 0x3F);
+    }
+    static const unsigned min[] = {0, 0, 0x80, 0x800, 0x10000};
+    if (cp < min[n] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return n;
+}
+
+json_t *oms_json_string_lossy(const char *data, size_t len)
+{
+    json_t *s = json_stringn(data ? data : "", data ? len : 0);
+    if (s)
+        return s;
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    const unsigned char *p = (const unsigned char *)data;
+    size_t i = 0;
+    while (i < len) {
+        size_t n = p[i] ? utf8_seq(p + i, len - i) : 1;
+        if (n == 0) {
+            oms_buf_append(&b, "\xEF\xBF\xBD", 3);
+            i++;
+        } else {
+            oms_buf_append(&b, p + i, n);
+            i += n;
+        }
+    }
+    s = json_stringn(oms_buf_str(&b), b.len);
+    oms_buf_cleanup(&b);
+    return s ? s : json_string("");
+}
+
+int oms_json_check_keys(const json_t *obj, const char *path, const char *const *allowed,
+                        const char *source, struct oms_err *err)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v)
+    {
+        size_t i = 0;
+        while (allowed[i] && strcmp(allowed[i], key) != 0)
+            i++;
+        if (allowed[i])
+            continue;
+        char p[OMS_ERR_PATH_MAX], list[512] = "";
+        size_t n = 0;
+        for (size_t j = 0; allowed[j] && n < sizeof(list); j++)
+            n += (size_t)snprintf(list + n, sizeof(list) - n, "%s%s", j ? ", " : "", allowed[j]);
+        return oms_err_set(err, OMS_E_INVAL, source, 0, 0, oms_jpath_key(p, sizeof(p), path, key),
+                           "unknown key \"%s\" (expected one of: %s)", key, list);
+    }
+    return 0;
+}

@@ -1,0 +1,618 @@
+/* oms_recorder: recording HTTP receiver with a journal and fault rules. */
+#define _POSIX_C_SOURCE 200809L
+#include "oms_recorder.h"
+
+#include "oms_alloc.h"
+#include "oms_json.h"
+#include "oms_log.h"
+#include "oms_str.h"
+#include "oms_time.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+enum fault_kind { FAULT_STATUS, FAULT_DELAY, FAULT_DROP };
+
+struct fault {
+    enum fault_kind kind;
+    int status;
+    int64_t delay_ms;
+    int64_t times_left;
+};
+
+struct behaviour {
+    int status;
+    int status_set; /* a behaviour document chose the status: it wins over the inspector */
+    json_t *body;   /* answer body or NULL */
+    struct fault *faults;
+    size_t fault_count;
+    size_t fault_next; /* index of the rule in use */
+};
+
+struct oms_recorder {
+    struct oms_http_server *server;  /* recorded traffic and control; NULL while down */
+    struct oms_http_server *control; /* control only, up while the receiver is down too */
+    char name[32];
+    char bind[64];
+    unsigned port;
+    char url[96];
+    /* Going down and up is done by a thread of its own: MHD_stop_daemon waits for handlers, so a
+     * handler of the main listener must not run it. */
+    pthread_t switcher;
+    pthread_cond_t switch_cond;
+    int want_down;
+    int is_down;
+    int64_t up_at_ms; /* wall clock; 0: down until told otherwise */
+    int stopping;
+    oms_recorder_inspect_fn inspect;
+    void *inspect_ctx;
+    void (*inspect_free)(void *ctx);
+    pthread_mutex_t lock;
+    json_t *journal; /* array */
+    int64_t seq;
+    struct behaviour initial;
+    struct behaviour current;
+};
+
+static void behaviour_cleanup(struct behaviour *b)
+{
+    json_decref(b->body);
+    free(b->faults);
+    memset(b, 0, sizeof(*b));
+}
+
+static void behaviour_copy(struct behaviour *dst, const struct behaviour *src)
+{
+    dst->status = src->status;
+    dst->status_set = src->status_set;
+    dst->body = src->body ? json_deep_copy(src->body) : NULL;
+    dst->fault_count = src->fault_count;
+    dst->fault_next = src->fault_next;
+    dst->faults = NULL;
+    if (src->fault_count) {
+        dst->faults = oms_xcalloc(src->fault_count, sizeof(*dst->faults));
+        memcpy(dst->faults, src->faults, src->fault_count * sizeof(*dst->faults));
+    }
+}
+
+static json_t *behaviour_to_json(const struct behaviour *b)
+{
+    json_t *faults = json_array();
+    for (size_t i = b->fault_next; i < b->fault_count; i++) {
+        const struct fault *f = &b->faults[i];
+        json_t *o = json_object();
+        if (f->kind == FAULT_STATUS)
+            json_object_set_new(o, "status", json_integer(f->status));
+        else if (f->kind == FAULT_DELAY)
+            json_object_set_new(o, "delay_ms", json_integer(f->delay_ms));
+        else
+            json_object_set_new(o, "drop", json_true());
+        json_object_set_new(o, "times", json_integer(f->times_left));
+        json_array_append_new(faults, o);
+    }
+    return json_pack("{s:i, s:O?, s:o}", "status", b->status, "body", b->body, "faults", faults);
+}
+
+static int parse_status(const json_t *v, const char *path, int *out, struct oms_err *err)
+{
+    int64_t n;
+    if (oms_json_int(v, &n) != 0 || n < 100 || n > 599)
+        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, path,
+                           "expected an HTTP status code between 100 and 599, found %s",
+                           oms_json_type_name(v));
+    *out = (int)n;
+    return 0;
+}
+
+static int parse_fault(const json_t *v, const char *path, struct fault *f, struct oms_err *err)
+{
+    char p[OMS_ERR_PATH_MAX];
+    if (!json_is_object(v))
+        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, path,
+                           "expected a fault rule object, found %s", oms_json_type_name(v));
+    const char *key;
+    json_t *val;
+    int kinds = 0;
+    f->times_left = 1;
+    json_object_foreach((json_t *)v, key, val)
+    {
+        oms_jpath_key(p, sizeof(p), path, key);
+        if (strcmp(key, "status") == 0) {
+            f->kind = FAULT_STATUS;
+            kinds++;
+            if (parse_status(val, p, &f->status, err) != 0)
+                return OMS_E_INVAL;
+        } else if (strcmp(key, "delay_ms") == 0) {
+            f->kind = FAULT_DELAY;
+            kinds++;
+            if (oms_json_int(val, &f->delay_ms) != 0 || f->delay_ms < 0 || f->delay_ms > 600000)
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
+                                   "expected milliseconds between 0 and 600000");
+        } else if (strcmp(key, "drop") == 0) {
+            f->kind = FAULT_DROP;
+            kinds++;
+            if (!json_is_true(val))
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p, "expected true");
+        } else if (strcmp(key, "times") == 0) {
+            if (oms_json_int(val, &f->times_left) != 0 || f->times_left < 1)
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p, "expected a positive integer");
+        } else {
+            return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
+                               "unknown key \"%s\" (expected status, delay_ms, drop or times)",
+                               key);
+        }
+    }
+    if (kinds != 1)
+        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, path,
+                           "a fault rule needs exactly one of status, delay_ms, drop");
+    return 0;
+}
+
+/* Down/up requests from a behaviour document: -1 none, 0 up, 1 down; *ms for a timed outage. */
+struct down_request {
+    int down;
+    int64_t ms;
+};
+
+static int parse_behaviour(const json_t *doc, struct behaviour *b, struct down_request *dr,
+                           struct oms_err *err)
+{
+    char p[OMS_ERR_PATH_MAX];
+    if (!json_is_object(doc))
+        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, "$", "expected an object, found %s",
+                           oms_json_type_name(doc));
+    const char *key;
+    json_t *val;
+    json_object_foreach((json_t *)doc, key, val)
+    {
+        oms_jpath_key(p, sizeof(p), "$", key);
+        if (strcmp(key, "status") == 0) {
+            if (parse_status(val, p, &b->status, err) != 0)
+                return OMS_E_INVAL;
+            b->status_set = 1;
+        } else if (strcmp(key, "body") == 0) {
+            json_decref(b->body);
+            b->body = json_is_null(val) ? NULL : json_deep_copy(val);
+        } else if (strcmp(key, "down") == 0) {
+            if (!json_is_boolean(val))
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p, "expected true or false");
+            dr->down = json_is_true(val);
+        } else if (strcmp(key, "down_ms") == 0) {
+            if (oms_json_int(val, &dr->ms) != 0 || dr->ms < 1 || dr->ms > 600000)
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
+                                   "expected milliseconds between 1 and 600000");
+            dr->down = 1;
+        } else if (strcmp(key, "faults") == 0) {
+            if (!json_is_array(val))
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p, "expected an array");
+            free(b->faults);
+            b->fault_count = json_array_size(val);
+            b->fault_next = 0;
+            b->faults = oms_xcalloc(b->fault_count ? b->fault_count : 1, sizeof(*b->faults));
+            for (size_t i = 0; i < b->fault_count; i++) {
+                char ip[OMS_ERR_PATH_MAX];
+                oms_jpath_index(ip, sizeof(ip), p, i);
+                if (parse_fault(json_array_get(val, i), ip, &b->faults[i], err) != 0)
+                    return OMS_E_INVAL;
+            }
+        } else {
+            return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
+                               "unknown key \"%s\" (expected status, body, faults, down or "
+                               "down_ms)",
+                               key);
+        }
+    }
+    return 0;
+}
+
+/* Asks the switcher for down (for ms, 0 = until told) or up; with wait, returns once done. */
+static void request_down(struct oms_recorder *r, int down, int64_t ms, int wait)
+{
+    pthread_mutex_lock(&r->lock);
+    r->want_down = down;
+    r->up_at_ms = down && ms > 0 ? oms_time_wall_ms() + ms : 0;
+    pthread_cond_broadcast(&r->switch_cond);
+    while (wait && r->is_down != r->want_down && !r->stopping)
+        pthread_cond_wait(&r->switch_cond, &r->lock);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static int configure(struct oms_recorder *r, const json_t *doc, int wait, struct oms_err *err)
+{
+    struct behaviour next;
+    struct down_request dr = {.down = -1};
+    pthread_mutex_lock(&r->lock);
+    behaviour_copy(&next, &r->current);
+    pthread_mutex_unlock(&r->lock);
+    if (parse_behaviour(doc, &next, &dr, err) != 0) {
+        behaviour_cleanup(&next);
+        return OMS_E_INVAL;
+    }
+    pthread_mutex_lock(&r->lock);
+    behaviour_cleanup(&r->current);
+    r->current = next;
+    pthread_mutex_unlock(&r->lock);
+    if (dr.down >= 0)
+        request_down(r, dr.down, dr.ms, wait);
+    return 0;
+}
+
+int oms_recorder_configure(struct oms_recorder *r, const json_t *doc, struct oms_err *err)
+{
+    return configure(r, doc, 1, err);
+}
+
+static void reset(struct oms_recorder *r, int wait)
+{
+    pthread_mutex_lock(&r->lock);
+    behaviour_cleanup(&r->current);
+    behaviour_copy(&r->current, &r->initial);
+    json_array_clear(r->journal);
+    pthread_mutex_unlock(&r->lock);
+    request_down(r, 0, 0, wait);
+}
+
+void oms_recorder_reset(struct oms_recorder *r)
+{
+    reset(r, 1);
+}
+
+json_t *oms_recorder_journal(struct oms_recorder *r, const char *path_filter)
+{
+    json_t *out = json_array();
+    pthread_mutex_lock(&r->lock);
+    size_t i;
+    json_t *e;
+    json_array_foreach(r->journal, i, e)
+    {
+        if (path_filter && strcmp(json_string_value(json_object_get(e, "path")), path_filter))
+            continue;
+        json_array_append_new(out, json_deep_copy(e));
+    }
+    pthread_mutex_unlock(&r->lock);
+    return out;
+}
+
+size_t oms_recorder_count(struct oms_recorder *r)
+{
+    pthread_mutex_lock(&r->lock);
+    size_t n = json_array_size(r->journal);
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+void oms_recorder_clear(struct oms_recorder *r)
+{
+    pthread_mutex_lock(&r->lock);
+    json_array_clear(r->journal);
+    pthread_mutex_unlock(&r->lock);
+}
+
+/* Takes the next fault rule, if any is left; returns 1 and fills *f. Caller holds the lock. */
+static int next_fault(struct behaviour *b, struct fault *f)
+{
+    while (b->fault_next < b->fault_count && b->faults[b->fault_next].times_left <= 0)
+        b->fault_next++;
+    if (b->fault_next >= b->fault_count)
+        return 0;
+    *f = b->faults[b->fault_next];
+    b->faults[b->fault_next].times_left--;
+    return 1;
+}
+
+static json_t *headers_json(const struct oms_http_request *req)
+{
+    json_t *h = json_object();
+    for (size_t i = 0; i < req->header_count; i++) {
+        char name[128];
+        oms_str_lower(name, sizeof(name), req->headers[i].name);
+        json_t *prev = json_object_get(h, name);
+        if (prev) {
+            /* Repeated headers are folded as HTTP allows: "a, b". */
+            size_t size = strlen(json_string_value(prev)) + strlen(req->headers[i].value) + 3;
+            char *joined = oms_xmalloc(size);
+            snprintf(joined, size, "%s, %s", json_string_value(prev), req->headers[i].value);
+            json_object_set_new(h, name, json_string(joined));
+            free(joined);
+        } else {
+            json_object_set_new(
+                h, name,
+                oms_json_string_lossy(req->headers[i].value, strlen(req->headers[i].value)));
+        }
+    }
+    return h;
+}
+
+static void record(struct oms_recorder *r, const struct oms_http_request *req,
+                   const json_t *body_json, const struct oms_http_response *resp)
+{
+    char when[40];
+    json_t *query = json_object();
+    for (size_t i = 0; i < req->arg_count; i++)
+        json_object_set_new(query, req->args[i].name, json_string(req->args[i].value));
+    json_t *e = json_object();
+    json_object_set_new(e, "receiver", json_string(r->name));
+    json_object_set_new(e, "method", json_string(req->method));
+    json_object_set_new(e, "path", oms_json_string_lossy(req->path, strlen(req->path)));
+    json_object_set_new(e, "query", query);
+    json_object_set_new(e, "headers", headers_json(req));
+    json_object_set_new(e, "body", oms_json_string_lossy(req->body, req->body_len));
+    json_object_set_new(e, "json", body_json ? json_deep_copy(body_json) : json_null());
+    json_object_set_new(e, "received_at",
+                        json_string(oms_time_iso8601(req->arrival_ms, when, sizeof(when))));
+    json_object_set_new(e, "received_ms", json_integer(req->arrival_ms));
+    json_object_set_new(e, "outcome", json_string(resp->status ? "answered" : "dropped"));
+    json_object_set_new(e, "answered", resp->status ? json_integer(resp->status) : json_null());
+    if (resp->delay_ms)
+        json_object_set_new(e, "delay_ms", json_integer(resp->delay_ms));
+    pthread_mutex_lock(&r->lock);
+    json_object_set_new(e, "seq", json_integer(++r->seq));
+    json_array_append_new(r->journal, e);
+    pthread_mutex_unlock(&r->lock);
+}
+
+static void answer_error(struct oms_http_response *resp, int status, const char *message)
+{
+    json_t *doc =
+        json_pack("{s:{s:[s]}, s:i}", "error", "non_field_errors", message, "status_code", status);
+    oms_http_response_json(resp, status, doc);
+    json_decref(doc);
+}
+
+/* wait: the request came in on the control listener, so it may wait for the main listener to go
+ * down or up; on the main listener it must not (stopping waits for this very handler). */
+static void control(struct oms_recorder *r, const struct oms_http_request *req,
+                    struct oms_http_response *resp, int wait)
+{
+    const char *m = req->method;
+    if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "GET") == 0) {
+        json_t *requests = oms_recorder_journal(r, oms_http_request_arg(req, "path"));
+        json_t *doc = json_pack("{s:s, s:I, s:o}", "receiver", r->name, "count",
+                                (json_int_t)json_array_size(requests), "requests", requests);
+        oms_http_response_json(resp, 200, doc);
+        json_decref(doc);
+    } else if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "DELETE") == 0) {
+        oms_recorder_clear(r);
+        resp->status = 204;
+    } else if (strcmp(req->path, "/__behaviour") == 0 && strcmp(m, "GET") == 0) {
+        pthread_mutex_lock(&r->lock);
+        json_t *doc = behaviour_to_json(&r->current);
+        json_object_set_new(doc, "down", json_boolean(r->want_down));
+        pthread_mutex_unlock(&r->lock);
+        oms_http_response_json(resp, 200, doc);
+        json_decref(doc);
+    } else if (strcmp(req->path, "/__behaviour") == 0 && strcmp(m, "PUT") == 0) {
+        struct oms_err err = {0};
+        json_t *doc = oms_json_load_buf(req->body, req->body_len, "request body", &err);
+        if (doc)
+            configure(r, doc, wait, &err);
+        json_decref(doc);
+        if (oms_err_isset(&err)) {
+            char text[OMS_ERR_MESSAGE_MAX + OMS_ERR_PATH_MAX + 64];
+            answer_error(resp, 400, oms_err_format(&err, text, sizeof(text)));
+        } else {
+            resp->status = 204;
+        }
+    } else if (strcmp(req->path, "/__reset") == 0 && strcmp(m, "POST") == 0) {
+        reset(r, wait);
+        resp->status = 204;
+    } else if (strcmp(req->path, "/__health") == 0 && strcmp(m, "GET") == 0) {
+        json_t *doc = json_pack("{s:s, s:s}", "status", "ok", "receiver", r->name);
+        oms_http_response_json(resp, 200, doc);
+        json_decref(doc);
+    } else if (strcmp(req->path, "/__journal") == 0 || strcmp(req->path, "/__behaviour") == 0 ||
+               strcmp(req->path, "/__reset") == 0 || strcmp(req->path, "/__health") == 0) {
+        answer_error(resp, 405, "method not allowed on this control endpoint");
+    } else {
+        answer_error(resp, 404,
+                     "unknown control endpoint (expected /__journal, /__behaviour, "
+                     "/__reset or /__health)");
+    }
+}
+
+static void handle(void *ctx, const struct oms_http_request *req, struct oms_http_response *resp)
+{
+    struct oms_recorder *r = ctx;
+    if (strncmp(req->path, "/__", 3) == 0) {
+        control(r, req, resp, 0);
+        return;
+    }
+    json_t *body_json = NULL;
+    if (req->body_len > 0)
+        body_json = json_loadb(req->body, req->body_len, 0, NULL);
+
+    struct fault f;
+    int have_fault;
+    int status, status_set;
+    json_t *body = NULL;
+    pthread_mutex_lock(&r->lock);
+    have_fault = next_fault(&r->current, &f);
+    status = r->current.status;
+    status_set = r->current.status_set;
+    if (r->current.body)
+        body = json_incref(r->current.body);
+    pthread_mutex_unlock(&r->lock);
+
+    if (have_fault && f.kind == FAULT_DROP) {
+        resp->status = 0;
+    } else if (have_fault && f.kind == FAULT_STATUS) {
+        answer_error(resp, f.status, "fault injected by the recorder");
+    } else {
+        if (have_fault && f.kind == FAULT_DELAY)
+            resp->delay_ms = f.delay_ms;
+        if (status_set || !r->inspect || !r->inspect(r->inspect_ctx, req, body_json, resp)) {
+            if (body)
+                oms_http_response_json(resp, status, body);
+            else
+                resp->status = status;
+        }
+    }
+    record(r, req, body_json, resp);
+    json_decref(body);
+    json_decref(body_json);
+}
+
+static void handle_control(void *ctx, const struct oms_http_request *req,
+                           struct oms_http_response *resp)
+{
+    struct oms_recorder *r = ctx;
+    if (strncmp(req->path, "/__", 3) == 0) {
+        control(r, req, resp, 1);
+        return;
+    }
+    answer_error(resp, 404,
+                 "this is the control listener: only /__journal, /__behaviour, /__reset and "
+                 "/__health are served here");
+}
+
+static int listen_main(struct oms_recorder *r, unsigned port, struct oms_err *err)
+{
+    struct oms_http_server_config sc = {
+        .bind = r->bind,
+        .port = port,
+        .max_body = 16 * 1024 * 1024,
+        .threads = 2, /* a pool: a delayed answer suspends its connection, holding up no one */
+        .handler = handle,
+        .ctx = r,
+        .name = r->name,
+    };
+    return oms_http_server_start(&sc, &r->server, err);
+}
+
+static void *switcher(void *arg)
+{
+    struct oms_recorder *r = arg;
+    pthread_mutex_lock(&r->lock);
+    while (!r->stopping) {
+        if (r->want_down && r->up_at_ms && oms_time_wall_ms() >= r->up_at_ms)
+            r->want_down = 0;
+        if (r->want_down != r->is_down) {
+            int down = r->want_down;
+            pthread_mutex_unlock(&r->lock);
+            int ok = 1;
+            if (down) {
+                struct oms_http_server *s = r->server;
+                r->server = NULL;
+                oms_http_server_stop(s);
+            } else {
+                struct oms_err err = {0};
+                ok = listen_main(r, r->port, &err) == 0;
+                if (!ok) {
+                    oms_log(OMS_LOG_WARN, r->name, "cannot listen again on port %u: %s", r->port,
+                            err.message);
+                    oms_time_sleep_ms(20);
+                }
+            }
+            pthread_mutex_lock(&r->lock);
+            if (ok)
+                r->is_down = down;
+            pthread_cond_broadcast(&r->switch_cond);
+            continue;
+        }
+        if (r->want_down && r->up_at_ms) {
+            struct timespec ts;
+            int64_t at = r->up_at_ms;
+            ts.tv_sec = (time_t)(at / 1000);
+            ts.tv_nsec = (long)(at % 1000) * 1000000L;
+            pthread_cond_timedwait(&r->switch_cond, &r->lock, &ts);
+        } else {
+            pthread_cond_wait(&r->switch_cond, &r->lock);
+        }
+    }
+    pthread_mutex_unlock(&r->lock);
+    return NULL;
+}
+
+int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorder **out,
+                       struct oms_err *err)
+{
+    struct oms_recorder *r = OMS_NEW(struct oms_recorder);
+    snprintf(r->name, sizeof(r->name), "%s", cfg->name ? cfg->name : "receiver");
+    r->inspect = cfg->inspect;
+    r->inspect_ctx = cfg->inspect_ctx;
+    r->journal = json_array();
+    r->initial.status = cfg->status ? cfg->status : 200;
+    if (cfg->body) {
+        r->initial.body = json_loads(cfg->body, 0, NULL);
+        if (!r->initial.body) {
+            json_decref(r->journal);
+            free(r);
+            return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
+                               "default answer body of receiver is not JSON");
+        }
+    }
+    behaviour_copy(&r->current, &r->initial);
+    pthread_mutex_init(&r->lock, NULL);
+    pthread_cond_init(&r->switch_cond, NULL);
+    snprintf(r->bind, sizeof(r->bind), "%s", cfg->bind ? cfg->bind : "127.0.0.1");
+    int rc = listen_main(r, cfg->port, err);
+    if (rc == 0) {
+        r->port = oms_http_server_port(r->server);
+        snprintf(r->url, sizeof(r->url), "%s", oms_http_server_url(r->server));
+        struct oms_http_server_config cc = {
+            .bind = r->bind,
+            .port = cfg->control_port,
+            .threads = 0,
+            .handler = handle_control,
+            .ctx = r,
+            .name = r->name,
+        };
+        rc = oms_http_server_start(&cc, &r->control, err);
+    }
+    if (rc == 0 && pthread_create(&r->switcher, NULL, switcher, r) != 0)
+        rc = oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL, "cannot start a thread");
+    if (rc != 0) {
+        oms_http_server_stop(r->server);
+        oms_http_server_stop(r->control);
+        behaviour_cleanup(&r->initial);
+        behaviour_cleanup(&r->current);
+        json_decref(r->journal);
+        pthread_cond_destroy(&r->switch_cond);
+        pthread_mutex_destroy(&r->lock);
+        free(r);
+        return rc;
+    }
+    r->inspect_free = cfg->inspect_free;
+    *out = r;
+    return 0;
+}
+
+void oms_recorder_stop(struct oms_recorder *r)
+{
+    if (!r)
+        return;
+    pthread_mutex_lock(&r->lock);
+    r->stopping = 1;
+    pthread_cond_broadcast(&r->switch_cond);
+    pthread_mutex_unlock(&r->lock);
+    pthread_join(r->switcher, NULL);
+    oms_http_server_stop(r->control);
+    oms_http_server_stop(r->server);
+    if (r->inspect_free)
+        r->inspect_free(r->inspect_ctx);
+    behaviour_cleanup(&r->initial);
+    behaviour_cleanup(&r->current);
+    json_decref(r->journal);
+    pthread_cond_destroy(&r->switch_cond);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
+unsigned oms_recorder_port(const struct oms_recorder *r)
+{
+    return r->port;
+}
+
+const char *oms_recorder_url(const struct oms_recorder *r)
+{
+    return r->url;
+}
+
+const char *oms_recorder_control_url(const struct oms_recorder *r)
+{
+    return oms_http_server_url(r->control);
+}

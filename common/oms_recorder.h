@@ -1,0 +1,70 @@
+/* oms_recorder: a recording HTTP receiver. Every request outside the control prefix "/__" is
+ * journaled (method, path, query, headers, body, arrival time, what was answered) and answered
+ * with the configured status, unless a fault rule or the inspector decides otherwise. Both mocks
+ * (Omnitron, webhook) are configurations of this one library. */
+#ifndef OMS_RECORDER_H
+#define OMS_RECORDER_H
+
+#include <jansson.h>
+
+#include "oms_error.h"
+#include "oms_http_server.h"
+
+struct oms_recorder;
+
+/* Called for every recorded request before it is answered. body_json is the parsed body or NULL.
+ * To answer differently from the configured status, fill resp (status, body) and return 1;
+ * return 0 to leave the answer to the recorder. */
+typedef int (*oms_recorder_inspect_fn)(void *ctx, const struct oms_http_request *req,
+                                       const json_t *body_json, struct oms_http_response *resp);
+
+struct oms_recorder_config {
+    const char *name;                /* "omnitron", "webhook": shown in the journal and logs */
+    const char *bind;                /* NULL: 127.0.0.1 */
+    unsigned port;                   /* 0: ephemeral */
+    unsigned control_port;           /* the control-only listener; 0: ephemeral */
+    int status;                      /* answered by default, e.g. 200 */
+    const char *body;                /* default answer body (JSON text) or NULL for none */
+    oms_recorder_inspect_fn inspect; /* optional */
+    void *inspect_ctx;
+    void (*inspect_free)(void *ctx); /* optional: frees inspect_ctx when the recorder stops */
+};
+
+/* Starts the receiver. Returns 0 and *out, or a negative code with err set (nothing running). */
+int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorder **out,
+                       struct oms_err *err);
+/* Stops and frees. NULL allowed. */
+void oms_recorder_stop(struct oms_recorder *r);
+
+unsigned oms_recorder_port(const struct oms_recorder *r);
+/* Base URL such as "http://127.0.0.1:40123"; borrowed. It stays the same while the receiver is
+ * down and after it comes back. */
+const char *oms_recorder_url(const struct oms_recorder *r);
+/* Base URL of the control-only listener, which serves the /__ endpoints even while the receiver
+ * is down (refusing connections); borrowed. */
+const char *oms_recorder_control_url(const struct oms_recorder *r);
+
+/* The journal as a JSON array of entries (new reference), oldest first; path_filter (NULL for
+ * all) keeps entries whose path equals it. Same shape as GET /__journal. */
+json_t *oms_recorder_journal(struct oms_recorder *r, const char *path_filter);
+/* Number of entries recorded since the last clear. */
+size_t oms_recorder_count(struct oms_recorder *r);
+/* Forgets every entry. */
+void oms_recorder_clear(struct oms_recorder *r);
+
+/* Applies a behaviour document (the body of PUT /__behaviour):
+ *   {"status": 204, "body": {...}|null, "faults": [{"status": 503, "times": 2}, ...],
+ *    "down": true|false, "down_ms": N}
+ * Fault rules are used in order, each for `times` requests (default 1), before the default status
+ * applies again. A "status" given here is answered to every request without fault (an inspector,
+ * such as mock_omnitron's, no longer decides). A rule is one of: {"status": N}, {"delay_ms": D}
+ * (then the default answer), {"drop": true} (read the request, close without answering).
+ * "down": true closes the main
+ * listener (connections are refused) until "down": false; "down_ms" does so for N ms. Returns once
+ * the listener is down or up. On a bad document returns OMS_E_INVAL with err naming the JSON
+ * path, and nothing changes. */
+int oms_recorder_configure(struct oms_recorder *r, const json_t *behaviour, struct oms_err *err);
+/* Back to the start-up behaviour (up, no faults) and an empty journal. */
+void oms_recorder_reset(struct oms_recorder *r);
+
+#endif
