@@ -1,0 +1,383 @@
+/* api: routes and request checks of the reference OMS. */
+#include "api.h"
+
+#include "cmdlog.h"
+#include "command.h"
+#include "fixture.h"
+#include "oms_alloc.h"
+#include "oms_json.h"
+#include "oms_log.h"
+#include "outbox.h"
+#include "reference_internal.h"
+#include "subscription.h"
+#include "valerr.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define COMMAND_PREFIX           "/api/v1/oms/packages/"
+#define COMMAND_SUFFIX           "/command/"
+#define HOOKS_PREFIX             "/whisperer/hooks/"
+#define FIXTURE_PREFIX           "/_fixture/"
+#define FIXTURE_PROTOCOL_VERSION 1
+
+static void reply(struct oms_http_response *resp, int status, json_t *doc)
+{
+    oms_http_response_json(resp, status, doc);
+    json_decref(doc);
+}
+
+static void reply_error(struct oms_http_response *resp, int status, const char *field,
+                        const char *message)
+{
+    reply(resp, status, valerr_single(status, field, message));
+}
+
+/* Parses a positive decimal id that fills the whole of [s, end); 0 when it is not one. */
+static int64_t parse_id(const char *s, const char *end)
+{
+    if (s == end || end - s > 18)
+        return 0;
+    int64_t v = 0;
+    for (const char *p = s; p < end; p++) {
+        if (!isdigit((unsigned char)*p))
+            return 0;
+        v = v * 10 + (*p - '0');
+    }
+    return v;
+}
+
+/* SPEC E-2: "Authorization: Token <token>". Answers 401 and returns 0 when it is missing/wrong. */
+static int authorised(const struct oms_profile *p, const struct oms_http_request *req,
+                      struct oms_http_response *resp)
+{
+    const char *h = oms_http_request_header(req, "Authorization");
+    if (!h || !*h) {
+        reply_error(resp, 401, "non_field_errors",
+                    "authentication credentials were not provided: send the header "
+                    "\"Authorization: Token <token>\"");
+        oms_http_response_header(resp, "WWW-Authenticate", "Token");
+        return 0;
+    }
+    if (strncasecmp(h, "Token ", 6) != 0) {
+        reply_error(resp, 401, "non_field_errors",
+                    "the Authorization header must use the Token scheme: \"Token <token>\"");
+        oms_http_response_header(resp, "WWW-Authenticate", "Token");
+        return 0;
+    }
+    const char *token = h + 6;
+    while (*token == ' ')
+        token++;
+    if (!oms_profile_token_ok(p, token)) {
+        reply_error(resp, 401, "non_field_errors", "invalid token");
+        oms_http_response_header(resp, "WWW-Authenticate", "Token");
+        return 0;
+    }
+    return 1;
+}
+
+static int method_is(const struct oms_http_request *req, const char *m)
+{
+    return strcmp(req->method, m) == 0;
+}
+
+static void not_allowed(const struct oms_http_request *req, struct oms_http_response *resp,
+                        const char *allow)
+{
+    char msg[160];
+    snprintf(msg, sizeof(msg), "method \"%.20s\" is not allowed here (allowed: %s)", req->method,
+             allow);
+    reply_error(resp, 405, "non_field_errors", msg);
+    oms_http_response_header(resp, "Allow", allow);
+}
+
+/* Valid JSON whose integer does not fit 64 bits: the parser refuses the text, but the fault is one
+ * field's value (SPEC E-1), so it is reported on that field. Returns 1 after answering. */
+static int out_of_range_fields(const struct oms_http_request *req, struct oms_http_response *resp)
+{
+    json_t *doc = json_loadb(req->body, req->body_len, JSON_DECODE_INT_AS_REAL, NULL);
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return 0;
+    }
+    struct valerr errors;
+    valerr_init(&errors);
+    const char *key;
+    json_t *v;
+    json_object_foreach(doc, key, v)
+    {
+        if (json_is_real(v) && (json_real_value(v) >= 9223372036854775807.0 ||
+                                json_real_value(v) <= -9223372036854775807.0))
+            valerr_add(&errors, key,
+                       "must be an integer that fits in 64 bits; the number given is out of range");
+    }
+    int answered = valerr_any(&errors);
+    if (answered)
+        reply(resp, 400, valerr_envelope(&errors, 400));
+    valerr_cleanup(&errors);
+    json_decref(doc);
+    return answered;
+}
+
+/* SPEC E-2: 413, 415 and 400 for bodies; returns the parsed JSON or NULL after answering. */
+static json_t *json_body(const struct oms_profile *p, const struct oms_http_request *req,
+                         struct oms_http_response *resp)
+{
+    if (req->body_too_large || req->body_len > oms_profile_max_body(p)) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "the request body is larger than the limit of %zu bytes",
+                 oms_profile_max_body(p));
+        reply_error(resp, 413, "non_field_errors", msg);
+        return NULL;
+    }
+    const char *type = oms_http_request_header(req, "Content-Type");
+    size_t n = type ? strcspn(type, ";") : 0;
+    while (n > 0 && type[n - 1] == ' ')
+        n--;
+    if (!type || n != 16 || strncasecmp(type, "application/json", 16) != 0) {
+        char msg[200];
+        snprintf(msg, sizeof(msg),
+                 "unsupported media type \"%.80s\": send Content-Type: "
+                 "application/json",
+                 type ? type : "");
+        reply_error(resp, 415, "non_field_errors", msg);
+        return NULL;
+    }
+    json_error_t je;
+    json_t *doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &je);
+    if (!doc && json_error_code(&je) == json_error_numeric_overflow &&
+        out_of_range_fields(req, resp))
+        return NULL;
+    if (!doc) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "the request body is not valid JSON: %s (line %d, column %d)",
+                 je.text, je.line, je.column);
+        reply_error(resp, 400, "non_field_errors", msg);
+        return NULL;
+    }
+    return doc;
+}
+
+static void handle_command(struct reference *r, struct oms_profile *p, int64_t package_id,
+                           const struct oms_http_request *req, struct oms_http_response *resp)
+{
+    /* Authentication comes before the method check, as in Django REST framework. */
+    if (!authorised(p, req, resp))
+        return;
+    if (!method_is(req, "POST")) {
+        not_allowed(req, resp, "POST");
+        return;
+    }
+    json_t *body = json_body(p, req, resp);
+    if (!body)
+        return;
+    struct command_outcome out;
+    command_execute(r, package_id, body, &out);
+    json_decref(body);
+    if (out.status == 204)
+        resp->status = 204;
+    else
+        reply(resp, out.status, out.body);
+}
+
+static void handle_hooks(struct reference *r, struct oms_profile *p, const char *rest,
+                         const struct oms_http_request *req, struct oms_http_response *resp)
+{
+    if (!authorised(p, req, resp))
+        return;
+    if (*rest == '\0') {
+        if (method_is(req, "GET")) {
+            store_lock(r->store);
+            json_t *list = store_subscriptions(r->store, NULL);
+            store_unlock(r->store);
+            reply(resp, 200,
+                  json_pack("{s:I, s:n, s:n, s:o}", "count", (json_int_t)json_array_size(list),
+                            "next", "previous", "results", list));
+        } else if (method_is(req, "POST")) {
+            json_t *body = json_body(p, req, resp);
+            if (!body)
+                return;
+            struct valerr errors;
+            struct subscription_input in;
+            valerr_init(&errors);
+            if (subscription_validate(body, 0, &in, &errors) != 0) {
+                reply(resp, 400, valerr_envelope(&errors, 400));
+            } else {
+                int64_t id = 0;
+                store_lock(r->store);
+                int rc = store_subscription_insert(r->store, &in.sub, &id);
+                json_t *created = rc == 0 ? store_subscription_get(r->store, id) : NULL;
+                store_unlock(r->store);
+                if (created)
+                    reply(resp, 201, created);
+                else
+                    reply_error(resp, 500, "non_field_errors", "cannot store the subscription");
+                subscription_input_cleanup(&in);
+            }
+            valerr_cleanup(&errors);
+            json_decref(body);
+        } else {
+            not_allowed(req, resp, "GET, POST");
+        }
+        return;
+    }
+    const char *slash = strchr(rest, '/');
+    int64_t id = slash && slash[1] == '\0' ? parse_id(rest, slash) : 0;
+    if (id <= 0) {
+        reply_error(resp, 404, "non_field_errors", "no such subscription path");
+        return;
+    }
+    if (method_is(req, "GET")) {
+        store_lock(r->store);
+        json_t *sub = store_subscription_get(r->store, id);
+        store_unlock(r->store);
+        if (sub)
+            reply(resp, 200, sub);
+        else
+            reply_error(resp, 404, "non_field_errors", "subscription does not exist");
+    } else if (method_is(req, "DELETE")) {
+        store_lock(r->store);
+        int rc = store_subscription_delete(r->store, id);
+        store_unlock(r->store);
+        if (rc == 0)
+            resp->status = 204;
+        else
+            reply_error(resp, 404, "non_field_errors", "subscription does not exist");
+    } else {
+        not_allowed(req, resp, "GET, DELETE");
+    }
+}
+
+static json_t *fixture_body(const struct oms_http_request *req, struct oms_http_response *resp)
+{
+    if (req->body_too_large) {
+        reply_error(resp, 413, "non_field_errors", "the fixture is larger than the server's limit");
+        return NULL;
+    }
+    json_error_t je;
+    json_t *doc = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &je);
+    if (!doc) {
+        char msg[300];
+        snprintf(msg, sizeof(msg), "not valid JSON: %s (line %d, column %d)", je.text, je.line,
+                 je.column);
+        reply_error(resp, 400, "$", msg);
+    }
+    return doc;
+}
+
+static void handle_fixture(struct reference *r, const char *rest,
+                           const struct oms_http_request *req, struct oms_http_response *resp)
+{
+    if (strcmp(rest, "") == 0 && method_is(req, "GET")) {
+        reply(resp, 200,
+              json_pack("{s:s, s:i, s:[s,s,s,s,s,s,s,s]}", "protocol", "refund-harness-fixture",
+                        "version", FIXTURE_PROTOCOL_VERSION, "capabilities", "state", "drain",
+                        "profile", "profile-overrides", "hooks", "plan", "clock", "journal"));
+    } else if (strcmp(rest, "profile") == 0 && method_is(req, "GET")) {
+        struct oms_profile *p = reference_profile(r);
+        reply(resp, 200, json_deep_copy(oms_profile_json(p)));
+        oms_profile_unref(p);
+    } else if (strcmp(rest, "state") == 0 && method_is(req, "GET")) {
+        store_lock(r->store);
+        json_t *doc = store_export(r->store);
+        store_unlock(r->store);
+        reply(resp, 200, doc);
+    } else if (strcmp(rest, "state") == 0 && method_is(req, "PUT")) {
+        json_t *doc = fixture_body(req, resp);
+        if (!doc)
+            return;
+        struct oms_err err = {0};
+        if (fixture_load(r, doc, &err) == 0) {
+            resp->status = 204;
+            cmdlog_clear(r->cmdlog);
+        } else
+            reply_error(resp, 400, err.path[0] ? err.path : "$", err.message);
+        json_decref(doc);
+    } else if (strcmp(rest, "journal") == 0 && method_is(req, "GET")) {
+        reply(resp, 200, json_pack("{s:o}", "commands", cmdlog_json(r->cmdlog)));
+    } else if (strcmp(rest, "plan") == 0 && method_is(req, "POST")) {
+        json_t *doc = fixture_body(req, resp);
+        if (!doc)
+            return;
+        struct oms_err err = {0};
+        int status = 400;
+        json_t *answer = NULL;
+        if (fixture_plan(r, doc, &status, &answer, &err) == 0) {
+            reply(resp, status, answer);
+            outbox_notify(r->outbox);
+        } else {
+            reply_error(resp, status, err.path[0] ? err.path : "$", err.message);
+        }
+        json_decref(doc);
+    } else if (strcmp(rest, "drain") == 0 && method_is(req, "POST")) {
+        int64_t timeout = 5000;
+        const char *t = oms_http_request_arg(req, "timeout_ms");
+        if (t) {
+            char *end = NULL;
+            errno = 0;
+            long long v = strtoll(t, &end, 10);
+            if (errno || !end || *end || v < 0 || v > 600000) {
+                reply_error(resp, 400, "timeout_ms", "expected milliseconds from 0 to 600000");
+                return;
+            }
+            timeout = v;
+        }
+        reply(resp, 200, outbox_drain(r->outbox, timeout));
+    } else if (strcmp(rest, "") == 0 || strcmp(rest, "profile") == 0 ||
+               strcmp(rest, "journal") == 0) {
+        not_allowed(req, resp, "GET");
+    } else if (strcmp(rest, "state") == 0) {
+        not_allowed(req, resp, "GET, PUT");
+    } else if (strcmp(rest, "drain") == 0 || strcmp(rest, "plan") == 0) {
+        not_allowed(req, resp, "POST");
+    } else {
+        reply_error(resp, 404, "non_field_errors",
+                    "no such fixture endpoint (see docs/fixture-protocol.md)");
+    }
+}
+
+static void journal(struct reference *r, const struct oms_http_request *req,
+                    const struct oms_http_response *resp)
+{
+    cmdlog_add(r->cmdlog, req->arrival_ms, req->method, req->path, req->body, req->body_len,
+               resp->status, resp->body.len ? oms_buf_str(&resp->body) : NULL);
+}
+
+void api_handle(void *ctx, const struct oms_http_request *req, struct oms_http_response *resp)
+{
+    struct reference *r = ctx;
+    const char *path = req->path;
+    size_t plen = strlen(path);
+
+    if (strncmp(path, COMMAND_PREFIX, strlen(COMMAND_PREFIX)) == 0 &&
+        plen > strlen(COMMAND_PREFIX) + strlen(COMMAND_SUFFIX) &&
+        strcmp(path + plen - strlen(COMMAND_SUFFIX), COMMAND_SUFFIX) == 0) {
+        const char *id_start = path + strlen(COMMAND_PREFIX);
+        int64_t id = parse_id(id_start, path + plen - strlen(COMMAND_SUFFIX));
+        if (id > 0) {
+            struct oms_profile *p = reference_profile(r);
+            handle_command(r, p, id, req, resp);
+            oms_profile_unref(p);
+            journal(r, req, resp);
+            return;
+        }
+    } else if (strncmp(path, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0) {
+        struct oms_profile *p = reference_profile(r);
+        handle_hooks(r, p, path + strlen(HOOKS_PREFIX), req, resp);
+        oms_profile_unref(p);
+        return;
+    } else if (strncmp(path, FIXTURE_PREFIX, strlen(FIXTURE_PREFIX)) == 0 && r->fixtures_enabled) {
+        handle_fixture(r, path + strlen(FIXTURE_PREFIX), req, resp);
+        return;
+    }
+    char msg[300];
+    snprintf(msg, sizeof(msg), "no such endpoint: %.20s %.200s", req->method, path);
+    reply_error(resp, 404, "non_field_errors", msg);
+    /* A command sent to a malformed path is still a command an integrator sent. */
+    if (strncmp(path, COMMAND_PREFIX, strlen(COMMAND_PREFIX)) == 0)
+        journal(r, req, resp);
+}

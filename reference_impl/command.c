@@ -1,0 +1,249 @@
+/* command: one package command as one transaction. */
+#include "command.h"
+
+#include "engine.h"
+#include "oms_alloc.h"
+#include "oms_crypto.h"
+#include "oms_json.h"
+#include "oms_log.h"
+#include "oms_retry.h"
+#include "valerr.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_MAX_ATTEMPTS 6
+
+static json_t *status_string(int64_t status)
+{
+    char s[32];
+    snprintf(s, sizeof(s), "%lld", (long long)status);
+    return json_string(s);
+}
+
+/* SPEC C-9: the package after the transition, statuses as strings. */
+static json_t *package_payload(const struct store_package *pkg, int64_t status,
+                               const struct store_item *items, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(
+            arr, json_pack("{s:I, s:I, s:s, s:I, s:o}", "id", (json_int_t)items[i].id, "order_item",
+                           (json_int_t)items[i].order_item, "sku", items[i].sku, "quantity",
+                           (json_int_t)items[i].quantity, "status", status_string(status)));
+    return json_pack("{s:I, s:s, s:I, s:o, s:o}", "id", (json_int_t)pkg->id, "order_number",
+                     pkg->order_number, "location", (json_int_t)pkg->location, "status",
+                     status_string(status), "items", arr);
+}
+
+static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
+                            const char *remote_status, const struct store_item *items, size_t n,
+                            int64_t target, int64_t log_id, int64_t now)
+{
+    /* SPEC C-8, A-4: exactly the items whose status moved. */
+    json_t *set = json_array();
+    for (size_t i = 0; i < n; i++)
+        if (items[i].status != target)
+            json_array_append_new(set,
+                                  json_pack("{s:I, s:s}", "id", (json_int_t)items[i].order_item,
+                                            "status", remote_status));
+    if (json_array_size(set) == 0) {
+        json_decref(set);
+        return 0;
+    }
+    json_t *body = json_pack("{s:o}", "orderitem_set", set);
+    char *url = NULL, *token = NULL;
+    reference_omnitron(r, &url, &token);
+    char full[2048];
+    snprintf(full, sizeof(full), "%s%s", url ? url : "", oms_profile_omnitron_path(p));
+    json_t *headers = json_pack("{s:s}", "Content-Type", "application/json");
+    if (token) {
+        char auth[512];
+        snprintf(auth, sizeof(auth), "Token %s", token);
+        json_object_set_new(headers, "Authorization", json_string(auth));
+    }
+    char *body_text = oms_json_dumps(body);
+    char *headers_text = oms_json_dumps(headers);
+    const json_t *retry = oms_profile_omnitron_retry(p);
+    char *retry_text = retry ? oms_json_dumps(retry) : NULL;
+    struct store_outbox_row row = {
+        .kind = "omnitron",
+        .method = (char *)oms_profile_omnitron_method(p),
+        .url = full,
+        .headers = headers_text,
+        .body = body_text,
+        .transition_log_id = log_id,
+        .max_attempts = oms_retry_max_attempts(retry, DEFAULT_MAX_ATTEMPTS),
+        .retry = retry_text,
+        .next_attempt_ms = now,
+    };
+    int rc = store_outbox_insert(r->store, &row);
+    free(retry_text);
+    free(body_text);
+    free(headers_text);
+    json_decref(headers);
+    json_decref(body);
+    free(url);
+    free(token);
+    return rc;
+}
+
+static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
+                            const char *event_type, const json_t *payload, int64_t log_id,
+                            int64_t now)
+{
+    json_t *subs = store_subscriptions(r->store, event_type);
+    size_t i;
+    json_t *sub;
+    int rc = 0;
+    json_array_foreach(subs, i, sub)
+    {
+        char uuid[33];
+        if (oms_random_hex(uuid, 16) != 0) {
+            rc = OMS_E_ENV;
+            break;
+        }
+        json_t *doc = json_pack("{s:{s:s, s:s}, s:O}", "event", "type", event_type, "uuid", uuid,
+                                "payload", payload);
+        char *body = oms_json_dumps(doc);
+        json_decref(doc);
+        json_t *headers = json_pack("{s:s}", "Content-Type", "application/json");
+        json_t *extra = json_object_get(sub, "additional_headers");
+        if (json_is_object(extra))
+            json_object_update(headers, extra);
+        json_t *secret = json_object_get(sub, "secret_key");
+        if (json_is_string(secret) && json_string_length(secret) > 0) {
+            /* SPEC O-3, A-6: signed over the exact bytes that will be sent, every attempt. */
+            char mac[65], value[128];
+            oms_hmac_sha256_hex(json_string_value(secret), json_string_length(secret), body,
+                                strlen(body), mac);
+            snprintf(value, sizeof(value), "%s%s", oms_profile_signature_prefix(p), mac);
+            json_object_set_new(headers, oms_profile_signature_header(p), json_string(value));
+        }
+        /* The subscription's own policy, else the profile's default for webhooks. */
+        const json_t *retry = json_object_get(sub, "retry_countdown_config");
+        if (!json_is_object(retry))
+            retry = oms_profile_webhook_retry(p);
+        char *retry_text = retry ? oms_json_dumps(retry) : NULL;
+        char *headers_text = oms_json_dumps(headers);
+        struct store_outbox_row row = {
+            .kind = "webhook",
+            .method = "POST",
+            .url = (char *)json_string_value(json_object_get(sub, "target_url")),
+            .headers = headers_text,
+            .body = body,
+            .event_uuid = uuid,
+            .subscription_id = json_integer_value(json_object_get(sub, "id")),
+            .transition_log_id = log_id,
+            .max_attempts = oms_retry_max_attempts(retry, DEFAULT_MAX_ATTEMPTS),
+            .retry = retry_text,
+            .next_attempt_ms = now,
+        };
+        rc = store_outbox_insert(r->store, &row);
+        free(retry_text);
+        free(headers_text);
+        json_decref(headers);
+        free(body);
+        if (rc != 0)
+            break;
+    }
+    json_decref(subs);
+    return rc;
+}
+
+/* The transaction body; returns 0 or the HTTP status to answer, filling errors. */
+static int apply(struct reference *r, const struct oms_profile *p, const struct engine_command *cmd,
+                 struct valerr *errors)
+{
+    struct store_package pkg;
+    int rc = store_package_get(r->store, cmd->package, &pkg);
+    if (rc == OMS_E_NOENT) {
+        valerr_add(errors, "non_field_errors", "package %lld does not exist",
+                   (long long)cmd->package);
+        return 404;
+    }
+    if (rc != 0)
+        return 500;
+    /* SPEC C-5 */
+    if (engine_check_source(p, cmd->transition, pkg.id, pkg.status, errors) != 0)
+        return 400;
+
+    struct engine_effects fx;
+    engine_effects(p, cmd->transition, pkg.status, cmd->sync_remote_order_status, &fx);
+    struct store_item *items = NULL;
+    size_t n = 0;
+    if (store_items_list(r->store, pkg.id, &items, &n) != 0)
+        return 500;
+    int64_t now = reference_now_ms(r);
+    int64_t log_id = 0;
+    /* SPEC C-6 */
+    rc = store_package_set_status(r->store, pkg.id, fx.target);
+    if (!rc)
+        rc = store_items_set_status(r->store, pkg.id, fx.target);
+    /* SPEC C-7, A-3 */
+    if (!rc && fx.delete_reservations)
+        rc = store_reservations_delete(r->store, pkg.id, NULL);
+    if (!rc && fx.delete_discrepancies)
+        rc = store_discrepancies_delete(r->store, pkg.id, NULL);
+    /* SPEC Q-2, Q-4 (clamped at 0 in the store) */
+    if (!rc && fx.quota_delta != 0)
+        rc = store_location_add_quota(r->store, pkg.location, fx.quota_delta);
+    /* SPEC C-10 */
+    if (!rc)
+        rc = store_log_insert(r->store, pkg.id, cmd->transition->id, cmd->transition->slug,
+                              pkg.status, fx.target, now, &log_id);
+    /* SPEC C-8, O-1 */
+    if (!rc && fx.remote_status)
+        rc = add_omnitron_row(r, p, fx.remote_status, items, n, fx.target, log_id, now);
+    /* SPEC C-9, O-1 */
+    if (!rc && fx.event_type) {
+        json_t *payload = package_payload(&pkg, fx.target, items, n);
+        rc = add_webhook_rows(r, p, fx.event_type, payload, log_id, now);
+        json_decref(payload);
+    }
+    free(items);
+    return rc ? 500 : 0;
+}
+
+void command_execute(struct reference *r, int64_t path_package, const json_t *body,
+                     struct command_outcome *out)
+{
+    struct oms_profile *p = reference_profile(r);
+    struct valerr errors;
+    struct engine_command cmd;
+    valerr_init(&errors);
+    out->status = 204;
+    out->body = NULL;
+
+    if (engine_parse_command(p, path_package, body, &cmd, &errors) != 0) {
+        out->status = 400;
+    } else {
+        /* SPEC C-11: the store lock and BEGIN IMMEDIATE serialise commands. */
+        store_lock(r->store);
+        if (store_begin(r->store) != 0) {
+            out->status = 500;
+        } else {
+            out->status = apply(r, p, &cmd, &errors);
+            if (out->status == 0 && store_commit(r->store) == 0) {
+                out->status = 204;
+            } else {
+                if (out->status == 0)
+                    out->status = 500;
+                store_rollback(r->store);
+            }
+        }
+        if (out->status == 500)
+            oms_log(OMS_LOG_ERROR, "command", "package %lld: store failure: %s",
+                    (long long)path_package, store_errmsg(r->store));
+        store_unlock(r->store);
+        if (out->status == 204)
+            outbox_notify(r->outbox);
+    }
+    if (out->status == 500)
+        valerr_add(&errors, "non_field_errors", "the server could not store the transition");
+    if (out->status != 204)
+        out->body = valerr_envelope(&errors, out->status);
+    valerr_cleanup(&errors);
+    oms_profile_unref(p);
+}

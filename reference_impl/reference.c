@@ -1,0 +1,152 @@
+/* reference: assembly of the reference OMS - profile, store, outbox worker and HTTP server. */
+#include "reference.h"
+
+#include "api.h"
+#include "fixture.h"
+#include "oms_alloc.h"
+#include "oms_log.h"
+#include "oms_time.h"
+#include "reference_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#ifndef REFUND_DEFAULT_PROFILE
+#define REFUND_DEFAULT_PROFILE "profiles/default.json"
+#endif
+
+const char *reference_default_profile_path(void)
+{
+    return REFUND_DEFAULT_PROFILE;
+}
+
+struct oms_profile *reference_profile(struct reference *r)
+{
+    pthread_mutex_lock(&r->mu);
+    struct oms_profile *p = oms_profile_ref(r->profile);
+    pthread_mutex_unlock(&r->mu);
+    return p;
+}
+
+void reference_omnitron(struct reference *r, char **url, char **token)
+{
+    pthread_mutex_lock(&r->mu);
+    *url = oms_xstrdup(r->omnitron_url);
+    *token = oms_xstrdup(r->omnitron_token);
+    pthread_mutex_unlock(&r->mu);
+}
+
+void reference_install(struct reference *r, struct oms_profile *profile, const char *url,
+                       const char *token)
+{
+    pthread_mutex_lock(&r->mu);
+    struct oms_profile *old = r->profile;
+    r->profile = profile;
+    if (url) {
+        free(r->omnitron_url);
+        r->omnitron_url = url[0] ? oms_xstrdup(url) : NULL;
+    }
+    if (token) {
+        free(r->omnitron_token);
+        r->omnitron_token = token[0] ? oms_xstrdup(token) : NULL;
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (r->outbox)
+        outbox_set_timeout(r->outbox, oms_profile_delivery_timeout_ms(profile));
+    oms_profile_unref(old);
+}
+
+int64_t reference_now_ms(struct reference *r)
+{
+    return oms_time_wall_ms() + atomic_load(&r->clock_offset_ms);
+}
+
+void reference_set_clock(struct reference *r, int is_virtual)
+{
+    atomic_store(&r->clock_virtual, is_virtual);
+    atomic_store(&r->clock_offset_ms, 0);
+}
+
+static int64_t clock_now(void *ctx)
+{
+    return reference_now_ms(ctx);
+}
+
+static int clock_is_virtual(void *ctx)
+{
+    struct reference *r = ctx;
+    return atomic_load(&r->clock_virtual);
+}
+
+static void clock_advance(void *ctx, int64_t ms)
+{
+    struct reference *r = ctx;
+    atomic_fetch_add(&r->clock_offset_ms, ms);
+}
+
+int reference_start(const struct reference_config *cfg, struct reference **out, struct oms_err *err)
+{
+    struct reference *r = OMS_NEW(struct reference);
+    pthread_mutex_init(&r->mu, NULL);
+    atomic_init(&r->clock_offset_ms, 0);
+    atomic_init(&r->clock_virtual, 0);
+    r->fixtures_enabled = !cfg->disable_fixtures;
+    r->cmdlog = cmdlog_create();
+    r->omnitron_url = oms_xstrdup(cfg->omnitron_url);
+    r->omnitron_token = oms_xstrdup(cfg->omnitron_token);
+    const char *profile_path = cfg->profile_path ? cfg->profile_path : REFUND_DEFAULT_PROFILE;
+    int rc = oms_profile_load_file(profile_path, &r->base_profile, err);
+    if (rc == 0) {
+        r->profile = oms_profile_ref(r->base_profile);
+        rc = store_open(cfg->db_path, &r->store, err);
+    }
+    if (rc == 0)
+        rc = fixture_restore_settings(r, err);
+    if (rc == 0) {
+        struct outbox_clock clock = {clock_now, clock_is_virtual, clock_advance, r};
+        r->outbox = outbox_start(r->store, &clock);
+        outbox_set_timeout(r->outbox, oms_profile_delivery_timeout_ms(r->profile));
+        struct oms_http_server_config sc = {
+            .bind = cfg->bind,
+            .port = cfg->port,
+            .max_body = 64 * 1024 * 1024, /* fixtures can be large; commands are capped lower */
+            .threads = cfg->threads ? cfg->threads : 4,
+            .handler = api_handle,
+            .ctx = r,
+            .name = "oms-reference",
+        };
+        rc = oms_http_server_start(&sc, &r->server, err);
+    }
+    if (rc != 0) {
+        reference_stop(r);
+        return rc;
+    }
+    *out = r;
+    return 0;
+}
+
+const char *reference_url(const struct reference *r)
+{
+    return oms_http_server_url(r->server);
+}
+
+unsigned reference_port(const struct reference *r)
+{
+    return oms_http_server_port(r->server);
+}
+
+void reference_stop(struct reference *r)
+{
+    if (!r)
+        return;
+    oms_http_server_stop(r->server);
+    outbox_stop(r->outbox);
+    store_close(r->store);
+    cmdlog_destroy(r->cmdlog);
+    oms_profile_unref(r->profile);
+    oms_profile_unref(r->base_profile);
+    free(r->omnitron_url);
+    free(r->omnitron_token);
+    pthread_mutex_destroy(&r->mu);
+    free(r);
+}
