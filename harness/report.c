@@ -1,0 +1,165 @@
+/* report: the text account of a scenario shared by the writers, and writing the report files. */
+#include "report.h"
+
+#include "oms_json.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+void report_scenario_reason(const struct result_scenario *s, struct oms_buf *out)
+{
+    if (s->outcome == RESULT_ERROR || s->outcome == RESULT_SKIP) {
+        oms_buf_puts(out, s->error ? s->error : result_outcome_name(s->outcome));
+        return;
+    }
+    const struct result_check *c = result_first_failure(s);
+    if (!c)
+        return;
+    if (c->where && c->where[0])
+        oms_buf_printf(out, "%s: ", c->where);
+    oms_buf_printf(out, "%s: %s", c->what, c->message ? c->message : "failed");
+}
+
+static void value_text(struct oms_buf *out, const json_t *v)
+{
+    char *s = oms_json_dumps(v);
+    if (strlen(s) > 2000)
+        oms_buf_printf(out, "%.2000s... (%zu bytes)", s, strlen(s));
+    else
+        oms_buf_puts(out, s);
+    free(s);
+}
+
+static void checks_text(const struct result_check *checks, size_t n, struct oms_buf *out)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct result_check *c = &checks[i];
+        oms_buf_printf(out, "    [%s] %s", c->passed ? "ok" : "FAIL", c->what);
+        if (c->where && c->where[0])
+            oms_buf_printf(out, "  (%s)", c->where);
+        oms_buf_puts(out, "\n");
+        if (c->passed)
+            continue;
+        size_t k;
+        json_t *m;
+        json_array_foreach(c->mismatches, k, m)
+        {
+            oms_buf_printf(out, "        at %s: %s\n",
+                           json_string_value(json_object_get(m, "path")),
+                           json_string_value(json_object_get(m, "message")));
+            if (json_object_get(m, "expected")) {
+                oms_buf_puts(out, "          expected: ");
+                value_text(out, json_object_get(m, "expected"));
+                oms_buf_puts(out, "\n");
+            }
+            if (json_object_get(m, "actual")) {
+                oms_buf_puts(out, "          actual:   ");
+                value_text(out, json_object_get(m, "actual"));
+                oms_buf_puts(out, "\n");
+            }
+        }
+    }
+}
+
+void report_scenario_text(const struct result_scenario *s, struct oms_buf *out)
+{
+    oms_buf_printf(out, "%s\n  file: %s\n  rules:", s->name, s->file);
+    for (size_t i = 0; i < s->rule_count; i++)
+        oms_buf_printf(out, " %s", s->rules[i]);
+    oms_buf_printf(out, "\n  outcome: %s (%.1f ms)\n", result_outcome_name(s->outcome),
+                   (double)s->duration_us / 1000.0);
+    if (s->error)
+        oms_buf_printf(out, "  error: %s\n", s->error);
+    for (size_t i = 0; i < s->step_count; i++) {
+        const struct result_step *st = &s->steps[i];
+        oms_buf_printf(out, "  %s\n", st->label);
+        size_t k;
+        json_t *r;
+        json_array_foreach(st->responses, k, r)
+        {
+            const char *body = json_string_value(json_object_get(r, "body"));
+            oms_buf_printf(out, "    -> %lld %.300s\n",
+                           (long long)json_integer_value(json_object_get(r, "status")),
+                           body ? body : "");
+        }
+        checks_text(st->checks, st->check_count, out);
+    }
+    if (s->check_count) {
+        oms_buf_puts(out, "  scenario checks:\n");
+        checks_text(s->checks, s->check_count, out);
+    }
+    size_t k;
+    json_t *n;
+    json_array_foreach(s->notes, k, n)
+    {
+        oms_buf_printf(out, "  note: %s\n", json_string_value(n));
+    }
+}
+
+static int write_file(const char *dir, const char *name, const struct oms_buf *content,
+                      struct oms_err *err)
+{
+    char path[4096], tmp[4200];
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
+    FILE *f = fopen(tmp, "wb");
+    if (!f)
+        return oms_err_set(err, OMS_E_IO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
+    size_t n = fwrite(oms_buf_str(content), 1, content->len, f);
+    int bad = n != content->len || fflush(f) != 0;
+    if (fclose(f) != 0)
+        bad = 1;
+    if (bad || rename(tmp, path) != 0) {
+        int saved = errno;
+        remove(tmp);
+        return oms_err_set(err, OMS_E_IO, path, 0, 0, NULL, "cannot write: %s", strerror(saved));
+    }
+    return 0;
+}
+
+static int make_dirs(const char *dir, struct oms_err *err)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *p = path + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return oms_err_set(err, OMS_E_IO, path, 0, 0, NULL, "cannot create directory: %s",
+                               strerror(errno));
+        *p = '/';
+    }
+    if (mkdir(path, 0777) != 0 && errno != EEXIST)
+        return oms_err_set(err, OMS_E_IO, path, 0, 0, NULL, "cannot create directory: %s",
+                           strerror(errno));
+    return 0;
+}
+
+int report_write_all(const struct result_run *run, const char *dir, struct oms_err *err)
+{
+    if (make_dirs(dir, err) != 0)
+        return OMS_E_IO;
+    struct {
+        const char *name;
+        void (*render)(const struct result_run *, struct oms_buf *);
+    } files[] = {
+        {"junit.xml", report_junit},
+        {"results.json", report_json},
+        {"report.html", report_html},
+    };
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        struct oms_buf b;
+        oms_buf_init(&b, 0);
+        files[i].render(run, &b);
+        int rc = write_file(dir, files[i].name, &b, err);
+        oms_buf_cleanup(&b);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}

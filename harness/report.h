@@ -1,0 +1,33 @@
+/* report: the writers of a run's reports, one per format, each reading only struct result_run.
+ *   junit.xml    - for CI (Jenkins, GitLab): one testcase per scenario
+ *   results.json - every check with expected and actual (schema: docs/results-format.md)
+ *   report.html  - one self-contained page for people */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <jansson.h>
+
+#include "oms_buf.h"
+#include "oms_error.h"
+#include "result.h"
+
+/* Each renders into out (appending). */
+void report_junit(const struct result_run *run, struct oms_buf *out);
+void report_json(const struct result_run *run, struct oms_buf *out);
+void report_html(const struct result_run *run, struct oms_buf *out);
+
+/* The plain-text account of one scenario (steps, checks, differences), as JUnit's system-out and
+ * the console's --verbose show it. Appends to out. */
+void report_scenario_text(const struct result_scenario *s, struct oms_buf *out);
+/* "where: what: message" of the first failure, or the error; appends to out. */
+void report_scenario_reason(const struct result_scenario *s, struct oms_buf *out);
+
+/* Rule id -> array of the names of the scenarios that exercise it, for every rule of the
+ * catalogue (run->rules) and any other rule a scenario names. New reference. */
+json_t *report_coverage(const struct result_run *run);
+
+/* Writes all three into dir (created if missing), each via a temporary file renamed into place so
+ * a reader never sees half a report. Returns 0 or a negative code with err naming the file. */
+int report_write_all(const struct result_run *run, const char *dir, struct oms_err *err);
+
+#endif

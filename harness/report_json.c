@@ -1,0 +1,105 @@
+/* report_json: results.json, every check with expected and actual (docs/results-format.md). */
+#include "oms_json.h"
+#include "oms_time.h"
+#include "report.h"
+
+#include <stdlib.h>
+
+#define RESULTS_SCHEMA_VERSION 1
+
+static json_t *checks_json(const struct result_check *checks, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++) {
+        const struct result_check *c = &checks[i];
+        json_array_append_new(arr,
+                              json_pack("{s:s, s:s, s:s?, s:b, s:O?, s:O?, s:s?, s:O}", "what",
+                                        c->what, "where", c->where, "rule", c->rule, "passed",
+                                        c->passed, "expected", c->expected, "actual", c->actual,
+                                        "message", c->message, "mismatches", c->mismatches));
+    }
+    return arr;
+}
+
+static json_t *strings(char **list, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(list[i]));
+    return arr;
+}
+
+json_t *report_coverage(const struct result_run *run)
+{
+    json_t *cov = json_object();
+    size_t i;
+    json_t *rule;
+    json_array_foreach(run->rules, i, rule)
+    {
+        json_object_set_new(cov, json_string_value(json_object_get(rule, "id")), json_array());
+    }
+    for (size_t k = 0; k < run->count; k++) {
+        const struct result_scenario *s = &run->scenarios[k];
+        for (size_t r = 0; r < s->rule_count; r++) {
+            json_t *list = json_object_get(cov, s->rules[r]);
+            if (!list) {
+                list = json_array();
+                json_object_set_new(cov, s->rules[r], list);
+            }
+            json_array_append_new(list, json_string(s->name));
+        }
+    }
+    return cov;
+}
+
+void report_json(const struct result_run *run, struct oms_buf *out)
+{
+    char when[40];
+    json_t *scenarios = json_array();
+    for (size_t i = 0; i < run->count; i++) {
+        const struct result_scenario *s = &run->scenarios[i];
+        json_t *steps = json_array();
+        for (size_t k = 0; k < s->step_count; k++) {
+            const struct result_step *st = &s->steps[k];
+            json_array_append_new(steps,
+                                  json_pack("{s:s, s:O, s:O, s:o}", "label", st->label, "request",
+                                            st->request, "responses", st->responses, "checks",
+                                            checks_json(st->checks, st->check_count)));
+        }
+        size_t nchecks, nfailed;
+        result_scenario_counts(s, &nchecks, &nfailed);
+        json_array_append_new(
+            scenarios,
+            json_pack("{s:s, s:s, s:o, s:o, s:s, s:s?, s:f, s:I, s:I, s:o, s:o, s:O, s:O}", "file",
+                      s->file, "name", s->name, "rules", strings(s->rules, s->rule_count), "tags",
+                      strings(s->tags, s->tag_count), "outcome", result_outcome_name(s->outcome),
+                      "error", s->error, "duration_ms", (double)s->duration_us / 1000.0,
+                      "checks_total", (json_int_t)nchecks, "checks_failed", (json_int_t)nfailed,
+                      "steps", steps, "checks", checks_json(s->checks, s->check_count), "calls",
+                      s->calls, "notes", s->notes));
+    }
+    json_t *cov = report_coverage(run);
+    json_t *uncovered = json_array();
+    const char *rule;
+    json_t *names;
+    json_object_foreach(cov, rule, names)
+    {
+        if (json_array_size(names) == 0)
+            json_array_append_new(uncovered, json_string(rule));
+    }
+    json_t *doc = json_pack(
+        "{s:s, s:i, s:s, s:f, s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:O?, s:O?}, s:o, s:o, s:o}",
+        "tool", "refund-harness", "schema_version", RESULTS_SCHEMA_VERSION, "started_at",
+        oms_time_iso8601(run->started_ms, when, sizeof(when)), "duration_ms",
+        (double)run->duration_us / 1000.0, "target", run->target ? run->target : "", "summary",
+        "total", (json_int_t)run->count, "passed", (json_int_t)run->passed, "failed",
+        (json_int_t)run->failed, "errors", (json_int_t)run->errors, "skipped",
+        (json_int_t)run->skipped, "profile", "name", json_object_get(run->profile, "name"),
+        "assumptions", json_object_get(run->profile, "assumptions"), "coverage", cov, "uncovered",
+        uncovered, "scenarios", scenarios);
+    char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
+    oms_buf_puts(out, text ? text : "{}");
+    oms_buf_puts(out, "\n");
+    free(text);
+    json_decref(doc);
+}

@@ -1,0 +1,169 @@
+/* result: building and freeing run results. */
+#include "result.h"
+
+#include "oms_alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+const char *result_outcome_name(enum result_outcome o)
+{
+    switch (o) {
+    case RESULT_PASS:
+        return "passed";
+    case RESULT_FAIL:
+        return "failed";
+    case RESULT_ERROR:
+        return "error";
+    case RESULT_SKIP:
+        return "skipped";
+    }
+    return "unknown";
+}
+
+void result_run_init(struct result_run *run)
+{
+    memset(run, 0, sizeof(*run));
+}
+
+static void checks_free(struct result_check *checks, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(checks[i].what);
+        free(checks[i].where);
+        free(checks[i].rule);
+        free(checks[i].message);
+        json_decref(checks[i].expected);
+        json_decref(checks[i].actual);
+        json_decref(checks[i].mismatches);
+    }
+    free(checks);
+}
+
+static void scenario_free(struct result_scenario *s)
+{
+    free(s->file);
+    free(s->name);
+    for (size_t i = 0; i < s->rule_count; i++)
+        free(s->rules[i]);
+    free(s->rules);
+    for (size_t i = 0; i < s->tag_count; i++)
+        free(s->tags[i]);
+    free(s->tags);
+    free(s->error);
+    for (size_t i = 0; i < s->step_count; i++) {
+        free(s->steps[i].label);
+        json_decref(s->steps[i].request);
+        json_decref(s->steps[i].responses);
+        checks_free(s->steps[i].checks, s->steps[i].check_count);
+    }
+    free(s->steps);
+    checks_free(s->checks, s->check_count);
+    json_decref(s->calls);
+    json_decref(s->notes);
+}
+
+void result_run_cleanup(struct result_run *run)
+{
+    for (size_t i = 0; i < run->count; i++)
+        scenario_free(&run->scenarios[i]);
+    free(run->scenarios);
+    free(run->target);
+    json_decref(run->profile);
+    json_decref(run->rules);
+    memset(run, 0, sizeof(*run));
+}
+
+struct result_scenario *result_run_add(struct result_run *run)
+{
+    if (run->count == run->cap) {
+        run->cap = run->cap ? run->cap * 2 : 32;
+        run->scenarios = oms_xrealloc(run->scenarios, run->cap * sizeof(*run->scenarios));
+    }
+    struct result_scenario *s = &run->scenarios[run->count++];
+    memset(s, 0, sizeof(*s));
+    s->calls = json_array();
+    s->notes = json_array();
+    return s;
+}
+
+void result_run_tally(struct result_run *run)
+{
+    run->passed = run->failed = run->errors = run->skipped = 0;
+    for (size_t i = 0; i < run->count; i++) {
+        switch (run->scenarios[i].outcome) {
+        case RESULT_PASS:
+            run->passed++;
+            break;
+        case RESULT_FAIL:
+            run->failed++;
+            break;
+        case RESULT_ERROR:
+            run->errors++;
+            break;
+        case RESULT_SKIP:
+            run->skipped++;
+            break;
+        }
+    }
+}
+
+struct result_step *result_scenario_add_step(struct result_scenario *s)
+{
+    s->steps = oms_xrealloc(s->steps, (s->step_count + 1) * sizeof(*s->steps));
+    struct result_step *st = &s->steps[s->step_count++];
+    memset(st, 0, sizeof(*st));
+    st->responses = json_array();
+    return st;
+}
+
+struct result_check *result_add_check(struct result_check **checks, size_t *count, const char *what,
+                                      const char *where, const char *rule, const json_t *expected,
+                                      const json_t *actual, json_t *mismatches)
+{
+    *checks = oms_xrealloc(*checks, (*count + 1) * sizeof(**checks));
+    struct result_check *c = &(*checks)[(*count)++];
+    memset(c, 0, sizeof(*c));
+    c->what = oms_xstrdup(what);
+    c->where = oms_xstrdup(where ? where : "");
+    c->rule = oms_xstrdup(rule);
+    c->expected = expected ? json_deep_copy(expected) : NULL;
+    c->actual = actual ? json_deep_copy(actual) : NULL;
+    c->mismatches = mismatches ? mismatches : json_array();
+    c->passed = json_array_size(c->mismatches) == 0;
+    if (!c->passed)
+        c->message = oms_xstrdup(
+            json_string_value(json_object_get(json_array_get(c->mismatches, 0), "message")));
+    return c;
+}
+
+const struct result_check *result_first_failure(const struct result_scenario *s)
+{
+    for (size_t i = 0; i < s->step_count; i++)
+        for (size_t j = 0; j < s->steps[i].check_count; j++)
+            if (!s->steps[i].checks[j].passed)
+                return &s->steps[i].checks[j];
+    for (size_t j = 0; j < s->check_count; j++)
+        if (!s->checks[j].passed)
+            return &s->checks[j];
+    return NULL;
+}
+
+void result_scenario_counts(const struct result_scenario *s, size_t *checks, size_t *failed)
+{
+    *checks = s->check_count;
+    *failed = 0;
+    for (size_t j = 0; j < s->check_count; j++)
+        *failed += !s->checks[j].passed;
+    for (size_t i = 0; i < s->step_count; i++) {
+        *checks += s->steps[i].check_count;
+        for (size_t j = 0; j < s->steps[i].check_count; j++)
+            *failed += !s->steps[i].checks[j].passed;
+    }
+}
+
+void result_scenario_settle(struct result_scenario *s)
+{
+    if (s->outcome == RESULT_PASS && result_first_failure(s))
+        s->outcome = RESULT_FAIL;
+}

@@ -1,0 +1,92 @@
+/* result: the in-memory result of a run - every scenario, step and check with expected and actual
+ * values. The report writers (report_junit, report_json, report_html) read only this. */
+#ifndef RESULT_H
+#define RESULT_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum result_outcome {
+    RESULT_PASS = 0,
+    RESULT_FAIL,  /* an expectation did not hold */
+    RESULT_ERROR, /* the scenario could not run (invalid against the profile, target failure) */
+    RESULT_SKIP,  /* the target lacks a capability the scenario needs */
+};
+
+/* "passed", "failed", "error", "skipped". */
+const char *result_outcome_name(enum result_outcome o);
+
+struct result_check {
+    char *what;  /* "response.status", "packages.501.status", "invariant Q-4 at location 1" */
+    char *where; /* "file:line:column" of the expectation, or "" for the harness's own checks */
+    char *rule;  /* SPEC rule the check is about, or NULL */
+    int passed;
+    json_t *expected;   /* may be NULL */
+    json_t *actual;     /* may be NULL */
+    char *message;      /* the first difference in words; NULL when passed */
+    json_t *mismatches; /* every difference: [{"path", "expected", "actual", "message"}] */
+};
+
+struct result_step {
+    char *label;       /* "when[0]: POST /api/v1/oms/packages/501/command/" */
+    json_t *request;   /* {"method", "path", "headers", "body"} */
+    json_t *responses; /* [{"status", "headers", "body", "elapsed_ms"}], one per copy sent */
+    struct result_check *checks;
+    size_t check_count;
+};
+
+struct result_scenario {
+    char *file;
+    char *name;
+    char **rules;
+    size_t rule_count;
+    char **tags;
+    size_t tag_count;
+    enum result_outcome outcome;
+    char *error;     /* why it errored or was skipped; NULL otherwise */
+    int environment; /* the error was the environment's (no answer), not the target's verdict */
+    struct result_step *steps;
+    size_t step_count;
+    struct result_check *checks; /* checks of the final "then" and the harness's invariants */
+    size_t check_count;
+    json_t *calls; /* the outbound calls the receivers recorded, in arrival order */
+    json_t *notes; /* array of strings: things worth knowing that are not failures (drift) */
+    int64_t duration_us;
+};
+
+struct result_run {
+    struct result_scenario *scenarios;
+    size_t count;
+    size_t cap;
+    int64_t started_ms;
+    int64_t duration_us;
+    char *target;    /* "embedded reference" or the target URL */
+    json_t *profile; /* the target's profile document (assumptions, statuses) */
+    json_t *rules;   /* spec/rules.json "rules" */
+    size_t passed, failed, errors, skipped;
+};
+
+/* An empty run; free with result_run_cleanup. */
+void result_run_init(struct result_run *run);
+void result_run_cleanup(struct result_run *run);
+/* Appends a scenario (zeroed, outcome PASS) and returns it; borrowed until the next append. */
+struct result_scenario *result_run_add(struct result_run *run);
+/* Recounts passed/failed/errors/skipped. */
+void result_run_tally(struct result_run *run);
+
+/* Appends a step to a scenario; borrowed until the next append. */
+struct result_step *result_scenario_add_step(struct result_scenario *s);
+/* Appends a check to an array of checks (steps and scenarios both hold one); expected and actual
+ * are copied, mismatches is stolen (may be NULL). Returns the check. */
+struct result_check *result_add_check(struct result_check **checks, size_t *count, const char *what,
+                                      const char *where, const char *rule, const json_t *expected,
+                                      const json_t *actual, json_t *mismatches);
+/* Marks the scenario failed when any of its checks failed (keeps ERROR/SKIP as they are). */
+void result_scenario_settle(struct result_scenario *s);
+/* The first failed check of a scenario (steps first, in order), or NULL. */
+const struct result_check *result_first_failure(const struct result_scenario *s);
+/* Number of checks and failed checks of a scenario. */
+void result_scenario_counts(const struct result_scenario *s, size_t *checks, size_t *failed);
+
+#endif

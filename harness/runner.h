@@ -1,0 +1,33 @@
+/* runner: runs one scenario against a target - loads its initial state through the fixture
+ * protocol, sends each step's request over HTTP, waits for the outbox to drain, reads the state
+ * and the receivers' journals back, and evaluates expectations and invariants into a result. */
+#ifndef RUNNER_H
+#define RUNNER_H
+
+#include <jansson.h>
+
+#include "oms_profile.h"
+#include "result.h"
+#include "scenario.h"
+#include "target.h"
+
+struct runner_options {
+    int64_t drain_timeout_ms;   /* 0: 5000 */
+    const char *omnitron_token; /* sent to the target for its Omnitron calls; NULL: a default */
+    const char *token;          /* the API token for commands; NULL: the profile's first */
+    const json_t *capabilities; /* the target's fixture capabilities; NULL: all */
+};
+
+/* The fixture the target receives for sc: its "given" with the receivers resolved to the target's
+ * receiver URLs (named subscribers become <webhook>/hooks/<name>) and the Omnitron URL and token
+ * filled in. New reference. */
+json_t *runner_fixture(struct target *t, const struct scenario *sc,
+                       const struct runner_options *opt);
+
+/* Runs sc on t. base is the target's own profile (from the fixture protocol). Fills out (already
+ * added to a run); never fails as a call: problems become the scenario's outcome (FAIL or ERROR).
+ */
+void runner_run(struct target *t, const struct oms_profile *base, const struct scenario *sc,
+                const struct runner_options *opt, struct result_scenario *out);
+
+#endif

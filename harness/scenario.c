@@ -1,0 +1,468 @@
+/* scenario: scenario files, from bytes to a checked structure. */
+#include "scenario.h"
+
+#include "matcher.h"
+#include "oms_alloc.h"
+#include "oms_buf.h"
+#include "oms_json.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define SCENARIO_MAX_BYTES (8u * 1024u * 1024u)
+
+static int read_file(const char *file, struct oms_buf *b, struct oms_err *err)
+{
+    FILE *f = fopen(file, "rb");
+    if (!f)
+        return oms_err_set(err, OMS_E_IO, file, 0, 0, NULL, "cannot open: %s", strerror(errno));
+    char chunk[65536];
+    int rc = 0;
+    for (;;) {
+        size_t n = fread(chunk, 1, sizeof(chunk), f);
+        if (n == 0)
+            break;
+        if (oms_buf_append(b, chunk, n) != 0) {
+            rc = oms_err_set(err, OMS_E_INVAL, file, 0, 0, NULL, "file is larger than %u bytes",
+                             SCENARIO_MAX_BYTES);
+            break;
+        }
+    }
+    if (!rc && ferror(f))
+        rc = oms_err_set(err, OMS_E_IO, file, 0, 0, NULL, "read error: %s", strerror(errno));
+    fclose(f);
+    return rc;
+}
+
+char *scenario_where(const struct scenario *s, const char *path, char *out, size_t size)
+{
+    int line = 0, col = 0;
+    jpos_lookup(s->pos, path, &line, &col);
+    snprintf(out, size, "%s:%d:%d", s->file, line, col);
+    return out;
+}
+
+struct checker {
+    const char *file;
+    struct jpos *pos;
+    struct oms_err *errs;
+    size_t max;
+    size_t count;
+};
+
+static void report(struct checker *c, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void report(struct checker *c, const char *path, const char *fmt, ...)
+{
+    if (c->count < c->max) {
+        int line = 0, col = 0;
+        jpos_lookup(c->pos, path, &line, &col);
+        va_list ap;
+        va_start(ap, fmt);
+        oms_err_clear(&c->errs[c->count]);
+        oms_err_vset(&c->errs[c->count], OMS_E_INVAL, c->file, line, col, path, fmt, ap);
+        va_end(ap);
+    }
+    c->count++;
+}
+
+static void check_matchers(struct checker *c, const json_t *v, const char *path)
+{
+    struct oms_err e = {0};
+    if (v && matcher_validate(v, path, &e) != 0)
+        report(c, e.path, "%s", e.message);
+}
+
+static void check_calls(struct checker *c, const json_t *calls, const char *path)
+{
+    char p[OMS_ERR_PATH_MAX], q[OMS_ERR_PATH_MAX];
+    const json_t *list = json_is_object(calls) ? json_object_get(calls, "$unordered") : calls;
+    const char *base =
+        json_is_object(calls) ? oms_jpath_key(q, sizeof(q), path, "$unordered") : path;
+    size_t i;
+    json_t *call;
+    json_array_foreach((json_t *)list, i, call)
+    {
+        oms_jpath_index(p, sizeof(p), base, i);
+        const char *key;
+        json_t *v;
+        json_object_foreach(call, key, v)
+        {
+            char kp[OMS_ERR_PATH_MAX];
+            check_matchers(c, v, oms_jpath_key(kp, sizeof(kp), p, key));
+        }
+        if (json_object_get(call, "signed_with") && json_object_get(call, "unsigned"))
+            report(c, p, "a call cannot be both \"signed_with\" and \"unsigned\"");
+    }
+}
+
+static void check_expectations(struct checker *c, const json_t *then, const char *path)
+{
+    char p[OMS_ERR_PATH_MAX], q[OMS_ERR_PATH_MAX];
+    if (!then)
+        return;
+    const json_t *response = json_object_get(then, "response");
+    if (response) {
+        oms_jpath_key(p, sizeof(p), path, "response");
+        check_matchers(c, json_object_get(response, "status"),
+                       oms_jpath_key(q, sizeof(q), p, "status"));
+        check_matchers(c, json_object_get(response, "body"),
+                       oms_jpath_key(q, sizeof(q), p, "body"));
+        check_matchers(c, json_object_get(response, "headers"),
+                       oms_jpath_key(q, sizeof(q), p, "headers"));
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach(json_object_get(then, "responses"), key, v)
+    {
+        oms_jpath_key(q, sizeof(q), oms_jpath_key(p, sizeof(p), path, "responses"), key);
+        char bp[OMS_ERR_PATH_MAX];
+        check_matchers(c, json_object_get(v, "body"), oms_jpath_key(bp, sizeof(bp), q, "body"));
+    }
+    json_object_foreach(json_object_get(then, "packages"), key, v)
+    {
+        oms_jpath_key(q, sizeof(q), oms_jpath_key(p, sizeof(p), path, "packages"), key);
+        const json_t *items = json_object_get(v, "items");
+        if (json_is_object(items)) {
+            const char *ik;
+            json_t *iv;
+            json_object_foreach((json_t *)items, ik, iv)
+            {
+                char ip[OMS_ERR_PATH_MAX], tmp[OMS_ERR_PATH_MAX];
+                const char *d = ik;
+                while (*d >= '0' && *d <= '9')
+                    d++;
+                if (!ik[0] || *d)
+                    report(c,
+                           oms_jpath_key(ip, sizeof(ip),
+                                         oms_jpath_key(tmp, sizeof(tmp), q, "items"), ik),
+                           "item keys must be item ids, found \"%s\"", ik);
+                else if (!json_is_string(iv) && !json_is_integer(iv))
+                    report(c,
+                           oms_jpath_key(ip, sizeof(ip),
+                                         oms_jpath_key(tmp, sizeof(tmp), q, "items"), ik),
+                           "expected a status name or number");
+            }
+        }
+        char rp[OMS_ERR_PATH_MAX];
+        check_matchers(c, json_object_get(v, "reservations"),
+                       oms_jpath_key(rp, sizeof(rp), q, "reservations"));
+        check_matchers(c, json_object_get(v, "discrepancies"),
+                       oms_jpath_key(rp, sizeof(rp), q, "discrepancies"));
+    }
+    json_object_foreach(json_object_get(then, "locations"), key, v)
+    {
+        oms_jpath_key(q, sizeof(q), oms_jpath_key(p, sizeof(p), path, "locations"), key);
+        check_matchers(c, v, q);
+    }
+    check_matchers(c, json_object_get(then, "outbox"), oms_jpath_key(p, sizeof(p), path, "outbox"));
+    const json_t *log = json_object_get(then, "transition_log");
+    if (log) {
+        oms_jpath_key(p, sizeof(p), path, "transition_log");
+        if (json_is_object(log) && !matcher_is_matcher(log)) {
+            json_t *count = json_object_get(log, "count");
+            if (json_object_size(log) != 1 || !count)
+                report(c, p, "expected a list of entries, a matcher, or {\"count\": n}");
+            else
+                check_matchers(c, count, oms_jpath_key(q, sizeof(q), p, "count"));
+        } else if (!json_is_array(log) && !matcher_is_matcher(log)) {
+            report(c, p, "expected a list of entries, a matcher, or {\"count\": n}");
+        } else {
+            check_matchers(c, log, p);
+        }
+    }
+    if (json_object_get(then, "omnitron"))
+        check_calls(c, json_object_get(then, "omnitron"),
+                    oms_jpath_key(p, sizeof(p), path, "omnitron"));
+    const json_t *hooks = json_object_get(then, "webhooks");
+    if (json_is_object(hooks)) {
+        json_object_foreach((json_t *)hooks, key, v)
+        {
+            oms_jpath_key(q, sizeof(q), oms_jpath_key(p, sizeof(p), path, "webhooks"), key);
+            check_calls(c, v, q);
+        }
+    }
+}
+
+static void check_request(struct checker *c, const struct scenario_step *st)
+{
+    static const char *const keys[] = {"command", "http", "lifecycle", "receivers"};
+    char p[OMS_ERR_PATH_MAX], q[OMS_ERR_PATH_MAX];
+    oms_jpath_key(p, sizeof(p), st->path, keys[st->kind]);
+    const json_t *r = st->request;
+    if (st->kind == STEP_RECEIVERS) {
+        if (st->concurrent > 1)
+            report(c, oms_jpath_key(q, sizeof(q), st->path, "concurrent"),
+                   "only command and http steps can be sent concurrently");
+        if (json_object_get(st->then, "response") || json_object_get(st->then, "responses"))
+            report(c, oms_jpath_key(q, sizeof(q), st->path, "then"),
+                   "a receivers step sends no request to the target: it has no response");
+        return;
+    }
+    if (st->kind == STEP_LIFECYCLE) {
+        if (json_object_get(r, "action") && !json_object_get(r, "package"))
+            report(c, p, "a lifecycle action needs the \"package\" it acts on");
+        if (json_object_get(r, "plan") && json_object_get(r, "package"))
+            report(c, oms_jpath_key(q, sizeof(q), p, "package"),
+                   "\"plan\" carries its package inside; remove \"package\"");
+        if (st->concurrent > 1)
+            report(c, oms_jpath_key(q, sizeof(q), st->path, "concurrent"),
+                   "only command and http steps can be sent concurrently");
+        return;
+    }
+    if (st->kind == STEP_HTTP && !json_object_get(r, "path"))
+        report(c, p, "an http step needs a \"path\"");
+    if (st->kind == STEP_COMMAND && !json_object_get(r, "path") && !json_object_get(r, "package"))
+        report(c, p, "a command step needs \"package\" (the id in the path) or \"path\"");
+    if (json_object_get(r, "body") && json_object_get(r, "raw_body"))
+        report(c, p, "give either \"body\" (JSON) or \"raw_body\" (exact text), not both");
+    if (st->concurrent > 1 && json_object_get(st->then, "response"))
+        report(
+            c,
+            oms_jpath_key(q, sizeof(q), oms_jpath_key(p, sizeof(p), st->path, "then"), "response"),
+            "a concurrent step has several responses: check them with \"responses\"");
+}
+
+static void check_semantics(struct checker *c, struct scenario *s, const json_t *known_rules)
+{
+    char p[OMS_ERR_PATH_MAX];
+    for (size_t i = 0; i < s->rule_count; i++) {
+        int known = known_rules == NULL;
+        size_t k;
+        json_t *r;
+        json_array_foreach((json_t *)known_rules, k, r)
+        {
+            if (strcmp(json_string_value(json_object_get(r, "id")), s->rules[i]) == 0)
+                known = 1;
+        }
+        if (!known)
+            report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
+                   "\"%s\" is not a rule of SPEC.md (see spec/rules.json)", s->rules[i]);
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(s->rules[j], s->rules[i]) == 0)
+                report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
+                       "rule \"%s\" is listed twice", s->rules[i]);
+    }
+    for (size_t i = 0; i < s->step_count; i++) {
+        check_request(c, &s->steps[i]);
+        check_expectations(c, s->steps[i].then,
+                           oms_jpath_key(p, sizeof(p), s->steps[i].path, "then"));
+    }
+    check_expectations(c, s->then, "$.then");
+    /* Subscriptions name receivers once each, so calls can be told apart. */
+    size_t i;
+    json_t *sub;
+    json_array_foreach(json_object_get(s->given, "subscriptions"), i, sub)
+    {
+        const char *name = json_string_value(json_object_get(sub, "receiver"));
+        size_t j;
+        json_t *other;
+        json_array_foreach(json_object_get(s->given, "subscriptions"), j, other)
+        {
+            if (j >= i)
+                break;
+            const char *o = json_string_value(json_object_get(other, "receiver"));
+            if (name && o && strcmp(name, o) == 0) {
+                char q[OMS_ERR_PATH_MAX];
+                oms_jpath_index(q, sizeof(q), "$.given.subscriptions", i);
+                report(c, oms_jpath_key(p, sizeof(p), q, "receiver"),
+                       "receiver \"%s\" is used by two subscriptions; give each its own name",
+                       name);
+            }
+        }
+    }
+}
+
+static void fill(struct scenario *s)
+{
+    s->name = json_string_value(json_object_get(s->doc, "name"));
+    s->description = json_string_value(json_object_get(s->doc, "description"));
+    json_t *rules = json_object_get(s->doc, "rules");
+    s->rule_count = json_array_size(rules);
+    s->rules = oms_xcalloc(s->rule_count + 1, sizeof(char *));
+    for (size_t i = 0; i < s->rule_count; i++)
+        s->rules[i] = json_string_value(json_array_get(rules, i));
+    json_t *tags = json_object_get(s->doc, "tags");
+    s->tag_count = json_array_size(tags);
+    s->tags = oms_xcalloc(s->tag_count + 1, sizeof(char *));
+    for (size_t i = 0; i < s->tag_count; i++)
+        s->tags[i] = json_string_value(json_array_get(tags, i));
+    s->given = json_object_get(s->doc, "given");
+    if (!s->given) {
+        json_object_set_new(s->doc, "given", json_object());
+        s->given = json_object_get(s->doc, "given");
+    }
+    json_t *when = json_object_get(s->doc, "when");
+    s->step_count = json_array_size(when);
+    s->steps = oms_xcalloc(s->step_count + 1, sizeof(*s->steps));
+    for (size_t i = 0; i < s->step_count; i++) {
+        json_t *step = json_array_get(when, i);
+        struct scenario_step *st = &s->steps[i];
+        oms_jpath_index(st->path, sizeof(st->path), "$.when", i);
+        st->name = json_string_value(json_object_get(step, "name"));
+        if (json_object_get(step, "http")) {
+            st->kind = STEP_HTTP;
+            st->request = json_object_get(step, "http");
+        } else if (json_object_get(step, "lifecycle")) {
+            st->kind = STEP_LIFECYCLE;
+            st->request = json_object_get(step, "lifecycle");
+        } else if (json_object_get(step, "receivers")) {
+            st->kind = STEP_RECEIVERS;
+            st->request = json_object_get(step, "receivers");
+        } else {
+            st->kind = STEP_COMMAND;
+            st->request = json_object_get(step, "command");
+        }
+        json_t *copies = json_object_get(step, "concurrent");
+        st->concurrent = copies ? (unsigned)json_integer_value(copies) : 1;
+        st->then = json_object_get(step, "then");
+    }
+    s->then = json_object_get(s->doc, "then");
+}
+
+size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
+                     struct scenario **out, struct oms_err *errs, size_t max)
+{
+    struct oms_buf text;
+    struct oms_err one = {0};
+    *out = NULL;
+    oms_buf_init(&text, SCENARIO_MAX_BYTES);
+    if (read_file(file, &text, &one) != 0) {
+        if (max > 0)
+            errs[0] = one;
+        oms_buf_cleanup(&text);
+        return 1;
+    }
+    json_t *doc = oms_json_load_buf(oms_buf_str(&text), text.len, file, &one);
+    if (!doc) {
+        if (max > 0)
+            errs[0] = one;
+        oms_buf_cleanup(&text);
+        return 1;
+    }
+    struct checker c = {.file = file, .errs = errs, .max = max};
+    c.pos = jpos_index(oms_buf_str(&text), text.len);
+    oms_buf_cleanup(&text);
+
+    struct schema_issue issues[32];
+    size_t n = schema_validate(schema, doc, issues, OMS_ARRAY_LEN(issues));
+    for (size_t i = 0; i < n && i < OMS_ARRAY_LEN(issues); i++)
+        report(&c, issues[i].path, "%s", issues[i].message);
+    if (n > OMS_ARRAY_LEN(issues))
+        c.count += n - OMS_ARRAY_LEN(issues);
+
+    struct scenario *s = OMS_NEW(struct scenario);
+    s->file = oms_xstrdup(file);
+    s->doc = doc;
+    s->pos = c.pos;
+    if (c.count == 0) {
+        fill(s);
+        check_semantics(&c, s, known_rules);
+    }
+    if (c.count > 0) {
+        scenario_destroy(s);
+        return c.count;
+    }
+    *out = s;
+    return 0;
+}
+
+void scenario_destroy(struct scenario *s)
+{
+    if (!s)
+        return;
+    free(s->file);
+    json_decref(s->doc);
+    jpos_destroy(s->pos);
+    free(s->rules);
+    free(s->tags);
+    free(s->steps);
+    free(s);
+}
+
+/* ---- file discovery ---- */
+
+struct file_list {
+    char **items;
+    size_t count;
+    size_t cap;
+};
+
+static void list_add(struct file_list *l, const char *path)
+{
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->items = oms_xrealloc(l->items, l->cap * sizeof(char *));
+    }
+    l->items[l->count++] = oms_xstrdup(path);
+}
+
+static int ends_with(const char *s, const char *suffix)
+{
+    size_t a = strlen(s), b = strlen(suffix);
+    return a >= b && strcmp(s + a - b, suffix) == 0;
+}
+
+static int walk(const char *path, struct file_list *l, int top, struct oms_err *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return oms_err_set(err, OMS_E_NOENT, path, 0, 0, NULL, "no such file or directory");
+    if (!S_ISDIR(st.st_mode)) {
+        if (top || ends_with(path, ".json"))
+            list_add(l, path);
+        return 0;
+    }
+    DIR *d = opendir(path);
+    if (!d)
+        return oms_err_set(err, OMS_E_IO, path, 0, 0, NULL, "cannot read directory: %s",
+                           strerror(errno));
+    int rc = 0;
+    while (rc == 0) {
+        struct dirent *e = readdir(d);
+        if (!e)
+            break;
+        if (e->d_name[0] == '.')
+            continue;
+        char child[4096];
+        snprintf(child, sizeof(child), "%s%s%s", path, ends_with(path, "/") ? "" : "/", e->d_name);
+        rc = walk(child, l, 0, err);
+    }
+    closedir(d);
+    return rc;
+}
+
+static int compare_paths(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int scenario_find_files(char *const *paths, size_t n, char ***files, size_t *count,
+                        struct oms_err *err)
+{
+    struct file_list l = {0};
+    for (size_t i = 0; i < n; i++) {
+        int rc = walk(paths[i], &l, 1, err);
+        if (rc != 0) {
+            scenario_free_files(l.items, l.count);
+            return rc;
+        }
+    }
+    if (l.count > 1)
+        qsort(l.items, l.count, sizeof(char *), compare_paths);
+    *files = l.items;
+    *count = l.count;
+    return 0;
+}
+
+void scenario_free_files(char **files, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(files[i]);
+    free(files);
+}

@@ -1,0 +1,62 @@
+/* scenario: loading and checking scenario files (docs/scenario-format.md) against the scenario
+ * schema, the SPEC rule catalogue and the matcher syntax. A loaded scenario keeps its document and
+ * a position index, so any later message about it can name file:line:column. */
+#ifndef SCENARIO_H
+#define SCENARIO_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "jpos.h"
+#include "oms_error.h"
+#include "schema.h"
+
+enum scenario_step_kind {
+    STEP_COMMAND,   /* a request to a package's command endpoint */
+    STEP_HTTP,      /* a request to any path of the target */
+    STEP_LIFECYCLE, /* planning or a lifecycle action of the profile (SPEC P-2) */
+    STEP_RECEIVERS, /* new behaviour for the receivers (faults, down, up) */
+};
+
+struct scenario_step {
+    char path[48];    /* "$.when[2]" */
+    const char *name; /* NULL when the step has none */
+    enum scenario_step_kind kind;
+    const json_t *request; /* the command/http/lifecycle object, borrowed from the document */
+    unsigned concurrent;   /* copies sent at once; 1 for an ordinary step */
+    const json_t *then;    /* NULL when the step checks nothing itself */
+};
+
+struct scenario {
+    char *file;
+    json_t *doc;
+    struct jpos *pos;
+    const char *name;
+    const char *description; /* NULL when absent */
+    const char **rules;      /* borrowed strings */
+    size_t rule_count;
+    const char **tags;
+    size_t tag_count;
+    const json_t *given; /* never NULL (an empty object when absent) */
+    struct scenario_step *steps;
+    size_t step_count;
+    const json_t *then; /* NULL when absent */
+};
+
+/* Loads and checks file. known_rules is the "rules" array of spec/rules.json (NULL: any rule id of
+ * the right shape). Errors, each with file, line, column, JSON path and what was expected, go to
+ * errs (up to max); returns 0 and *out, or the number of errors found (then *out is NULL). */
+size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
+                     struct scenario **out, struct oms_err *errs, size_t max);
+void scenario_destroy(struct scenario *s);
+
+/* "file:line:column" of the value at path (or of its nearest ancestor); into out. */
+char *scenario_where(const struct scenario *s, const char *path, char *out, size_t size);
+
+/* Expands files and directories (recursively, *.json, sorted by path) into a new array of new
+ * strings. Returns 0, or OMS_E_NOENT with err naming a path that does not exist. */
+int scenario_find_files(char *const *paths, size_t n, char ***files, size_t *count,
+                        struct oms_err *err);
+void scenario_free_files(char **files, size_t count);
+
+#endif

@@ -1,0 +1,281 @@
+/* suite: selection and parallel execution of scenarios. */
+#include "suite.h"
+
+#include "oms_alloc.h"
+#include "oms_buf.h"
+#include "oms_json.h"
+#include "oms_profile.h"
+#include "oms_time.h"
+#include "report.h"
+#include "runner.h"
+#include "sandbox.h"
+#include "target.h"
+
+#include <fnmatch.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
+                  struct suite *out, int quiet_ok)
+{
+    size_t bad = 0;
+    out->items = oms_xcalloc(n + 1, sizeof(*out->items));
+    out->count = 0;
+    for (size_t i = 0; i < n; i++) {
+        struct oms_err errs[16];
+        struct scenario *sc = NULL;
+        size_t k = scenario_load(files[i], schema, rules, &sc, errs, 16);
+        if (k == 0) {
+            out->items[out->count++] = sc;
+            if (!quiet_ok)
+                printf("ok       %s\n", files[i]);
+            continue;
+        }
+        bad++;
+        for (size_t j = 0; j < k && j < 16; j++) {
+            char text[2048];
+            fprintf(stderr, "invalid  %s\n", oms_err_format(&errs[j], text, sizeof(text)));
+        }
+        if (k > 16)
+            fprintf(stderr, "invalid  %s: ... and %zu more error(s)\n", files[i], k - 16);
+    }
+    return bad;
+}
+
+void suite_cleanup(struct suite *s)
+{
+    for (size_t i = 0; i < s->count; i++)
+        scenario_destroy(s->items[i]);
+    free(s->items);
+    s->items = NULL;
+    s->count = 0;
+}
+
+static int has(const char *const *list, size_t n, char **wanted, size_t m)
+{
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < m; j++)
+            if (strcmp(list[i], wanted[j]) == 0)
+                return 1;
+    return 0;
+}
+
+void suite_select(struct suite *s, const struct suite_options *opt)
+{
+    size_t kept = 0, position = 0;
+    for (size_t i = 0; i < s->count; i++) {
+        struct scenario *sc = s->items[i];
+        int keep = 1;
+        if (opt->filter && fnmatch(opt->filter, sc->name, 0) != 0 &&
+            fnmatch(opt->filter, sc->file, 0) != 0)
+            keep = 0;
+        if (keep && opt->tag_count && !has(sc->tags, sc->tag_count, opt->tags, opt->tag_count))
+            keep = 0;
+        if (keep && opt->rule_count && !has(sc->rules, sc->rule_count, opt->rules, opt->rule_count))
+            keep = 0;
+        /* Shards take every N-th selected scenario, so each shard gets a mix of folders. */
+        if (keep && opt->shard_count > 0) {
+            keep = position % opt->shard_count == opt->shard_index - 1;
+            position++;
+        }
+        if (keep)
+            s->items[kept++] = sc;
+        else
+            scenario_destroy(sc);
+    }
+    s->count = kept;
+}
+
+/* ---- running ---- */
+
+struct shared {
+    const struct suite *suite;
+    const struct suite_options *opt;
+    struct result_run *run;
+    atomic_size_t next;
+    atomic_int stop;
+    pthread_mutex_t print;
+    size_t done;
+    int env_failed;
+    struct oms_err env_err;
+};
+
+static const char *colour(const struct suite_options *opt, enum result_outcome o)
+{
+    if (!opt->color)
+        return "";
+    switch (o) {
+    case RESULT_PASS:
+        return "\033[32m";
+    case RESULT_FAIL:
+        return "\033[31m";
+    case RESULT_ERROR:
+        return "\033[33m";
+    case RESULT_SKIP:
+        return "\033[90m";
+    }
+    return "";
+}
+
+static void print_line(struct shared *sh, const struct result_scenario *r)
+{
+    const struct suite_options *opt = sh->opt;
+    pthread_mutex_lock(&sh->print);
+    sh->done++;
+    if (opt->progress)
+        fputs("\r\033[K", stdout);
+    int show = opt->verbosity >= 1 || r->outcome == RESULT_FAIL || r->outcome == RESULT_ERROR;
+    if (show) {
+        static const char *const word[] = {"PASS ", "FAIL ", "ERROR", "SKIP "};
+        printf("%s%s%s  %s  %s (%.1f ms)\n", colour(opt, r->outcome), word[r->outcome],
+               opt->color ? "\033[0m" : "", r->file, r->name, (double)r->duration_us / 1000.0);
+        if (r->outcome != RESULT_PASS) {
+            struct oms_buf reason;
+            oms_buf_init(&reason, 0);
+            report_scenario_reason(r, &reason);
+            printf("       %s\n", oms_buf_str(&reason));
+            oms_buf_cleanup(&reason);
+        }
+        if (opt->verbosity >= 2 && r->outcome != RESULT_PASS) {
+            struct oms_buf detail;
+            oms_buf_init(&detail, 0);
+            report_scenario_text(r, &detail);
+            fputs(oms_buf_str(&detail), stdout);
+            oms_buf_cleanup(&detail);
+        }
+    }
+    if (opt->progress && sh->done < sh->suite->count)
+        printf("[%zu/%zu] running...", sh->done, sh->suite->count);
+    fflush(stdout);
+    pthread_mutex_unlock(&sh->print);
+}
+
+static void *job(void *arg)
+{
+    struct shared *sh = arg;
+    struct sandbox *box = NULL;
+    struct oms_err err = {0};
+    struct sandbox_config sc = {
+        .profile_path = sh->opt->profile_path,
+        .receivers_only = sh->opt->target_url != NULL,
+    };
+    /* Receivers the user runs (their URLs given) replace the ones a sandbox would start. */
+    const struct suite_receivers *given = &sh->opt->receivers;
+    if (!given->webhook_url && sandbox_start(&sc, &box, &err) != 0) {
+        pthread_mutex_lock(&sh->print);
+        if (!sh->env_failed) {
+            sh->env_failed = 1;
+            sh->env_err = err;
+        }
+        pthread_mutex_unlock(&sh->print);
+        atomic_store(&sh->stop, 1);
+        return NULL;
+    }
+    struct target_config tc = {
+        .oms_url = sh->opt->target_url ? sh->opt->target_url : sandbox_oms_url(box),
+        .omnitron_url = box ? sandbox_omnitron_url(box) : given->omnitron_url,
+        .webhook_url = box ? sandbox_webhook_url(box) : given->webhook_url,
+        .omnitron_control_url =
+            box ? sandbox_omnitron_control_url(box) : given->omnitron_control_url,
+        .webhook_control_url = box ? sandbox_webhook_control_url(box) : given->webhook_control_url,
+    };
+    struct target *t = target_create(&tc);
+    json_t *doc = NULL, *hello = NULL;
+    struct oms_profile *base = NULL;
+    if (target_capabilities(t, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
+        oms_profile_from_json(doc, "the target's profile", &base, &err) != 0) {
+        pthread_mutex_lock(&sh->print);
+        if (!sh->env_failed) {
+            sh->env_failed = 1;
+            sh->env_err = err;
+        }
+        pthread_mutex_unlock(&sh->print);
+        atomic_store(&sh->stop, 1);
+    }
+    pthread_mutex_lock(&sh->print);
+    if (!sh->run->profile && doc)
+        sh->run->profile = json_incref(doc);
+    pthread_mutex_unlock(&sh->print);
+    json_decref(doc);
+
+    struct runner_options ro = {
+        .token = sh->opt->token,
+        .capabilities = json_object_get(hello, "capabilities"),
+    };
+    while (base && !atomic_load(&sh->stop)) {
+        size_t i = atomic_fetch_add(&sh->next, 1);
+        if (i >= sh->suite->count)
+            break;
+        struct result_scenario *r = &sh->run->scenarios[i];
+        runner_run(t, base, sh->suite->items[i], &ro, r);
+        if (r->outcome != RESULT_PASS && sh->opt->fail_fast)
+            atomic_store(&sh->stop, 1);
+        print_line(sh, r);
+    }
+    oms_profile_unref(base);
+    json_decref(hello);
+    target_destroy(t);
+    sandbox_stop(box);
+    return NULL;
+}
+
+int suite_run(const struct suite *s, const struct suite_options *opt, struct result_run *run,
+              struct oms_err *err)
+{
+    int64_t started = oms_time_mono_us();
+    run->started_ms = oms_time_wall_ms();
+    run->target = oms_xstrdup(opt->target_url
+                                  ? opt->target_url
+                                  : "embedded reference implementation (oms-reference in-process)");
+    /* Results go to fixed slots, so reports keep the suite's order whatever finishes first. */
+    for (size_t i = 0; i < s->count; i++) {
+        struct result_scenario *r = result_run_add(run);
+        (void)r;
+    }
+    struct shared sh = {.suite = s, .opt = opt, .run = run};
+    atomic_init(&sh.next, 0);
+    atomic_init(&sh.stop, 0);
+    pthread_mutex_init(&sh.print, NULL);
+    unsigned jobs = opt->jobs ? opt->jobs : 1;
+    if (opt->target_url && jobs > 1) {
+        fprintf(stderr,
+                "refund-harness: an external target has one state: running with --jobs 1\n");
+        jobs = 1;
+    }
+    if (jobs > s->count && s->count > 0)
+        jobs = (unsigned)s->count;
+    pthread_t *threads = oms_xcalloc(jobs, sizeof(*threads));
+    for (unsigned j = 0; j < jobs; j++)
+        if (pthread_create(&threads[j], NULL, job, &sh) != 0) {
+            fprintf(stderr, "fatal: cannot start a job thread\n");
+            abort();
+        }
+    for (unsigned j = 0; j < jobs; j++)
+        pthread_join(threads[j], NULL);
+    free(threads);
+    pthread_mutex_destroy(&sh.print);
+    if (opt->progress)
+        fputs("\r\033[K", stdout);
+
+    /* Scenarios never started (fail-fast) are dropped from the result. */
+    size_t kept = 0;
+    for (size_t i = 0; i < run->count; i++) {
+        if (run->scenarios[i].name) {
+            run->scenarios[kept++] = run->scenarios[i];
+        } else {
+            json_decref(run->scenarios[i].calls);
+            json_decref(run->scenarios[i].notes);
+        }
+    }
+    run->count = kept;
+    result_run_tally(run);
+    run->duration_us = oms_time_mono_us() - started;
+    if (sh.env_failed) {
+        *err = sh.env_err;
+        return OMS_E_ENV;
+    }
+    return 0;
+}

@@ -1,0 +1,62 @@
+/* suite: a set of scenarios and running it - selection (filter, tags, rules, shard), parallel
+ * jobs each with its own sandbox, console lines as scenarios finish, and the run result. */
+#ifndef SUITE_H
+#define SUITE_H
+
+#include <jansson.h>
+#include <stddef.h>
+
+#include "oms_error.h"
+#include "result.h"
+#include "scenario.h"
+
+struct suite {
+    struct scenario **items;
+    size_t count;
+};
+
+/* Receivers run elsewhere (mock-omnitron and mock-webhook started by the user); the control URLs
+ * may be NULL when they are the same as the receivers'. All NULL: the harness starts its own. */
+struct suite_receivers {
+    const char *omnitron_url;
+    const char *omnitron_control_url;
+    const char *webhook_url;
+    const char *webhook_control_url;
+};
+
+struct suite_options {
+    const char *filter; /* glob on the scenario name or file; NULL: all */
+    char **tags;        /* keep scenarios with any of these tags */
+    size_t tag_count;
+    char **rules; /* keep scenarios naming any of these rules */
+    size_t rule_count;
+    unsigned shard_index; /* 1-based; 0: no sharding */
+    unsigned shard_count;
+    unsigned jobs;            /* parallel sandboxes; 0: 1 */
+    int fail_fast;            /* stop starting scenarios after the first failure */
+    int verbosity;            /* 0 quiet, 1 normal, 2 verbose */
+    int color;                /* ANSI colour on the console */
+    int progress;             /* a progress line on a terminal */
+    const char *profile_path; /* embedded reference's profile; NULL: default */
+    const char *target_url;   /* an external system under test; NULL: the embedded reference */
+    const char *token;        /* API token for commands; NULL: the target profile's first */
+    struct suite_receivers receivers; /* with target_url only */
+};
+
+/* Loads every file; each invalid one is reported on stderr with file:line:column. Returns the
+ * number of invalid files (0: *out holds all of them). */
+size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
+                  struct suite *out, int quiet_ok);
+void suite_cleanup(struct suite *s);
+
+/* Keeps the selected scenarios (filter, tags, rules, then shard i of N by position) in order. */
+void suite_select(struct suite *s, const struct suite_options *opt);
+
+/* Runs the suite against embedded sandboxes (one per job), or against opt->target_url with the
+ * receivers embedded (one job: a target has one state). Fills run (scenarios in suite order).
+ * Returns 0, or OMS_E_ENV with err set when a sandbox could not start or the target did not
+ * answer the handshake. */
+int suite_run(const struct suite *s, const struct suite_options *opt, struct result_run *run,
+              struct oms_err *err);
+
+#endif

@@ -1,0 +1,200 @@
+/* target: fixture protocol and receiver control over HTTP. */
+#include "target.h"
+
+#include "oms_alloc.h"
+#include "oms_json.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct target {
+    char *oms_url;
+    char *omnitron_url;
+    char *webhook_url;
+    char *omnitron_control;
+    char *webhook_control;
+    long timeout_ms;
+    struct oms_http_client *client;
+};
+
+struct target *target_create(const struct target_config *cfg)
+{
+    struct target *t = OMS_NEW(struct target);
+    t->oms_url = oms_xstrdup(cfg->oms_url);
+    t->omnitron_url = oms_xstrdup(cfg->omnitron_url);
+    t->webhook_url = oms_xstrdup(cfg->webhook_url);
+    t->omnitron_control =
+        oms_xstrdup(cfg->omnitron_control_url ? cfg->omnitron_control_url : cfg->omnitron_url);
+    t->webhook_control =
+        oms_xstrdup(cfg->webhook_control_url ? cfg->webhook_control_url : cfg->webhook_url);
+    t->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+    t->client = oms_http_client_create();
+    return t;
+}
+
+void target_destroy(struct target *t)
+{
+    if (!t)
+        return;
+    free(t->oms_url);
+    free(t->omnitron_url);
+    free(t->webhook_url);
+    free(t->omnitron_control);
+    free(t->webhook_control);
+    oms_http_client_destroy(t->client);
+    free(t);
+}
+
+const char *target_oms_url(const struct target *t)
+{
+    return t->oms_url;
+}
+
+const char *target_omnitron_url(const struct target *t)
+{
+    return t->omnitron_url;
+}
+
+const char *target_webhook_url(const struct target *t)
+{
+    return t->webhook_url;
+}
+
+struct oms_http_client *target_client(struct target *t)
+{
+    return t->client;
+}
+
+long target_timeout_ms(const struct target *t)
+{
+    return t->timeout_ms;
+}
+
+/* Performs method base+path with an optional JSON body; wants `expect`. On success *out gets the
+ * parsed JSON body (if out is not NULL). */
+static int call(struct target *t, const char *method, const char *base, const char *path,
+                const json_t *body, long expect, long timeout_ms, json_t **out, struct oms_err *err)
+{
+    char url[2048];
+    snprintf(url, sizeof(url), "%s%s", base ? base : "", path);
+    char *text = body ? oms_json_dumps(body) : NULL;
+    const char *headers[] = {"Content-Type: application/json", "Accept: application/json"};
+    struct oms_http_exchange x = {
+        .method = method,
+        .url = url,
+        .headers = headers,
+        .header_count = body ? 2 : 1,
+        .body = text,
+        .body_len = text ? strlen(text) : 0,
+        .timeout_ms = timeout_ms > 0 ? timeout_ms : t->timeout_ms,
+        .idempotent = 1, /* fixture and receiver control calls can be repeated harmlessly */
+    };
+    if (!body)
+        x.headers = headers + 1;
+    oms_http_client_perform(t->client, &x);
+    free(text);
+    int rc = 0;
+    if (x.result != 0) {
+        rc = oms_err_set(err, OMS_E_ENV, url, 0, 0, NULL, "no answer: %s", x.error);
+    } else if (x.status != expect) {
+        json_t *doc = json_loadb(oms_buf_str(&x.resp_body), x.resp_body.len, 0, NULL);
+        json_t *error = json_object_get(doc, "error");
+        const char *field = NULL;
+        const char *msg = NULL;
+        if (json_is_object(error)) {
+            void *it = json_object_iter(error);
+            field = json_object_iter_key(it);
+            msg = json_string_value(json_array_get(json_object_iter_value(it), 0));
+        }
+        if (msg)
+            rc = oms_err_set(err, OMS_E_INVAL, url, 0, 0, field && field[0] == '$' ? field : NULL,
+                             "%s %s answered %ld: %s%s%s", method, path, x.status,
+                             field && field[0] != '$' ? field : "",
+                             field && field[0] != '$' ? ": " : "", msg);
+        else
+            rc = oms_err_set(err, OMS_E_INVAL, url, 0, 0, NULL,
+                             "%s %s answered %ld (wanted %ld): %.200s", method, path, x.status,
+                             expect, oms_buf_str(&x.resp_body));
+        json_decref(doc);
+    } else if (out) {
+        *out = json_loadb(oms_buf_str(&x.resp_body), x.resp_body.len, 0, NULL);
+        if (!*out)
+            rc = oms_err_set(err, OMS_E_INVAL, url, 0, 0, NULL,
+                             "%s %s answered %ld but the body is not JSON", method, path, x.status);
+    }
+    oms_http_exchange_cleanup(&x);
+    return rc;
+}
+
+int target_journal(struct target *t, json_t **doc, struct oms_err *err)
+{
+    return call(t, "GET", t->oms_url, "/_fixture/journal", NULL, 200, 0, doc, err);
+}
+
+int target_capabilities(struct target *t, json_t **doc, struct oms_err *err)
+{
+    int rc = call(t, "GET", t->oms_url, "/_fixture/", NULL, 200, 0, doc, err);
+    if (rc == 0 && (!json_is_array(json_object_get(*doc, "capabilities")) ||
+                    json_integer_value(json_object_get(*doc, "version")) != 1)) {
+        json_decref(*doc);
+        *doc = NULL;
+        return oms_err_set(err, OMS_E_INVAL, t->oms_url, 0, 0, NULL,
+                           "GET /_fixture/ did not describe fixture protocol version 1 "
+                           "(docs/fixture-protocol.md)");
+    }
+    return rc;
+}
+
+int target_profile(struct target *t, json_t **profile, struct oms_err *err)
+{
+    return call(t, "GET", t->oms_url, "/_fixture/profile", NULL, 200, 0, profile, err);
+}
+
+int target_load(struct target *t, const json_t *fixture, struct oms_err *err)
+{
+    return call(t, "PUT", t->oms_url, "/_fixture/state", fixture, 204, 0, NULL, err);
+}
+
+int target_state(struct target *t, json_t **state, struct oms_err *err)
+{
+    return call(t, "GET", t->oms_url, "/_fixture/state", NULL, 200, 0, state, err);
+}
+
+int target_drain(struct target *t, int64_t timeout_ms, json_t **result, struct oms_err *err)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/_fixture/drain?timeout_ms=%lld", (long long)timeout_ms);
+    return call(t, "POST", t->oms_url, path, NULL, 200, (long)timeout_ms + t->timeout_ms, result,
+                err);
+}
+
+static const char *receiver_url(struct target *t, const char *which)
+{
+    return strcmp(which, "omnitron") == 0 ? t->omnitron_control : t->webhook_control;
+}
+
+int target_receiver_reset(struct target *t, const char *which, struct oms_err *err)
+{
+    return call(t, "POST", receiver_url(t, which), "/__reset", NULL, 204, 0, NULL, err);
+}
+
+int target_receiver_configure(struct target *t, const char *which, const json_t *behaviour,
+                              struct oms_err *err)
+{
+    return call(t, "PUT", receiver_url(t, which), "/__behaviour", behaviour, 204, 0, NULL, err);
+}
+
+int target_receiver_journal(struct target *t, const char *which, json_t **requests,
+                            struct oms_err *err)
+{
+    json_t *doc = NULL;
+    int rc = call(t, "GET", receiver_url(t, which), "/__journal", NULL, 200, 0, &doc, err);
+    if (rc == 0) {
+        *requests = json_incref(json_object_get(doc, "requests"));
+        if (!*requests)
+            *requests = json_array();
+    }
+    json_decref(doc);
+    return rc;
+}

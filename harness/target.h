@@ -1,0 +1,53 @@
+/* target: the harness's side of the wire - the system under test (command endpoint and fixture
+ * protocol, docs/fixture-protocol.md) and the two recording receivers, all over real HTTP. The
+ * same code talks to the embedded sandbox and to an external target. */
+#ifndef TARGET_H
+#define TARGET_H
+
+#include <jansson.h>
+#include <stdint.h>
+
+#include "oms_error.h"
+#include "oms_http_client.h"
+
+struct target;
+
+struct target_config {
+    const char *oms_url;              /* base URL of the system under test */
+    const char *omnitron_url;         /* base URL of the Omnitron receiver */
+    const char *webhook_url;          /* base URL of the webhook receiver */
+    const char *omnitron_control_url; /* the receivers' control listeners; NULL: the URLs above */
+    const char *webhook_control_url;
+    long timeout_ms; /* per request; 0: 10 s */
+};
+
+/* Never NULL; URLs are copied. One target per thread (it owns an HTTP client). */
+struct target *target_create(const struct target_config *cfg);
+void target_destroy(struct target *t);
+
+const char *target_oms_url(const struct target *t);
+const char *target_omnitron_url(const struct target *t);
+const char *target_webhook_url(const struct target *t);
+struct oms_http_client *target_client(struct target *t);
+long target_timeout_ms(const struct target *t);
+
+/* Fixture protocol. Each returns 0, or a negative code with err naming the URL and what came back
+ * (OMS_E_ENV when nothing answered; OMS_E_INVAL when the target refused, with its message). */
+/* The handshake: GET /_fixture/ -> {"protocol", "version": 1, "capabilities": [...]}. */
+int target_capabilities(struct target *t, json_t **doc, struct oms_err *err);
+int target_profile(struct target *t, json_t **profile, struct oms_err *err);
+/* GET /_fixture/journal: {"commands": [...]} (new reference). */
+int target_journal(struct target *t, json_t **doc, struct oms_err *err);
+int target_load(struct target *t, const json_t *fixture, struct oms_err *err);
+int target_state(struct target *t, json_t **state, struct oms_err *err);
+int target_drain(struct target *t, int64_t timeout_ms, json_t **result, struct oms_err *err);
+
+/* Receivers: which is "omnitron" or "webhook". */
+int target_receiver_reset(struct target *t, const char *which, struct oms_err *err);
+int target_receiver_configure(struct target *t, const char *which, const json_t *behaviour,
+                              struct oms_err *err);
+/* The journal entries (a new array). */
+int target_receiver_journal(struct target *t, const char *which, json_t **requests,
+                            struct oms_err *err);
+
+#endif
