@@ -1,0 +1,40 @@
+/* invalid_cases: the table of broken scenario files (see invalid_cases.h). */
+#include "invalid_cases.h"
+
+const struct invalid_case INVALID[] = {
+    {"unknown-key-typo.json", 3, 17, "$.descripton",
+     "unknown key \"descripton\" (did you mean \"description\"?)"},
+    {"missing-name.json", 1, 1, "$", "missing required key \"name\""},
+    {"unknown-rule.json", 3, 20, "$.rules[1]", "\"C-99\" is not a rule of SPEC.md"},
+    {"status-wrong-type.json", 7, 44, "$.given.packages[0].status",
+     "expected a string or integer, found boolean"},
+    {"command-and-http.json", 5, 5, "$.when[0]",
+     "expected exactly one of \"command\" or \"http\" or \"lifecycle\" or \"receivers\", found 2"},
+    {"command-without-package.json", 5, 17, "$.when[0].command",
+     "a command step needs \"package\""},
+    {"body-and-raw-body.json", 5, 17, "$.when[0].command",
+     "give either \"body\" (JSON) or \"raw_body\""},
+    {"trailing-comma.json", 5, 1, "", "invalid JSON"},
+    {"duplicate-key.json", 4, 8, "", "duplicate object key"},
+    {"unknown-matcher.json", 8, 25, "$.then.response.body.error", "unknown matcher \"$regexp\""},
+    {"bad-regex.json", 7, 54, "$.then.webhooks.erp[0].body.event.uuid[\"$regex\"]",
+     "invalid regular expression"},
+    {"receiver-twice.json", 7, 59, "$.given.subscriptions[1].receiver",
+     "receiver \"erp\" is used by two subscriptions"},
+    {"rule-listed-twice.json", 3, 20, "$.rules[1]", "rule \"C-2\" is listed twice"},
+    {"concurrent-single-response.json", 8, 28, "$.when[0].then.response",
+     "a concurrent step has several responses"},
+    {"http-without-path.json", 4, 21, "$.when[0].http", "an http step needs a \"path\""},
+    {"item-key-not-id.json", 6, 45, "$.then.packages[\"501\"].items.SKU-1",
+     "item keys must be item ids, found \"SKU-1\""},
+    {"lifecycle-action-without-package.json", 4, 26, "$.when[0].lifecycle",
+     "a lifecycle action needs the \"package\""},
+    {"signed-and-unsigned.json", 6, 26, "$.then.webhooks.erp[0]",
+     "a call cannot be both \"signed_with\" and \"unsigned\""},
+    {"status-code-matcher-range-shape.json", 5, 46, "$.then.response.status[\"$range\"]",
+     "expected [min, max] numbers"},
+    {"matcher-mixed-with-keys.json", 5, 33, "$.then.response.body",
+     "matcher \"$partial\" must be the only key"},
+};
+
+const size_t INVALID_COUNT = sizeof(INVALID) / sizeof(INVALID[0]);

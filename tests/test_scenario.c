@@ -1,0 +1,339 @@
+/* test_scenario: loading scenario files - a table of broken files under tests/data/invalid, each
+ * refused with its exact file:line:column, JSON path and message; every bundled scenario loading
+ * cleanly; the loaded structure; and file discovery. */
+#include "invalid_cases.h"
+#include "support.h"
+
+#include "scenario.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_ERRS 16
+
+struct suite {
+    struct schema *schema;
+    json_t *rules_doc;
+    const json_t *rules; /* the "rules" array of spec/rules.json */
+};
+
+static int setup(void **state)
+{
+    struct suite *s = calloc(1, sizeof(*s));
+    struct oms_err err = {0};
+    if (!s)
+        return -1;
+    if (schema_load(support_path("spec/scenario.schema.json"), &s->schema, &err) != 0) {
+        print_error("cannot load the scenario schema: %s\n", err.message);
+        free(s);
+        return -1;
+    }
+    s->rules_doc = json_load_file(support_path("spec/rules.json"), 0, NULL);
+    s->rules = json_object_get(s->rules_doc, "rules");
+    if (!json_is_array(s->rules)) {
+        print_error("cannot read spec/rules.json\n");
+        schema_destroy(s->schema);
+        json_decref(s->rules_doc);
+        free(s);
+        return -1;
+    }
+    *state = s;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    struct suite *s = *state;
+    schema_destroy(s->schema);
+    json_decref(s->rules_doc);
+    free(s);
+    return 0;
+}
+
+static const char *invalid_file(const char *name)
+{
+    static char path[4096];
+    snprintf(path, sizeof(path), "%s/invalid/%s", REFUND_TEST_DATA, name);
+    return path;
+}
+
+static void test_scenario_load_invalid_files_table(void **state)
+{
+    struct suite *suite = *state;
+    for (size_t i = 0; i < INVALID_COUNT; i++) {
+        const char *file = invalid_file(INVALID[i].file);
+        struct oms_err errs[MAX_ERRS];
+        memset(errs, 0, sizeof(errs));
+        struct scenario dummy;
+        struct scenario *s = &dummy; /* must be reset to NULL */
+        size_t n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+        if (n == 0) {
+            scenario_destroy(s);
+            fail_msg("%s loaded without errors", INVALID[i].file);
+        }
+        assert_null(s);
+        const struct oms_err *e = &errs[0];
+        char formatted[2048];
+        oms_err_format(e, formatted, sizeof(formatted));
+        if (strcmp(e->source, file) != 0)
+            fail_msg("%s: source is \"%s\"", INVALID[i].file, e->source);
+        if (e->line != INVALID[i].line || e->column != INVALID[i].column)
+            fail_msg("%s: expected %d:%d, got %d:%d (%s)", INVALID[i].file, INVALID[i].line,
+                     INVALID[i].column, e->line, e->column, formatted);
+        if (strcmp(e->path, INVALID[i].path) != 0)
+            fail_msg("%s: expected path %s, got %s (%s)", INVALID[i].file, INVALID[i].path, e->path,
+                     formatted);
+        if (!strstr(e->message, INVALID[i].fragment))
+            fail_msg("%s: message \"%s\" lacks \"%s\"", INVALID[i].file, e->message,
+                     INVALID[i].fragment);
+        assert_int_equal(e->code, OMS_E_INVAL);
+    }
+}
+
+/* Every file in tests/data/invalid is in the table above (a new broken file needs a row). */
+static void test_scenario_find_files_invalid_dir_matches_table(void **state)
+{
+    (void)state;
+    char dir[4096];
+    snprintf(dir, sizeof(dir), "%s/invalid", REFUND_TEST_DATA);
+    char *paths[] = {dir};
+    char **files = NULL;
+    size_t count = 0;
+    struct oms_err err = {0};
+    assert_int_equal(scenario_find_files(paths, 1, &files, &count, &err), 0);
+    assert_int_equal(count, INVALID_COUNT);
+    for (size_t i = 0; i < count; i++) {
+        const char *base = strrchr(files[i], '/') + 1;
+        int listed = 0;
+        for (size_t k = 0; k < INVALID_COUNT; k++)
+            listed |= strcmp(INVALID[k].file, base) == 0;
+        if (!listed)
+            fail_msg("%s has no row in the table", files[i]);
+        if (i > 0)
+            assert_true(strcmp(files[i - 1], files[i]) < 0); /* sorted */
+    }
+    scenario_free_files(files, count);
+}
+
+static void test_scenario_load_bundled_scenarios_are_valid(void **state)
+{
+    struct suite *suite = *state;
+    char *paths[] = {(char *)support_path("scenarios")};
+    char **files = NULL;
+    size_t count = 0;
+    struct oms_err err = {0};
+    assert_int_equal(scenario_find_files(paths, 1, &files, &count, &err), 0);
+    if (count == 0)
+        print_message("scenarios/ holds no scenario yet: nothing to check\n");
+    size_t bad = 0;
+    for (size_t i = 0; i < count; i++) {
+        struct oms_err errs[MAX_ERRS];
+        struct scenario *s = NULL;
+        size_t n = scenario_load(files[i], suite->schema, suite->rules, &s, errs, MAX_ERRS);
+        if (n > 0) {
+            char text[2048];
+            for (size_t k = 0; k < n && k < MAX_ERRS; k++)
+                print_error("invalid %s\n", oms_err_format(&errs[k], text, sizeof(text)));
+            bad++;
+            continue;
+        }
+        assert_non_null(s);
+        assert_non_null(s->name);
+        assert_true(s->rule_count > 0);
+        assert_true(s->step_count > 0);
+        scenario_destroy(s);
+    }
+    scenario_free_files(files, count);
+    if (bad)
+        fail_msg("%zu of %zu bundled scenario(s) do not load", bad, count);
+}
+
+static char *write_temp(char *dir, const char *name, const char *text)
+{
+    char *path = support_printf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void test_scenario_load_valid_structure(void **state)
+{
+    struct suite *suite = *state;
+    char dir[] = "/tmp/test_scenario.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *file = write_temp(
+        dir, "ok.json",
+        "{\n"
+        "  \"name\": \"loads\",\n"
+        "  \"description\": \"prose\",\n"
+        "  \"rules\": [\"C-2\", \"C-11\"],\n"
+        "  \"tags\": [\"transitions\"],\n"
+        "  \"when\": [\n"
+        "    {\"name\": \"first\", \"command\": {\"package\": 501}, \"then\": {\"response\": "
+        "{\"status\": 204}}},\n"
+        "    {\"http\": {\"path\": \"/x\"}, \"concurrent\": 4},\n"
+        "    {\"lifecycle\": {\"action\": \"pack\", \"package\": 501}},\n"
+        "    {\"receivers\": {\"webhook\": {\"down\": false}}}\n"
+        "  ]\n"
+        "}\n");
+    struct oms_err errs[MAX_ERRS];
+    struct scenario *s = NULL;
+    size_t n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+    if (n)
+        fail_msg("refused: %s", errs[0].message);
+    assert_string_equal(s->file, file);
+    assert_string_equal(s->name, "loads");
+    assert_string_equal(s->description, "prose");
+    assert_int_equal(s->rule_count, 2);
+    assert_string_equal(s->rules[1], "C-11");
+    assert_int_equal(s->tag_count, 1);
+    assert_string_equal(s->tags[0], "transitions");
+    assert_true(json_is_object(s->given));
+    assert_int_equal(json_object_size(s->given), 0);
+    assert_null(s->then);
+    assert_int_equal(s->step_count, 4);
+    assert_int_equal(s->steps[0].kind, STEP_COMMAND);
+    assert_string_equal(s->steps[0].name, "first");
+    assert_string_equal(s->steps[0].path, "$.when[0]");
+    assert_int_equal(s->steps[0].concurrent, 1);
+    assert_non_null(s->steps[0].then);
+    assert_int_equal(json_integer_value(json_object_get(s->steps[0].request, "package")), 501);
+    assert_int_equal(s->steps[1].kind, STEP_HTTP);
+    assert_null(s->steps[1].name);
+    assert_int_equal(s->steps[1].concurrent, 4);
+    assert_null(s->steps[1].then);
+    assert_int_equal(s->steps[2].kind, STEP_LIFECYCLE);
+    assert_int_equal(s->steps[3].kind, STEP_RECEIVERS);
+    char where[4200], want[4200];
+    scenario_where(s, "$.when[1].http", where, sizeof(where));
+    snprintf(want, sizeof(want), "%s:8:14", file);
+    assert_string_equal(where, want);
+    scenario_where(s, "$.when[0].then.response.body", where, sizeof(where)); /* absent */
+    snprintf(want, sizeof(want), "%s:7:73", file);
+    assert_string_equal(where, want);
+    scenario_destroy(s);
+    scenario_destroy(NULL);
+
+    /* Without a rule catalogue, any rule id of the right shape is accepted. */
+    char *other = write_temp(dir, "other.json",
+                             "{\"name\": \"n\", \"rules\": [\"C-999\"], \"when\": [{\"command\": "
+                             "{\"package\": 1}}]}");
+    n = scenario_load(other, suite->schema, NULL, &s, errs, MAX_ERRS);
+    assert_int_equal(n, 0);
+    scenario_destroy(s);
+    n = scenario_load(other, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+    assert_int_equal(n, 1);
+    assert_null(s);
+    unlink(other);
+    unlink(file);
+    free(other);
+    free(file);
+    rmdir(dir);
+}
+
+static void test_scenario_load_collects_several_errors(void **state)
+{
+    struct suite *suite = *state;
+    char dir[] = "/tmp/test_scenario.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *file = write_temp(dir, "many.json",
+                            "{\"name\": \"n\", \"rules\": [\"C-98\", \"C-99\", \"C-98\"], "
+                            "\"when\": [{\"http\": {}}, {\"command\": {}}]}");
+    struct oms_err errs[MAX_ERRS];
+    struct scenario *s = NULL;
+    size_t n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+    assert_null(s);
+    /* Three unknown rules, one repeated rule, two incomplete steps. */
+    assert_int_equal(n, 6);
+    assert_string_equal(errs[0].path, "$.rules[0]");
+    assert_string_equal(errs[3].path, "$.rules[2]");
+    assert_non_null(strstr(errs[3].message, "listed twice"));
+    assert_string_equal(errs[5].path, "$.when[1].command");
+    /* With room for one, only one is written but all are counted. */
+    struct oms_err one[2];
+    memset(one, 0, sizeof(one));
+    n = scenario_load(file, suite->schema, suite->rules, &s, one, 1);
+    assert_int_equal(n, 6);
+    assert_string_equal(one[0].path, "$.rules[0]");
+    assert_int_equal(one[1].code, 0);
+    unlink(file);
+    free(file);
+    rmdir(dir);
+}
+
+static void test_scenario_load_missing_file(void **state)
+{
+    struct suite *suite = *state;
+    struct oms_err errs[2];
+    memset(errs, 0, sizeof(errs));
+    struct scenario *s = NULL;
+    size_t n =
+        scenario_load("/nonexistent/scenario.json", suite->schema, suite->rules, &s, errs, 2);
+    assert_int_equal(n, 1);
+    assert_null(s);
+    assert_int_equal(errs[0].code, OMS_E_IO);
+    assert_string_equal(errs[0].source, "/nonexistent/scenario.json");
+    /* max 0: counted, nothing written */
+    n = scenario_load("/nonexistent/scenario.json", suite->schema, suite->rules, &s, NULL, 0);
+    assert_int_equal(n, 1);
+}
+
+static void test_scenario_find_files_recursive_sorted_json_only(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_scenario.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *sub = support_printf("%s/sub", dir);
+    assert_int_equal(mkdir(sub, 0700), 0);
+    char *files_made[] = {write_temp(dir, "b.json", "{}"), write_temp(dir, "a.json", "{}"),
+                          write_temp(dir, "notes.txt", "x"), write_temp(dir, ".hidden.json", "{}"),
+                          write_temp(sub, "c.json", "{}")};
+    char *paths[] = {dir};
+    char **files = NULL;
+    size_t count = 0;
+    struct oms_err err = {0};
+    assert_int_equal(scenario_find_files(paths, 1, &files, &count, &err), 0);
+    assert_int_equal(count, 3);
+    assert_string_equal(files[0], files_made[1]); /* a.json */
+    assert_string_equal(files[1], files_made[0]); /* b.json */
+    assert_string_equal(files[2], files_made[4]); /* sub/c.json */
+    scenario_free_files(files, count);
+
+    /* A file named explicitly is taken whatever its name; a missing path is an error. */
+    char *two[] = {files_made[2], files_made[4]};
+    assert_int_equal(scenario_find_files(two, 2, &files, &count, &err), 0);
+    assert_int_equal(count, 2);
+    scenario_free_files(files, count);
+    char *missing[] = {dir, (char *)"/nonexistent/scenarios"};
+    files = NULL;
+    count = 0;
+    assert_int_equal(scenario_find_files(missing, 2, &files, &count, &err), OMS_E_NOENT);
+    assert_string_equal(err.source, "/nonexistent/scenarios");
+
+    for (size_t i = 0; i < sizeof(files_made) / sizeof(files_made[0]); i++) {
+        unlink(files_made[i]);
+        free(files_made[i]);
+    }
+    rmdir(sub);
+    free(sub);
+    rmdir(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_scenario_load_invalid_files_table),
+        cmocka_unit_test(test_scenario_find_files_invalid_dir_matches_table),
+        cmocka_unit_test(test_scenario_load_bundled_scenarios_are_valid),
+        cmocka_unit_test(test_scenario_load_valid_structure),
+        cmocka_unit_test(test_scenario_load_collects_several_errors),
+        cmocka_unit_test(test_scenario_load_missing_file),
+        cmocka_unit_test(test_scenario_find_files_recursive_sorted_json_only),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
