@@ -1,0 +1,312 @@
+/* bench-report: gathers the JSON documents the bench-* programs wrote, adds the machine and the
+ * goals, writes reports/bench.json and prints the table a person reads. It judges nothing: a goal
+ * marked "missed" is information, and the exit status is 0 whatever the figures are. */
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+struct options {
+    const char *dir; /* where throughput.json, scale.json... are */
+    const char *out;
+    const char *commit;
+};
+
+static json_t *load(const char *dir, const char *name)
+{
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s.json", dir, name);
+    return json_load_file(path, 0, NULL);
+}
+
+static double num(const json_t *o, const char *key)
+{
+    return json_number_value(json_object_get(o, key));
+}
+
+static json_t *machine(void)
+{
+    char model[256] = "unknown", line[512];
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    while (f && fgets(line, sizeof(line), f)) {
+        if (strncmp(line, "model name", 10) == 0) {
+            char *colon = strchr(line, ':');
+            if (colon) {
+                snprintf(model, sizeof(model), "%s", colon + 2);
+                model[strcspn(model, "\n")] = '\0';
+            }
+            break;
+        }
+    }
+    if (f)
+        fclose(f);
+    long mem_kb = 0;
+    f = fopen("/proc/meminfo", "r");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "MemTotal: %ld kB", &mem_kb) == 1)
+            break;
+    if (f)
+        fclose(f);
+    return json_pack("{s:I, s:s, s:I}", "nproc", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),
+                     "cpu_model", model, "mem_total_kb", (json_int_t)mem_kb);
+}
+
+static const json_t *level(const json_t *doc, int connections)
+{
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(doc, "levels"), i, l)
+    {
+        if (json_integer_value(json_object_get(l, "connections")) == connections)
+            return l;
+    }
+    return NULL;
+}
+
+static void goal(json_t *goals, const char *text, const char *measured, int known, int met)
+{
+    json_array_append_new(goals,
+                          json_pack("{s:s, s:s, s:s}", "goal", text, "measured", measured, "status",
+                                    !known ? "not measured"
+                                    : met  ? "met"
+                                           : "missed"));
+}
+
+static void print_throughput(const json_t *t)
+{
+    if (!t)
+        return;
+    printf("\nCommand throughput - transition 17 on fresh packages, %.1f s windows; req/s "
+           "(p50/p99 us)\n",
+           num(t, "duration_s"));
+    printf("%6s | %-22s | %-22s | %-22s | %-22s | %9s | %9s | %9s\n", "conns", "floor (bare MHD)",
+           "floor via oms_http", "reference (memory)", "reference --db (WAL)", "ref/floor",
+           "db/floor", "wrap/floor");
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(t, "levels"), i, l)
+    {
+        printf("%6lld", (long long)json_integer_value(json_object_get(l, "connections")));
+        static const char *const sides[] = {"floor", "wrapper", "reference", "reference_db"};
+        for (int s = 0; s < 4; s++) {
+            const json_t *c = json_object_get(l, sides[s]);
+            char cell[64];
+            snprintf(cell, sizeof(cell), "%7.0f (%.0f/%.0f)", num(c, "rps"), num(c, "p50_us"),
+                     num(c, "p99_us"));
+            printf(" | %-22s", cell);
+        }
+        printf(" | %8.1f%% | %8.1f%% | %8.1f%%\n", 100 * num(l, "ratio_reference"),
+               100 * num(l, "ratio_reference_db"), 100 * num(l, "ratio_wrapper"));
+    }
+}
+
+static void print_scale(const json_t *s)
+{
+    if (!s)
+        return;
+    printf("\nScale - sequential commands (1 connection) on fresh packages\n");
+    printf("%9s | %10s | %7s | %7s | %9s | %-36s | %10s | %10s\n", "packages", "us/command",
+           "p50 us", "p99 us", "seed s", "seeding", "HWM seed", "HWM end");
+    size_t i;
+    json_t *z;
+    json_array_foreach(json_object_get(s, "sizes"), i, z)
+    {
+        const json_t *seed = json_object_get(z, "seed");
+        char how[128];
+        snprintf(how, sizeof(how), "one PUT (generate), %.0f pkg/s", num(seed, "packages_per_s"));
+        printf("%9lld | %10.1f | %7.0f | %7.0f | %9.2f | %-36s | %7.0f MB | %7.0f MB\n",
+               (long long)json_integer_value(json_object_get(z, "packages")),
+               num(z, "us_per_command"), num(z, "p50_us"), num(z, "p99_us"), num(seed, "seed_s"),
+               how, num(z, "vmhwm_kb_after_seed") / 1024, num(z, "vmhwm_kb") / 1024);
+    }
+    printf("slope: %.1f us per 10x packages; largest/smallest: %.2fx\n",
+           num(s, "slope_us_per_decade"), num(s, "ratio_largest_to_smallest"));
+}
+
+static void print_delivery(const json_t *d)
+{
+    if (!d)
+        return;
+    printf("\nOutbound delivery - %lld commands/round at %lld connections to a healthy "
+           "mock_webhook\n",
+           (long long)json_integer_value(json_object_get(d, "commands_per_round")),
+           (long long)json_integer_value(json_object_get(d, "connections")));
+    printf("%11s | %9s | %10s | %14s | %14s | %7s\n", "subscribers", "events/s", "commands/s",
+           "204->hook p50", "204->hook p99", "missing");
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(d, "variants"), i, v)
+    {
+        printf("%11lld | %9.0f | %10.0f | %11.1f ms | %11.1f ms | %7lld\n",
+               (long long)json_integer_value(json_object_get(v, "subscribers")),
+               num(v, "events_per_s"), num(v, "commands_per_s"), num(v, "delay_p50_ms"),
+               num(v, "delay_p99_ms"),
+               (long long)json_integer_value(json_object_get(v, "missing_events")));
+    }
+}
+
+static void print_harness(const json_t *h)
+{
+    if (!h)
+        return;
+    printf("\nHarness - refund-harness run DIR --no-reports --quiet\n");
+    printf("%10s | %9s | %8s | %8s | %8s | %8s | %s\n", "suite", "scenarios", "jobs 1 s", "/s",
+           "jobs 2 s", "/s", "all passed");
+    size_t i;
+    json_t *s;
+    json_array_foreach(json_object_get(h, "suites"), i, s)
+    {
+        const json_t *j1 = json_object_get(s, "jobs_1"), *j2 = json_object_get(s, "jobs_2");
+        printf("%10s | %9lld | %8.3f | %8.0f | %8.3f | %8.0f | %s\n",
+               json_string_value(json_object_get(s, "suite")),
+               (long long)json_integer_value(json_object_get(s, "scenarios")), num(j1, "wall_s"),
+               num(j1, "scenarios_per_s"), num(j2, "wall_s"), num(j2, "scenarios_per_s"),
+               json_is_true(json_object_get(s, "all_passed")) ? "yes" : "NO");
+    }
+}
+
+static void print_peer(const json_t *p)
+{
+    if (!p)
+        return;
+    printf("\nPeer - recorded requests/s (p50/p99 us), same load generator\n");
+    printf("%6s | %-24s | %-24s | %6s\n", "conns", "mock_webhook (ours)",
+           json_string_value(json_object_get(p, "peer")), "ratio");
+    size_t i;
+    json_t *l;
+    json_array_foreach(json_object_get(p, "levels"), i, l)
+    {
+        const json_t *o = json_object_get(l, "mock_webhook"), *q = json_object_get(l, "mockttp");
+        char a[64], b[64];
+        snprintf(a, sizeof(a), "%7.0f (%.0f/%.0f)", num(o, "rps"), num(o, "p50_us"),
+                 num(o, "p99_us"));
+        snprintf(b, sizeof(b), "%7.0f (%.0f/%.0f)", num(q, "rps"), num(q, "p50_us"),
+                 num(q, "p99_us"));
+        printf("%6lld | %-24s | %-24s | %5.2fx\n",
+               (long long)json_integer_value(json_object_get(l, "connections")), a, b,
+               num(l, "ratio_ours_to_peer"));
+    }
+    printf("peak RSS: ours %.0f MB, peer %.0f MB\n", num(p, "vmhwm_kb_ours") / 1024,
+           num(p, "vmhwm_kb_peer") / 1024);
+}
+
+static json_t *goals(const json_t *t, const json_t *s, const json_t *h, const json_t *p)
+{
+    json_t *g = json_array();
+    char m[256];
+    const json_t *l32 = level(t, 32);
+    double ratio = num(l32, "ratio_reference");
+    double p99 = num(json_object_get(l32, "reference"), "p99_us");
+    snprintf(m, sizeof(m), "%.1f%% of the floor", 100 * ratio);
+    goal(g, "reference >= 70% of the floor at 32 connections", m, l32 != NULL, ratio >= 0.7);
+    snprintf(m, sizeof(m), "p99 %.2f ms", p99 / 1000);
+    goal(g, "reference p99 < 2 ms at 32 connections", m, l32 != NULL, p99 < 2000);
+
+    const json_t *sizes = json_object_get(s, "sizes");
+    double first = num(json_array_get(sizes, 0), "us_per_command"), worst = 0;
+    double first50 = num(json_array_get(sizes, 0), "p50_us"), worst50 = 0;
+    size_t i;
+    json_t *z;
+    json_array_foreach(sizes, i, z)
+    {
+        double dev = first > 0 ? fabs(num(z, "us_per_command") / first - 1) : 0;
+        double dev50 = first50 > 0 ? fabs(num(z, "p50_us") / first50 - 1) : 0;
+        worst = dev > worst ? dev : worst;
+        worst50 = dev50 > worst50 ? dev50 : worst50;
+    }
+    snprintf(m, sizeof(m), "largest deviation from the smallest size: mean %.0f%%, p50 %.0f%%",
+             100 * worst, 100 * worst50);
+    goal(g, "time per command flat within 20% from 1k to 1M", m, json_array_size(sizes) > 1,
+         worst <= 0.2);
+
+    const json_t *million = NULL;
+    json_array_foreach(sizes, i, z)
+    {
+        if (json_integer_value(json_object_get(z, "packages")) == 1000000)
+            million = z;
+    }
+    const json_t *seed = json_object_get(million, "seed");
+    const char *method = json_string_value(json_object_get(seed, "method"));
+    snprintf(m, sizeof(m), "%.1f s (%s%s)", num(seed, "seed_s"), method ? method : "?",
+             method && strcmp(method, "put") != 0 ? "; a single PUT is refused" : "");
+    goal(g, "1M packages seeded in < 10 s", m, million != NULL, num(seed, "seed_s") < 10);
+
+    const json_t *bundled = NULL, *generated = NULL;
+    json_array_foreach(json_object_get(h, "suites"), i, z)
+    {
+        const char *name = json_string_value(json_object_get(z, "suite"));
+        if (name && strcmp(name, "bundled") == 0)
+            bundled = z;
+        else if (name && strcmp(name, "generated") == 0)
+            generated = z;
+    }
+    double w1 = num(json_object_get(bundled, "jobs_1"), "wall_s");
+    double w2 = num(json_object_get(bundled, "jobs_2"), "wall_s");
+    snprintf(m, sizeof(m), "%.3f s with --jobs 1, %.3f s with --jobs 2", w1, w2);
+    goal(g, "bundled suite < 1 s", m, bundled != NULL, (w1 < w2 ? w1 : w2) < 1.0);
+    double r1 = num(json_object_get(generated, "jobs_1"), "scenarios_per_s");
+    double r2 = num(json_object_get(generated, "jobs_2"), "scenarios_per_s");
+    snprintf(m, sizeof(m), "%.0f/s with --jobs 1, %.0f/s with --jobs 2", r1, r2);
+    goal(g, ">= 1000 simple scenarios/s", m, generated != NULL, (r1 > r2 ? r1 : r2) >= 1000);
+
+    const json_t *p32 = level(p, 32);
+    snprintf(m, sizeof(m), "%.2fx at 32 connections", num(p32, "ratio_ours_to_peer"));
+    goal(g, "our mock >= 3x the npm peer", m, p32 != NULL, num(p32, "ratio_ours_to_peer") >= 3);
+    return g;
+}
+
+int main(int argc, char **argv)
+{
+    struct options o = {0};
+    for (int i = 1; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "--dir") == 0)
+            o.dir = argv[i + 1];
+        else if (strcmp(argv[i], "--out") == 0)
+            o.out = argv[i + 1];
+        else if (strcmp(argv[i], "--commit") == 0)
+            o.commit = argv[i + 1];
+    }
+    if (!o.dir || !o.out) {
+        fprintf(stderr, "usage: bench-report --dir DIR --out FILE [--commit ID]\n");
+        return 2;
+    }
+    json_t *t = load(o.dir, "throughput"), *s = load(o.dir, "scale"), *d = load(o.dir, "delivery"),
+           *h = load(o.dir, "harness"), *p = load(o.dir, "peer");
+    char when[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+    json_t *m = machine();
+    json_t *g = goals(t, s, h, p);
+    printf("refund-harness benchmarks, %s, commit %s\n", when, o.commit ? o.commit : "?");
+    printf("machine: %lld cores, %s, %.0f GiB; medians of alternated rounds\n",
+           (long long)json_integer_value(json_object_get(m, "nproc")),
+           json_string_value(json_object_get(m, "cpu_model")), num(m, "mem_total_kb") / 1048576.0);
+    print_throughput(t);
+    print_scale(s);
+    print_delivery(d);
+    print_harness(h);
+    print_peer(p);
+    printf("\nGoals (information only; nothing is asserted)\n");
+    size_t i;
+    json_t *e;
+    json_array_foreach(g, i, e)
+    {
+        printf("  %-12s %-50s %s\n", json_string_value(json_object_get(e, "status")),
+               json_string_value(json_object_get(e, "goal")),
+               json_string_value(json_object_get(e, "measured")));
+    }
+    json_t *doc =
+        json_pack("{s:s, s:s?, s:o, s:{s:o?, s:o?, s:o?, s:o?, s:o?}, s:o}", "generated_at", when,
+                  "commit", o.commit, "machine", m, "results", "throughput", t, "scale", s,
+                  "delivery", d, "harness", h, "peer", p, "goals", g);
+    int rc = doc && json_dump_file(doc, o.out, JSON_INDENT(2)) == 0 ? 0 : 3;
+    if (rc)
+        fprintf(stderr, "bench-report: cannot write %s\n", o.out);
+    json_decref(doc);
+    return rc;
+}

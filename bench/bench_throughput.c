@@ -1,0 +1,231 @@
+/* bench-throughput: command throughput of the reference against the floor. Sides, alternated
+ * round by round at each connection count: the bare libmicrohttpd floor, the floor through
+ * common/oms_http_server (wrapper), oms-reference in memory, oms-reference with --db (WAL). Every
+ * command is transition 17 on a fresh Waiting package (2 items, a reservation, one subscription
+ * and Omnitron pointed at a recorder that answers 200). Writes a JSON document. */
+#include "bench_control.h"
+#include "bench_fixture.h"
+#include "bench_servers.h"
+#include "bench_stats.h"
+#include "loadgen.h"
+#include "oms_cli.h"
+
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+enum side { FLOOR, WRAPPER, REFERENCE, REFERENCE_DB, SIDE_COUNT };
+
+static const char *const SIDE_NAMES[SIDE_COUNT] = {"floor", "wrapper", "reference", "reference_db"};
+
+#define MAX_LEVELS 8
+#define MAX_ROUNDS 32
+
+struct options {
+    struct bench_env env;
+    const char *out;
+    const char *tmp;
+    unsigned rounds;
+    double duration_s;
+    double warmup_s;
+    unsigned levels[MAX_LEVELS];
+    size_t level_count;
+    uint64_t packages;
+};
+
+struct cell {
+    double rps[MAX_ROUNDS];
+    double p50[MAX_ROUNDS];
+    double p99[MAX_ROUNDS];
+    uint64_t bad; /* non-2xx or failed answers */
+};
+
+struct state {
+    struct options opt;
+    struct bench_proc procs[SIDE_COUNT];
+    struct bench_proc receiver;
+    struct bench_commands cmds[SIDE_COUNT]; /* reference sides: their package counters */
+    uint64_t budget;                        /* commands per reference window */
+    struct cell cells[SIDE_COUNT][MAX_LEVELS];
+};
+
+static int parse_levels(const char *s, struct options *o)
+{
+    uint64_t v[MAX_LEVELS];
+    o->level_count = bench_parse_list(s, 1, 4096, v, MAX_LEVELS);
+    for (size_t i = 0; i < o->level_count; i++)
+        o->levels[i] = (unsigned)v[i];
+    return o->level_count ? 0 : -1;
+}
+
+static int parse(int argc, char **argv, struct options *o)
+{
+    *o = (struct options){.rounds = 3, .duration_s = 2, .warmup_s = 0.3, .packages = 400000};
+    parse_levels("1,8,32,128", o);
+    for (int i = 1; i + 1 < argc; i += 2) {
+        const char *a = argv[i], *v = argv[i + 1];
+        long n;
+        int common = bench_common_option(a, v, &o->env, &o->out, &o->rounds, MAX_ROUNDS);
+        if (common < 0)
+            return -1;
+        if (common > 0)
+            continue;
+        if (strcmp(a, "--tmp") == 0)
+            o->tmp = v;
+        else if (strcmp(a, "--duration") == 0)
+            o->duration_s = strtod(v, NULL);
+        else if (strcmp(a, "--warmup") == 0)
+            o->warmup_s = strtod(v, NULL);
+        else if (strcmp(a, "--packages") == 0 && oms_cli_int(v, 1, 100000000, &n) == 0)
+            o->packages = (uint64_t)n;
+        else if (strcmp(a, "--conns") == 0 && parse_levels(v, o) == 0)
+            continue;
+        else
+            return -1;
+    }
+    return o->env.bindir && o->out && o->tmp && o->duration_s > 0 ? 0 : -1;
+}
+
+/* A floor request: the same path and body a command has. */
+static int floor_next(void *ctx, uint64_t seq, struct loadgen_request *req)
+{
+    const char *base = ctx;
+    unsigned long long id = (unsigned long long)seq + 1;
+    snprintf(req->url, sizeof(req->url), "%s/api/v1/oms/packages/%llu/command/", base, id);
+    req->body_len =
+        (size_t)snprintf(req->body, sizeof(req->body), "{\"package\":%llu,\"transition\":17}", id);
+    return 0;
+}
+
+static int measure(struct state *s, enum side side, size_t level, unsigned round)
+{
+    struct loadgen_config cfg = {
+        .connections = s->opt.levels[level],
+        .warmup_s = s->opt.warmup_s,
+        .duration_s = s->opt.duration_s,
+        .method = "POST",
+        .headers = bench_command_headers,
+        .header_count = bench_command_header_count,
+    };
+    struct bench_commands *cmds = &s->cmds[side];
+    if (side == FLOOR || side == WRAPPER) {
+        cfg.next = floor_next;
+        cfg.ctx = s->procs[side].url;
+    } else {
+        cfg.next = bench_commands_next;
+        cfg.ctx = cmds;
+        cmds->last_id = cmds->next_id + s->budget - 1;
+    }
+    struct loadgen_result r;
+    if (loadgen_run(&cfg, &r) != 0)
+        return -1;
+    struct cell *c = &s->cells[side][level];
+    c->rps[round] = r.rps;
+    c->p50[round] = r.p50_us;
+    c->p99[round] = r.p99_us;
+    c->bad += r.non2xx + r.errors;
+    fprintf(stderr, "  %-12s c=%-3u round %u: %8.0f req/s  p50 %6.0f us  p99 %6.0f us%s\n",
+            SIDE_NAMES[side], cfg.connections, round + 1, r.rps, r.p50_us, r.p99_us,
+            r.non2xx + r.errors ? "  (some answers were not 2xx)" : "");
+    if (side == REFERENCE || side == REFERENCE_DB) {
+        /* Deliveries of this window finish before the next side is measured. */
+        bench_drain(s->procs[side].url, 120000);
+        bench_receiver_clear(&s->receiver);
+    }
+    return 0;
+}
+
+static json_t *summary(struct state *s)
+{
+    json_t *levels = json_array();
+    unsigned n = s->opt.rounds;
+    for (size_t l = 0; l < s->opt.level_count; l++) {
+        json_t *o = json_pack("{s:i}", "connections", (int)s->opt.levels[l]);
+        for (int side = 0; side < SIDE_COUNT; side++) {
+            struct cell *c = &s->cells[side][l];
+            json_t *rounds = json_array();
+            for (unsigned k = 0; k < n; k++)
+                json_array_append_new(rounds, json_real(c->rps[k]));
+            json_object_set_new(
+                o, SIDE_NAMES[side],
+                json_pack("{s:f, s:f, s:f, s:o, s:I}", "rps", bench_median(c->rps, n), "p50_us",
+                          bench_median(c->p50, n), "p99_us", bench_median(c->p99, n), "rps_rounds",
+                          rounds, "not_2xx", (json_int_t)c->bad));
+            if (side != FLOOR) {
+                double ratios[MAX_ROUNDS];
+                for (unsigned k = 0; k < n; k++)
+                    ratios[k] =
+                        s->cells[FLOOR][l].rps[k] > 0 ? c->rps[k] / s->cells[FLOOR][l].rps[k] : 0;
+                char key[64];
+                snprintf(key, sizeof(key), "ratio_%s", SIDE_NAMES[side]);
+                json_object_set_new(o, key, json_real(bench_median(ratios, n)));
+            }
+        }
+        json_array_append_new(levels, o);
+    }
+    return levels;
+}
+
+int main(int argc, char **argv)
+{
+    static struct state s;
+    if (parse(argc, argv, &s.opt) != 0) {
+        fprintf(stderr, "usage: bench-throughput --bindir DIR --out FILE --tmp DIR [--rounds N]\n"
+                        "       [--duration S] [--warmup S] [--conns 1,8,32,128] "
+                        "[--packages N] [--log FILE]\n");
+        return 2;
+    }
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    char db[1024];
+    snprintf(db, sizeof(db), "%s/throughput.db", s.opt.tmp);
+    unlink(db);
+    int rc = 3;
+    if (bench_start_receiver(&s.opt.env, &s.receiver) != 0 ||
+        bench_start_floor(&s.opt.env, 0, &s.procs[FLOOR]) != 0 ||
+        bench_start_floor(&s.opt.env, 1, &s.procs[WRAPPER]) != 0 ||
+        bench_start_reference(&s.opt.env, NULL, &s.procs[REFERENCE]) != 0 ||
+        bench_start_reference(&s.opt.env, db, &s.procs[REFERENCE_DB]) != 0)
+        goto done;
+    s.budget = s.opt.packages / (s.opt.rounds * s.opt.level_count);
+    double seed_s[SIDE_COUNT] = {0};
+    for (int side = REFERENCE; side <= REFERENCE_DB; side++) {
+        double bytes = 0;
+        fprintf(stderr, "  seeding %s with %llu packages\n", SIDE_NAMES[side],
+                (unsigned long long)s.opt.packages);
+        if (bench_seed(s.procs[side].url, s.receiver.url, s.opt.packages, 1, &seed_s[side],
+                       &bytes) != 204)
+            goto done;
+        snprintf(s.cmds[side].base, sizeof(s.cmds[side].base), "%s", s.procs[side].url);
+        s.cmds[side].next_id = 1;
+    }
+    for (size_t l = 0; l < s.opt.level_count; l++)
+        for (unsigned round = 0; round < s.opt.rounds; round++)
+            for (int side = 0; side < SIDE_COUNT; side++)
+                if (measure(&s, (enum side)side, l, round) != 0)
+                    goto done;
+
+    json_t *doc = json_pack("{s:s, s:i, s:f, s:I, s:I, s:o, s:f, s:f}", "benchmark", "throughput",
+                            "rounds", (int)s.opt.rounds, "duration_s", s.opt.duration_s,
+                            "packages_seeded", (json_int_t)s.opt.packages, "commands_per_window",
+                            (json_int_t)s.budget, "levels", summary(&s), "seed_s_reference",
+                            seed_s[REFERENCE], "seed_s_reference_db", seed_s[REFERENCE_DB]);
+    json_object_set_new(doc, "rss_kb_reference",
+                        json_integer(bench_proc_hwm_kb(&s.procs[REFERENCE])));
+    rc = json_dump_file(doc, s.opt.out, JSON_INDENT(2)) == 0 ? 0 : 3;
+    json_decref(doc);
+done:
+    for (int side = 0; side < SIDE_COUNT; side++)
+        bench_proc_stop(&s.procs[side]);
+    bench_proc_stop(&s.receiver);
+    static const char *const suffixes[] = {"", "-wal", "-shm"};
+    for (size_t i = 0; i < 3; i++) {
+        char path[1100];
+        snprintf(path, sizeof(path), "%s%s", db, suffixes[i]);
+        unlink(path);
+    }
+    curl_global_cleanup();
+    return rc;
+}
