@@ -24,7 +24,7 @@
  * worker thread that serves other connections too). */
 struct delayed {
     struct MHD_Connection *conn;
-    int64_t resume_at_ms;
+    int64_t resume_at_us; /* microseconds, so truncation never cuts a delay short */
 };
 
 struct oms_http_server {
@@ -217,7 +217,7 @@ static enum MHD_Result dispatch(struct oms_http_server *s, struct MHD_Connection
         }
         MHD_suspend_connection(conn);
         s->delays[s->delay_count].conn = conn;
-        s->delays[s->delay_count].resume_at_ms = oms_time_mono_ms() + resp.delay_ms;
+        s->delays[s->delay_count].resume_at_us = oms_time_mono_us() + resp.delay_ms * 1000;
         s->delay_count++;
         pthread_cond_signal(&s->delay_cond);
         pthread_mutex_unlock(&s->delay_mu);
@@ -302,15 +302,15 @@ static void *delay_worker(void *arg)
     struct oms_http_server *s = arg;
     pthread_mutex_lock(&s->delay_mu);
     for (;;) {
-        int64_t now = oms_time_mono_ms(), next = INT64_MAX;
+        int64_t now = oms_time_mono_us(), next = INT64_MAX;
         for (size_t i = 0; i < s->delay_count;) {
-            if (s->stopping || s->delays[i].resume_at_ms <= now) {
+            if (s->stopping || s->delays[i].resume_at_us <= now) {
                 MHD_resume_connection(s->delays[i].conn);
                 s->delays[i] = s->delays[--s->delay_count];
                 continue;
             }
-            if (s->delays[i].resume_at_ms < next)
-                next = s->delays[i].resume_at_ms;
+            if (s->delays[i].resume_at_us < next)
+                next = s->delays[i].resume_at_us;
             i++;
         }
         if (s->stopping)
@@ -321,8 +321,8 @@ static void *delay_worker(void *arg)
             struct timespec ts;
             clock_gettime(CLOCK_MONOTONIC, &ts);
             int64_t wait = next - now;
-            ts.tv_sec += (time_t)(wait / 1000);
-            ts.tv_nsec += (long)(wait % 1000) * 1000000L;
+            ts.tv_sec += (time_t)(wait / 1000000);
+            ts.tv_nsec += (long)(wait % 1000000) * 1000L;
             if (ts.tv_nsec >= 1000000000L) {
                 ts.tv_sec++;
                 ts.tv_nsec -= 1000000000L;

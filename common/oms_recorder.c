@@ -214,7 +214,8 @@ static void request_down(struct oms_recorder *r, int down, int64_t ms, int wait)
 {
     pthread_mutex_lock(&r->lock);
     r->want_down = down;
-    r->up_at_ms = down && ms > 0 ? oms_time_wall_ms() + ms : 0;
+    /* One more millisecond: the clock is truncated, and a window must never be cut short. */
+    r->up_at_ms = down && ms > 0 ? oms_time_wall_ms() + ms + 1 : 0;
     pthread_cond_broadcast(&r->switch_cond);
     while (wait && r->is_down != r->want_down && !r->stopping)
         pthread_cond_wait(&r->switch_cond, &r->lock);
