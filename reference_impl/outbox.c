@@ -336,7 +336,8 @@ static void timespec_in(struct timespec *ts, int64_t ms)
 
 json_t *outbox_drain(struct outbox *o, int64_t timeout_ms)
 {
-    int64_t deadline = oms_time_mono_ms() + (timeout_ms > 0 ? timeout_ms : 0);
+    /* Microseconds: a bound of N ms is never cut short by clock truncation. */
+    int64_t deadline_us = oms_time_mono_us() + (timeout_ms > 0 ? timeout_ms : 0) * 1000;
     int64_t pending, delivered, dead, next_due, advanced = 0;
     for (;;) {
         pthread_mutex_lock(&o->mu);
@@ -345,7 +346,7 @@ json_t *outbox_drain(struct outbox *o, int64_t timeout_ms)
         store_lock(o->store);
         store_outbox_pending(o->store, &pending, &next_due);
         store_unlock(o->store);
-        int64_t left = deadline - oms_time_mono_ms();
+        int64_t left = (deadline_us - oms_time_mono_us() + 999) / 1000;
         if ((pending == 0 && flying == 0) || left <= 0)
             break;
         /* A scenario clock jumps to the next scheduled retry rather than waiting for it. */
