@@ -269,31 +269,60 @@ static json_t *fixture_body(const struct oms_http_request *req, struct oms_http_
     return doc;
 }
 
+/* The whole state as GET /_fixture/state shows it (new reference). */
+static json_t *export_state(struct reference *r)
+{
+    store_lock(r->store);
+    json_t *doc = store_export(r->store);
+    store_unlock(r->store);
+    return doc;
+}
+
+/* "?answer=state" (capability "state-answer"): the answer carries the state, sparing the caller
+ * a GET. Returns 0, or -1 after answering 400. */
+static int parse_answer(const struct oms_http_request *req, struct oms_http_response *resp,
+                        int *answer_state)
+{
+    const char *a = oms_http_request_arg(req, "answer");
+    if (!a)
+        return 0;
+    if (strcmp(a, "state") != 0) {
+        reply_error(resp, 400, "answer", "expected \"state\" (or no answer argument)");
+        return -1;
+    }
+    *answer_state = 1;
+    return 0;
+}
+
 static void handle_fixture(struct reference *r, const char *rest,
                            const struct oms_http_request *req, struct oms_http_response *resp)
 {
     if (strcmp(rest, "") == 0 && method_is(req, "GET")) {
         reply(resp, 200,
-              json_pack("{s:s, s:i, s:[s,s,s,s,s,s,s,s]}", "protocol", "refund-harness-fixture",
+              json_pack("{s:s, s:i, s:[s,s,s,s,s,s,s,s,s]}", "protocol", "refund-harness-fixture",
                         "version", FIXTURE_PROTOCOL_VERSION, "capabilities", "state", "drain",
-                        "profile", "profile-overrides", "hooks", "plan", "clock", "journal"));
+                        "profile", "profile-overrides", "hooks", "plan", "clock", "journal",
+                        "state-answer"));
     } else if (strcmp(rest, "profile") == 0 && method_is(req, "GET")) {
         struct oms_profile *p = reference_profile(r);
         reply(resp, 200, json_deep_copy(oms_profile_json(p)));
         oms_profile_unref(p);
     } else if (strcmp(rest, "state") == 0 && method_is(req, "GET")) {
-        store_lock(r->store);
-        json_t *doc = store_export(r->store);
-        store_unlock(r->store);
-        reply(resp, 200, doc);
+        reply(resp, 200, export_state(r));
     } else if (strcmp(rest, "state") == 0 && method_is(req, "PUT")) {
+        int answer_state = 0;
+        if (parse_answer(req, resp, &answer_state) != 0)
+            return;
         json_t *doc = fixture_body(req, resp);
         if (!doc)
             return;
         struct oms_err err = {0};
         if (fixture_load(r, doc, &err) == 0) {
-            resp->status = 204;
             cmdlog_clear(r->cmdlog);
+            if (answer_state)
+                reply(resp, 200, export_state(r));
+            else
+                resp->status = 204;
         } else
             reply_error(resp, 400, err.path[0] ? err.path : "$", err.message);
         json_decref(doc);
@@ -314,6 +343,9 @@ static void handle_fixture(struct reference *r, const char *rest,
         }
         json_decref(doc);
     } else if (strcmp(rest, "drain") == 0 && method_is(req, "POST")) {
+        int answer_state = 0;
+        if (parse_answer(req, resp, &answer_state) != 0)
+            return;
         int64_t timeout = 5000;
         const char *t = oms_http_request_arg(req, "timeout_ms");
         if (t) {
@@ -326,7 +358,10 @@ static void handle_fixture(struct reference *r, const char *rest,
             }
             timeout = v;
         }
-        reply(resp, 200, outbox_drain(r->outbox, timeout));
+        json_t *drained = outbox_drain(r->outbox, timeout);
+        if (answer_state)
+            json_object_set_new(drained, "state", export_state(r));
+        reply(resp, 200, drained);
     } else if (strcmp(rest, "") == 0 || strcmp(rest, "profile") == 0 ||
                strcmp(rest, "journal") == 0) {
         not_allowed(req, resp, "GET");

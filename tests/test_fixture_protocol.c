@@ -329,7 +329,7 @@ static void test_profile_and_index(void **state)
     assert_string_equal(json_string_value(json_object_get(index, "protocol")),
                         "refund-harness-fixture");
     assert_int_equal(json_integer_value(json_object_get(index, "version")), 1);
-    static const char *const caps[] = {"state", "drain", "profile", "hooks"};
+    static const char *const caps[] = {"state", "drain", "profile", "hooks", "state-answer"};
     for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
         size_t j;
         json_t *c;
@@ -379,6 +379,71 @@ static void test_profile_and_index(void **state)
     assert_true(json_equal(profile, file));
     json_decref(profile);
     json_decref(file);
+}
+
+/* Docs, capability "state-answer": PUT /_fixture/state?answer=state answers 200 with exactly what
+ * GET /_fixture/state then shows; drain with answer=state carries it as "state"; a refused fixture
+ * still answers 400 and changes nothing; any other answer value is a 400 naming "answer". */
+static void test_state_answer(void **state)
+{
+    struct env *e = *state;
+    const char *json_type[] = {"Content-Type: application/json", NULL};
+    struct oms_http_exchange x = {0};
+    assert_int_equal(support_http(e->r.client, &x, "PUT", e->r.base, "/_fixture/state?answer=state",
+                                  json_type, FIXTURE_A, strlen(FIXTURE_A)),
+                     200);
+    json_t *answered = support_json(&x);
+    oms_http_exchange_cleanup(&x);
+    json_t *read = support_get_state(e->r.client, e->r.base);
+    assert_non_null(answered);
+    support_assert_json_equal(answered, read);
+    /* Not an echo of the fixture: the canonical form, statuses as numbers. */
+    assert_int_equal(json_integer_value(json_object_get(
+                         support_find_id(json_object_get(answered, "packages"), 501), "status")),
+                     100);
+    json_decref(answered);
+
+    /* A refused fixture with answer=state: 400 at its path, the state untouched. */
+    const char *bad = "{\"locations\": [{\"id\": 1, \"max_quota\": -1}]}";
+    assert_int_equal(support_http(e->r.client, &x, "PUT", e->r.base, "/_fixture/state?answer=state",
+                                  json_type, bad, strlen(bad)),
+                     400);
+    support_assert_envelope(&x, 400, "$.locations[0].max_quota");
+    oms_http_exchange_cleanup(&x);
+    json_t *after = support_get_state(e->r.client, e->r.base);
+    support_assert_json_equal(after, read);
+    json_decref(after);
+
+    /* Drain: the usual counters, and the state after draining. */
+    assert_int_equal(support_http(e->r.client, &x, "POST", e->r.base,
+                                  "/_fixture/drain?timeout_ms=1000&answer=state", NULL, NULL, 0),
+                     200);
+    json_t *d = support_json(&x);
+    oms_http_exchange_cleanup(&x);
+    assert_true(json_is_true(json_object_get(d, "drained")));
+    support_assert_json_equal(json_object_get(d, "state"), read);
+    json_decref(d);
+    /* Without the argument, no state in the drain answer. */
+    d = support_drain(e->r.client, e->r.base, 0);
+    assert_null(json_object_get(d, "state"));
+    json_decref(d);
+    json_decref(read);
+
+    static const char *const wrong[] = {"/_fixture/state?answer=everything",
+                                        "/_fixture/drain?answer=", "/_fixture/drain?answer=STATE"};
+    for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+        int put = strncmp(wrong[i], "/_fixture/state", 15) == 0;
+        long status = support_http(e->r.client, &x, put ? "PUT" : "POST", e->r.base, wrong[i],
+                                   put ? json_type : NULL, put ? "{}" : NULL, put ? 2 : 0);
+        if (status != 400)
+            fail_msg("%s answered %ld, expected 400", wrong[i], status);
+        support_assert_envelope(&x, 400, "answer");
+        oms_http_exchange_cleanup(&x);
+    }
+    /* The refused "{}" above was not loaded: package 501 is still there. */
+    json_t *s = support_get_state(e->r.client, e->r.base);
+    assert_non_null(support_find_id(json_object_get(s, "packages"), 501));
+    json_decref(s);
 }
 
 /* Asserts the drain answer's documented counters (other keys may follow). */
@@ -528,6 +593,7 @@ int main(void)
         cmocka_unit_test(test_put_state_replaces_everything),
         cmocka_unit_test(test_quota_drift_true_is_accepted_and_clamps),
         cmocka_unit_test(test_profile_and_index),
+        cmocka_unit_test(test_state_answer),
         cmocka_unit_test(test_drain_reports_deliveries),
         cmocka_unit_test(test_load_stops_deliveries_of_the_previous_state),
     };
