@@ -207,7 +207,7 @@ static int observe(struct target *t, const struct runner_options *opt, struct ob
     struct oms_err err = {0};
     json_t *drained = NULL;
     int64_t timeout = opt->drain_timeout_ms > 0 ? opt->drain_timeout_ms : DEFAULT_DRAIN_MS;
-    if (target_drain(t, timeout, &drained, &err) != 0 || target_state(t, &o->state, &err) != 0 ||
+    if (target_drain(t, timeout, &drained, &o->state, &err) != 0 ||
         target_receiver_journal(t, "omnitron", &o->omnitron, &err) != 0 ||
         target_receiver_journal(t, "webhook", &o->webhook, &err) != 0) {
         json_decref(drained);
@@ -387,16 +387,12 @@ static int execute_step(struct target *t, const struct oms_profile *p,
 
 /* The state right after loading: the outbox was emptied by the load and the journals by the
  * reset, so only the state itself needs reading. */
-static int observe_initial(struct target *t, struct observation *o, struct result_scenario *out)
+/* The initial observation: the state prepare() read back, and no calls yet. */
+static void observe_initial(json_t *state, struct observation *o)
 {
-    struct oms_err err = {0};
-    if (target_state(t, &o->state, &err) != 0) {
-        env_error(out, &err, "initial state");
-        return -1;
-    }
+    o->state = state;
     o->omnitron = json_array();
     o->webhook = json_array();
-    return 0;
 }
 
 static void copy_identity(const struct scenario *sc, struct result_scenario *out)
@@ -413,15 +409,16 @@ static void copy_identity(const struct scenario *sc, struct result_scenario *out
         out->tags[i] = oms_xstrdup(sc->tags[i]);
 }
 
-/* Loads the initial state, then resets and configures the receivers. In this order a delivery
- * still in flight from an earlier scenario has ended (the target finishes or abandons it before
- * replacing its state) by the time the journals are cleared. */
+/* Loads the initial state (*state gets it as the target reads it back), then resets and
+ * configures the receivers. In this order a delivery still in flight from an earlier scenario has
+ * ended (the target finishes or abandons it before replacing its state) by the time the journals
+ * are cleared. */
 static int prepare(struct target *t, const struct scenario *sc, const struct runner_options *opt,
-                   struct result_scenario *out)
+                   json_t **state, struct result_scenario *out)
 {
     struct oms_err err = {0};
     json_t *fixture = runner_fixture(t, sc, opt);
-    int rc = target_load(t, fixture, &err);
+    int rc = target_load(t, fixture, state, &err);
     json_decref(fixture);
     if (rc != 0 && err.code != OMS_E_INVAL) {
         env_error(out, &err, "loading the initial state");
@@ -519,8 +516,12 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
     struct observation first = {0}, prev = {0}, cur = {0};
     json_t *last_response = NULL, *last_responses = NULL;
     json_t *captures = json_object();
-    if (prepare(t, sc, opt, out) != 0 || observe_initial(t, &first, out) != 0)
+    json_t *initial = NULL;
+    if (prepare(t, sc, opt, &initial, out) != 0) {
+        json_decref(initial);
         goto done;
+    }
+    observe_initial(initial, &first);
     expect_invariants(p, first.state, "in the initial state", &out->checks, &out->check_count,
                       out->notes);
     prev.state = json_incref(first.state);

@@ -75,3 +75,13 @@ const char *sandbox_webhook_control_url(const struct sandbox *s)
 {
     return oms_recorder_control_url(s->webhook);
 }
+
+struct oms_recorder *sandbox_omnitron(struct sandbox *s)
+{
+    return s->omnitron;
+}
+
+struct oms_recorder *sandbox_webhook(struct sandbox *s)
+{
+    return s->webhook;
+}

@@ -28,5 +28,8 @@ const char *sandbox_omnitron_url(const struct sandbox *s);
 const char *sandbox_webhook_url(const struct sandbox *s);
 const char *sandbox_omnitron_control_url(const struct sandbox *s);
 const char *sandbox_webhook_control_url(const struct sandbox *s);
+/* The receivers themselves (borrowed), for callers in this process. */
+struct oms_recorder *sandbox_omnitron(struct sandbox *s);
+struct oms_recorder *sandbox_webhook(struct sandbox *s);
 
 #endif

@@ -29,7 +29,7 @@ static int load_given(struct target *t, const char *file, struct schema *schema,
     struct runner_options ro = {0};
     json_t *fixture = runner_fixture(t, sc, &ro);
     struct oms_err err = {0};
-    int rc = target_load(t, fixture, &err);
+    int rc = target_load(t, fixture, NULL, &err);
     json_decref(fixture);
     const json_t *behaviour = json_object_get(sc->given, "receivers");
     const char *which;
@@ -71,6 +71,8 @@ int serve_run(const struct serve_options *opt, struct schema *schema, const json
         .webhook_url = sandbox_webhook_url(box),
         .omnitron_control_url = sandbox_omnitron_control_url(box),
         .webhook_control_url = sandbox_webhook_control_url(box),
+        .omnitron_recorder = sandbox_omnitron(box),
+        .webhook_recorder = sandbox_webhook(box),
     };
     struct target *t = target_create(&tc);
     int code = opt->given_file ? load_given(t, opt->given_file, schema, rules) : 0;

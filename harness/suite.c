@@ -181,6 +181,8 @@ static void *job(void *arg)
         .omnitron_control_url =
             box ? sandbox_omnitron_control_url(box) : given->omnitron_control_url,
         .webhook_control_url = box ? sandbox_webhook_control_url(box) : given->webhook_control_url,
+        .omnitron_recorder = box ? sandbox_omnitron(box) : NULL,
+        .webhook_recorder = box ? sandbox_webhook(box) : NULL,
     };
     struct target *t = target_create(&tc);
     json_t *doc = NULL, *hello = NULL;

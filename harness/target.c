@@ -14,7 +14,10 @@ struct target {
     char *webhook_url;
     char *omnitron_control;
     char *webhook_control;
+    struct oms_recorder *omnitron_rec; /* in this process, or NULL */
+    struct oms_recorder *webhook_rec;
     long timeout_ms;
+    int state_answers; /* the target has the "state-answer" capability */
     struct oms_http_client *client;
 };
 
@@ -28,6 +31,10 @@ struct target *target_create(const struct target_config *cfg)
         oms_xstrdup(cfg->omnitron_control_url ? cfg->omnitron_control_url : cfg->omnitron_url);
     t->webhook_control =
         oms_xstrdup(cfg->webhook_control_url ? cfg->webhook_control_url : cfg->webhook_url);
+    if (cfg->omnitron_recorder && cfg->webhook_recorder) {
+        t->omnitron_rec = cfg->omnitron_recorder;
+        t->webhook_rec = cfg->webhook_recorder;
+    }
     t->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
     t->client = oms_http_client_create();
     return t;
@@ -143,6 +150,16 @@ int target_capabilities(struct target *t, json_t **doc, struct oms_err *err)
                            "GET /_fixture/ did not describe fixture protocol version 1 "
                            "(docs/fixture-protocol.md)");
     }
+    if (rc == 0) {
+        size_t i;
+        json_t *c;
+        t->state_answers = 0;
+        json_array_foreach(json_object_get(*doc, "capabilities"), i, c)
+        {
+            t->state_answers |=
+                json_is_string(c) && strcmp(json_string_value(c), "state-answer") == 0;
+        }
+    }
     return rc;
 }
 
@@ -151,9 +168,18 @@ int target_profile(struct target *t, json_t **profile, struct oms_err *err)
     return call(t, "GET", t->oms_url, "/_fixture/profile", NULL, 200, 0, profile, err);
 }
 
-int target_load(struct target *t, const json_t *fixture, struct oms_err *err)
+int target_load(struct target *t, const json_t *fixture, json_t **state, struct oms_err *err)
 {
-    return call(t, "PUT", t->oms_url, "/_fixture/state", fixture, 204, 0, NULL, err);
+    if (state && t->state_answers)
+        return call(t, "PUT", t->oms_url, "/_fixture/state?answer=state", fixture, 200, 0, state,
+                    err);
+    int rc = call(t, "PUT", t->oms_url, "/_fixture/state", fixture, 204, 0, NULL, err);
+    if (rc != 0 || !state)
+        return rc;
+    /* The fixture was accepted: failing to read it back is the environment's fault. */
+    if (target_state(t, state, err) != 0)
+        return err->code = OMS_E_ENV;
+    return 0;
 }
 
 int target_state(struct target *t, json_t **state, struct oms_err *err)
@@ -161,12 +187,30 @@ int target_state(struct target *t, json_t **state, struct oms_err *err)
     return call(t, "GET", t->oms_url, "/_fixture/state", NULL, 200, 0, state, err);
 }
 
-int target_drain(struct target *t, int64_t timeout_ms, json_t **result, struct oms_err *err)
+int target_drain(struct target *t, int64_t timeout_ms, json_t **result, json_t **state,
+                 struct oms_err *err)
 {
-    char path[64];
-    snprintf(path, sizeof(path), "/_fixture/drain?timeout_ms=%lld", (long long)timeout_ms);
-    return call(t, "POST", t->oms_url, path, NULL, 200, (long)timeout_ms + t->timeout_ms, result,
-                err);
+    char path[96];
+    int answer = state && t->state_answers;
+    snprintf(path, sizeof(path), "/_fixture/drain?timeout_ms=%lld%s", (long long)timeout_ms,
+             answer ? "&answer=state" : "");
+    int rc =
+        call(t, "POST", t->oms_url, path, NULL, 200, (long)timeout_ms + t->timeout_ms, result, err);
+    if (rc != 0 || !state)
+        return rc;
+    if (!answer)
+        return target_state(t, state, err);
+    *state = json_incref(json_object_get(*result, "state"));
+    if (!json_is_object(*state)) {
+        json_decref(*state);
+        *state = NULL;
+        return oms_err_set(err, OMS_E_INVAL, t->oms_url, 0, 0, NULL,
+                           "POST %s answered without the \"state\" object its \"state-answer\" "
+                           "capability promises",
+                           path);
+    }
+    json_object_del(*result, "state");
+    return 0;
 }
 
 static const char *receiver_url(struct target *t, const char *which)
@@ -174,20 +218,38 @@ static const char *receiver_url(struct target *t, const char *which)
     return strcmp(which, "omnitron") == 0 ? t->omnitron_control : t->webhook_control;
 }
 
+static struct oms_recorder *receiver_here(struct target *t, const char *which)
+{
+    return strcmp(which, "omnitron") == 0 ? t->omnitron_rec : t->webhook_rec;
+}
+
 int target_receiver_reset(struct target *t, const char *which, struct oms_err *err)
 {
+    struct oms_recorder *r = receiver_here(t, which);
+    if (r) {
+        oms_recorder_reset(r);
+        return 0;
+    }
     return call(t, "POST", receiver_url(t, which), "/__reset", NULL, 204, 0, NULL, err);
 }
 
 int target_receiver_configure(struct target *t, const char *which, const json_t *behaviour,
                               struct oms_err *err)
 {
+    struct oms_recorder *r = receiver_here(t, which);
+    if (r)
+        return oms_recorder_configure(r, behaviour, err);
     return call(t, "PUT", receiver_url(t, which), "/__behaviour", behaviour, 204, 0, NULL, err);
 }
 
 int target_receiver_journal(struct target *t, const char *which, json_t **requests,
                             struct oms_err *err)
 {
+    struct oms_recorder *r = receiver_here(t, which);
+    if (r) {
+        *requests = oms_recorder_journal(r, NULL);
+        return 0;
+    }
     json_t *doc = NULL;
     int rc = call(t, "GET", receiver_url(t, which), "/__journal", NULL, 200, 0, &doc, err);
     if (rc == 0) {

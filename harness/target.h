@@ -1,6 +1,7 @@
 /* target: the harness's side of the wire - the system under test (command endpoint and fixture
- * protocol, docs/fixture-protocol.md) and the two recording receivers, all over real HTTP. The
- * same code talks to the embedded sandbox and to an external target. */
+ * protocol, docs/fixture-protocol.md), always over real HTTP, so the same code checks the embedded
+ * sandbox and an external target; and the two recording receivers, over their control HTTP API
+ * when the user runs them, by direct calls when they live in this process. */
 #ifndef TARGET_H
 #define TARGET_H
 
@@ -9,6 +10,7 @@
 
 #include "oms_error.h"
 #include "oms_http_client.h"
+#include "oms_recorder.h"
 
 struct target;
 
@@ -18,6 +20,10 @@ struct target_config {
     const char *webhook_url;          /* base URL of the webhook receiver */
     const char *omnitron_control_url; /* the receivers' control listeners; NULL: the URLs above */
     const char *webhook_control_url;
+    /* Receivers running in this process (borrowed, both or neither): their control calls skip
+     * the loopback round trip. The target itself is always reached over HTTP. */
+    struct oms_recorder *omnitron_recorder;
+    struct oms_recorder *webhook_recorder;
     long timeout_ms; /* per request; 0: 10 s */
 };
 
@@ -33,14 +39,18 @@ long target_timeout_ms(const struct target *t);
 
 /* Fixture protocol. Each returns 0, or a negative code with err naming the URL and what came back
  * (OMS_E_ENV when nothing answered; OMS_E_INVAL when the target refused, with its message). */
-/* The handshake: GET /_fixture/ -> {"protocol", "version": 1, "capabilities": [...]}. */
+/* The handshake: GET /_fixture/ -> {"protocol", "version": 1, "capabilities": [...]}. Also
+ * notes whether the target answers with its state ("state-answer"), saving a round trip below. */
 int target_capabilities(struct target *t, json_t **doc, struct oms_err *err);
 int target_profile(struct target *t, json_t **profile, struct oms_err *err);
 /* GET /_fixture/journal: {"commands": [...]} (new reference). */
 int target_journal(struct target *t, json_t **doc, struct oms_err *err);
-int target_load(struct target *t, const json_t *fixture, struct oms_err *err);
+/* Loads a fixture; with state not NULL, *state gets the state after loading (new reference). */
+int target_load(struct target *t, const json_t *fixture, json_t **state, struct oms_err *err);
 int target_state(struct target *t, json_t **state, struct oms_err *err);
-int target_drain(struct target *t, int64_t timeout_ms, json_t **result, struct oms_err *err);
+/* Drains the outbox; with state not NULL, *state gets the state afterwards (new reference). */
+int target_drain(struct target *t, int64_t timeout_ms, json_t **result, json_t **state,
+                 struct oms_err *err);
 
 /* Receivers: which is "omnitron" or "webhook". */
 int target_receiver_reset(struct target *t, const char *which, struct oms_err *err);
