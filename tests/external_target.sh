@@ -1,18 +1,46 @@
 #!/bin/sh
-# The bundled suite against oms-reference started as a separate process (the standalone binary),
-# checked through --target exactly as a vendor's system would be. Usage: external_target.sh BIN_DIR
+# The bundled suite with every part a separate process: oms-reference, mock-omnitron and
+# mock-webhook started from their standalone binaries, checked through --target and the receivers'
+# control listeners exactly as a vendor's own set-up would be. Usage: external_target.sh BIN_DIR
 # SCENARIO_DIR REPORT_DIR
 set -eu
 bin=$1 scenarios=$2 reports=$3
-out=$(mktemp)
-"$bin/oms-reference" --port 0 >"$out" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -f "$out"' EXIT
-url=""
-i=0
-while [ -z "$url" ] && [ $i -lt 100 ]; do
-    url=$(sed -n 's/^oms-reference: listening on //p' "$out")
-    [ -n "$url" ] || { sleep 0.1; i=$((i + 1)); }
-done
-[ -n "$url" ] || { echo "oms-reference did not start:"; cat "$out"; exit 1; }
-"$bin/refund-harness" run "$scenarios" --target "$url" --quiet --no-color --report-dir "$reports"
+tmp=$(mktemp -d)
+pids=""
+trap 'for p in $pids; do kill $p 2>/dev/null; wait $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
+
+# start NAME ARGS...: runs bin/NAME, leaving its output in $tmp/NAME.
+start() {
+    name=$1
+    shift
+    "$bin/$name" "$@" >"$tmp/$name" 2>&1 &
+    pids="$pids $!"
+}
+
+# url NAME WHAT: the URL NAME printed after "NAME: WHAT " (waits up to 10 s).
+url() {
+    i=0
+    while [ $i -lt 100 ]; do
+        u=$(sed -n "s/^$1: $2 //p" "$tmp/$1")
+        [ -n "$u" ] && { echo "$u"; return 0; }
+        sleep 0.1
+        i=$((i + 1))
+    done
+    echo "$1 did not start:" >&2
+    cat "$tmp/$1" >&2
+    return 1
+}
+
+start oms-reference --port 0
+start mock-omnitron --port 0 --control-port 0
+start mock-webhook --port 0 --control-port 0
+oms=$(url oms-reference "listening on")
+omnitron=$(url mock-omnitron "listening on")
+omnitron_control=$(url mock-omnitron "control on")
+webhook=$(url mock-webhook "listening on")
+webhook_control=$(url mock-webhook "control on")
+
+"$bin/refund-harness" run "$scenarios" --target "$oms" \
+    --omnitron "$omnitron" --omnitron-control "$omnitron_control" \
+    --webhook "$webhook" --webhook-control "$webhook_control" \
+    --quiet --no-color --report-dir "$reports"
