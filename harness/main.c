@@ -346,14 +346,18 @@ int main(int argc, char **argv)
     int validate = strcmp(c.command, "validate") == 0;
     size_t bad = suite_load(files, nfiles, schema, rules, &suite, !validate);
     int code = EXIT_PASS;
-    if (validate) {
+    if (nfiles == 0) {
+        /* Whatever the command, finding nothing is a mistaken path, never a success. */
+        fprintf(stderr, "refund-harness: no scenario files (*.json) found in");
+        for (size_t i = 0; i < (c.path_count ? c.path_count : 1); i++)
+            fprintf(stderr, " %s", c.path_count ? c.paths[i] : default_paths[0]);
+        fputc('\n', stderr);
+        code = EXIT_USAGE;
+    } else if (validate) {
         printf("%zu file(s): %zu valid, %zu invalid\n", nfiles, nfiles - bad, bad);
         code = bad ? EXIT_USAGE : EXIT_PASS;
     } else if (bad) {
         fprintf(stderr, "refund-harness: %zu invalid scenario file(s); nothing was run\n", bad);
-        code = EXIT_USAGE;
-    } else if (nfiles == 0) {
-        fprintf(stderr, "refund-harness: no scenario files found\n");
         code = EXIT_USAGE;
     } else {
         suite_select(&suite, &c.suite);

@@ -339,6 +339,25 @@ static void test_validate_bundled_scenarios_exits_0(void **state)
     free(dir);
 }
 
+/* validate, list and run on a folder without scenario files: exit 2, the folder named on stderr,
+ * and no run (no reports written) - a mistyped path must never look like a clean suite. */
+static void test_no_scenario_files_exits_2_for_every_command(void **state)
+{
+    struct workspace *f = *state;
+    static const char *const commands[] = {"validate", "list", "run"};
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
+        struct capture r;
+        HARNESS(&r, commands[i], f->scenarios, "--report-dir", f->reports);
+        expect_code(&r, 2, commands[i]);
+        expect_in(r.err, "no scenario files", "stderr", commands[i]);
+        expect_in(r.err, f->scenarios, "stderr", commands[i]);
+        capture_cleanup(&r);
+        struct stat st;
+        if (stat(f->reports, &st) == 0)
+            fail_msg("%s on an empty folder wrote %s", commands[i], f->reports);
+    }
+}
+
 /* ---- run ---- */
 
 /* Copies a bundled scenario file into dir as name. */
@@ -1127,6 +1146,7 @@ int main(void)
         CLI_TEST(test_validate_each_invalid_file_exits_2_naming_the_place),
         CLI_TEST(test_validate_invalid_folder_names_every_file),
         CLI_TEST(test_validate_bundled_scenarios_exits_0),
+        CLI_TEST(test_no_scenario_files_exits_2_for_every_command),
         CLI_TEST(test_run_passing_folder_exits_0),
         CLI_TEST(test_run_wrong_expectation_exits_1_with_place_and_values),
         CLI_TEST(test_run_with_an_invalid_file_exits_2_and_runs_nothing),
