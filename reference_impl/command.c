@@ -39,7 +39,7 @@ static json_t *package_payload(const struct store_package *pkg, int64_t status,
 
 static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
                             const char *remote_status, const struct store_item *items, size_t n,
-                            int64_t target, int64_t log_id, int64_t now)
+                            int64_t target, int64_t log_id, int64_t now, int *queued)
 {
     /* SPEC C-8, A-4: exactly the items whose status moved. */
     json_t *set = json_array();
@@ -79,6 +79,7 @@ static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
         .next_attempt_ms = now,
     };
     int rc = store_outbox_insert(r->store, &row);
+    *queued += rc == 0;
     free(retry_text);
     free(body_text);
     free(headers_text);
@@ -91,7 +92,7 @@ static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
 
 static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
                             const char *event_type, const json_t *payload, int64_t log_id,
-                            int64_t now)
+                            int64_t now, int *queued)
 {
     json_t *subs = store_subscriptions(r->store, event_type);
     size_t i;
@@ -141,6 +142,7 @@ static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
             .next_attempt_ms = now,
         };
         rc = store_outbox_insert(r->store, &row);
+        *queued += rc == 0;
         free(retry_text);
         free(headers_text);
         json_decref(headers);
@@ -152,9 +154,10 @@ static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
     return rc;
 }
 
-/* The transaction body; returns 0 or the HTTP status to answer, filling errors. */
+/* The transaction body; returns 0 or the HTTP status to answer, filling errors. *queued counts
+ * the outbox rows it wrote. */
 static int apply(struct reference *r, const struct oms_profile *p, const struct engine_command *cmd,
-                 struct valerr *errors)
+                 struct valerr *errors, int *queued)
 {
     struct store_package pkg;
     int rc = store_package_get(r->store, cmd->package, &pkg);
@@ -195,11 +198,11 @@ static int apply(struct reference *r, const struct oms_profile *p, const struct 
                               pkg.status, fx.target, now, &log_id);
     /* SPEC C-8, O-1 */
     if (!rc && fx.remote_status)
-        rc = add_omnitron_row(r, p, fx.remote_status, items, n, fx.target, log_id, now);
+        rc = add_omnitron_row(r, p, fx.remote_status, items, n, fx.target, log_id, now, queued);
     /* SPEC C-9, O-1 */
     if (!rc && fx.event_type) {
         json_t *payload = package_payload(&pkg, fx.target, items, n);
-        rc = add_webhook_rows(r, p, fx.event_type, payload, log_id, now);
+        rc = add_webhook_rows(r, p, fx.event_type, payload, log_id, now, queued);
         json_decref(payload);
     }
     free(items);
@@ -220,11 +223,12 @@ void command_execute(struct reference *r, int64_t path_package, const json_t *bo
         out->status = 400;
     } else {
         /* SPEC C-11: the store lock and BEGIN IMMEDIATE serialise commands. */
+        int queued = 0;
         store_lock(r->store);
         if (store_begin(r->store) != 0) {
             out->status = 500;
         } else {
-            out->status = apply(r, p, &cmd, &errors);
+            out->status = apply(r, p, &cmd, &errors, &queued);
             if (out->status == 0 && store_commit(r->store) == 0) {
                 out->status = 204;
             } else {
@@ -237,7 +241,8 @@ void command_execute(struct reference *r, int64_t path_package, const json_t *bo
             oms_log(OMS_LOG_ERROR, "command", "package %lld: store failure: %s",
                     (long long)path_package, store_errmsg(r->store));
         store_unlock(r->store);
-        if (out->status == 204)
+        /* Only a commit that queued rows gives the delivery worker anything to do. */
+        if (out->status == 204 && queued > 0)
             outbox_notify(r->outbox);
     }
     if (out->status == 500)
