@@ -5,7 +5,7 @@ JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 HARNESS       = $(BUILD_DIR)/bin/refund-harness
 CMAKE_ARGS   ?=
 
-.PHONY: all deps test-deps configure build run test sanitize coverage format format-check clean
+.PHONY: all deps test-deps configure build run test sanitize memcheck coverage format format-check clean
 
 all: build
 
@@ -33,6 +33,10 @@ test: test-deps build
 # The same tests built with AddressSanitizer and UndefinedBehaviorSanitizer.
 sanitize: test-deps
 	@$(MAKE) --no-print-directory test BUILD_DIR=build-asan BUILD_TYPE=Debug CMAKE_ARGS=-DSANITIZE=ON
+
+# The in-process tests and the bundled suite under valgrind (invalid accesses and leaks fail).
+memcheck: test-deps build
+	@scripts/memcheck $(BUILD_DIR)
 
 # Line coverage of the tests (built in build-coverage/), as HTML under build/coverage/.
 coverage: test-deps
