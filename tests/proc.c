@@ -126,7 +126,7 @@ void proc_spawn(struct proc *p, const char *const *argv, int capture_err)
 /* Reads fd until EOF or the deadline - or, with until_listening, until a whole "listening on" line
  * arrived - appending to buf (NUL-terminated, capped). Returns 2 for the line, 1 at EOF, 0 at the
  * deadline. */
-int proc_read_until(int fd, char *buf, size_t size, int64_t deadline, int until_listening)
+int proc_read_until(int fd, char *buf, size_t size, int64_t deadline, const char *until)
 {
     size_t len = strlen(buf);
     for (;;) {
@@ -149,8 +149,8 @@ int proc_read_until(int fd, char *buf, size_t size, int64_t deadline, int until_
         memcpy(buf + len, chunk, take);
         len += take;
         buf[len] = '\0';
-        const char *line = strstr(buf, "listening on ");
-        if (until_listening && line && strchr(line, '\n'))
+        const char *line = until ? strstr(buf, until) : NULL;
+        if (line && strchr(line, '\n'))
             return 2;
     }
 }
@@ -159,7 +159,8 @@ int proc_read_until(int fd, char *buf, size_t size, int64_t deadline, int until_
 void proc_wait_listening(struct proc *p, const char *name)
 {
     char buf[1024] = "";
-    int rc = proc_read_until(p->out_fd, buf, sizeof(buf), oms_time_mono_ms() + START_TIMEOUT_MS, 1);
+    int rc = proc_read_until(p->out_fd, buf, sizeof(buf), oms_time_mono_ms() + START_TIMEOUT_MS,
+                             "listening on ");
     const char *at = strstr(buf, "listening on ");
     if (rc != 2 || !at)
         fail_msg("%s did not print \"listening on URL\" in time; stdout so far: \"%s\"", name, buf);

@@ -29,9 +29,9 @@ const char *proc_bin(const char *name);
 /* Starts argv[0] from REFUND_BIN_DIR with stdout (and stderr when capture_err) on pipes; fails the
  * test when it cannot. */
 void proc_spawn(struct proc *p, const char *const *argv, int capture_err);
-/* Reads fd into buf until EOF, the deadline or (with until_listening) a whole "listening on" line.
- * Returns 2 for the line, 1 at EOF, 0 at the deadline. */
-int proc_read_until(int fd, char *buf, size_t size, int64_t deadline, int until_listening);
+/* Appends what fd gives to buf (NUL-terminated) until EOF, the deadline or (with until not NULL)
+ * a whole line containing until. Returns 2 for the line, 1 at EOF, 0 at the deadline. */
+int proc_read_until(int fd, char *buf, size_t size, int64_t deadline, const char *until);
 /* Waits for "<program>: listening on URL" and keeps the URL in p->url; fails the test otherwise. */
 void proc_wait_listening(struct proc *p, const char *name);
 /* Polls until pid ends or timeout_ms passes: 1 and *status, or 0. */

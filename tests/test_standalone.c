@@ -296,14 +296,14 @@ static void expect_usage_error(const char *const *argv, const char *mention)
     char out[1024] = "", err[8192] = "";
     int64_t deadline = oms_time_mono_ms() + START_TIMEOUT_MS;
     int status = 0;
-    proc_read_until(p.err_fd, err, sizeof(err), deadline, 0);
+    proc_read_until(p.err_fd, err, sizeof(err), deadline, NULL);
     int exited = proc_wait_exit(p.pid, deadline - oms_time_mono_ms(), &status);
     if (!exited) {
         kill(p.pid, SIGKILL);
         waitpid(p.pid, NULL, 0);
         proc_forget(p.pid);
     }
-    proc_read_until(p.out_fd, out, sizeof(out), oms_time_mono_ms() + 1000, 0);
+    proc_read_until(p.out_fd, out, sizeof(out), oms_time_mono_ms() + 1000, NULL);
     close(p.out_fd);
     close(p.err_fd);
     if (!exited)
