@@ -2,6 +2,7 @@
 #include "report.h"
 
 #include "oms_json.h"
+#include "scenario.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -161,5 +162,12 @@ int report_write_all(const struct result_run *run, const char *dir, struct oms_e
         if (rc != 0)
             return rc;
     }
-    return 0;
+    /* So that reports written inside a scenario folder are not read back as scenarios. */
+    struct oms_buf marker;
+    oms_buf_init(&marker, 0);
+    oms_buf_puts(&marker, "refund-harness reports: a run searching this folder for scenarios "
+                          "skips it.\n");
+    int rc = write_file(dir, SCENARIO_REPORT_MARKER, &marker, err);
+    oms_buf_cleanup(&marker);
+    return rc;
 }

@@ -418,6 +418,10 @@ static int walk(const char *path, struct file_list *l, int top, struct oms_err *
             list_add(l, path);
         return 0;
     }
+    /* In a folder the harness wrote reports into, results.json is a report, not a scenario. */
+    char marker[4096];
+    snprintf(marker, sizeof(marker), "%s/%s", path, SCENARIO_REPORT_MARKER);
+    int reports_here = stat(marker, &st) == 0;
     DIR *d = opendir(path);
     if (!d)
         return oms_err_set(err, OMS_E_IO, path, 0, 0, NULL, "cannot read directory: %s",
@@ -427,7 +431,7 @@ static int walk(const char *path, struct file_list *l, int top, struct oms_err *
         struct dirent *e = readdir(d);
         if (!e)
             break;
-        if (e->d_name[0] == '.')
+        if (e->d_name[0] == '.' || (reports_here && strcmp(e->d_name, "results.json") == 0))
             continue;
         char child[4096];
         snprintf(child, sizeof(child), "%s%s%s", path, ends_with(path, "/") ? "" : "/", e->d_name);

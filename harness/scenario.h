@@ -53,8 +53,13 @@ void scenario_destroy(struct scenario *s);
 /* "file:line:column" of the value at path (or of its nearest ancestor); into out. */
 char *scenario_where(const struct scenario *s, const char *path, char *out, size_t size);
 
+/* The file that marks a folder of reports (report_write_all writes it): the results.json beside
+ * it is never taken for a scenario. */
+#define SCENARIO_REPORT_MARKER ".refund-harness-reports"
+
 /* Expands files and directories (recursively, *.json, sorted by path) into a new array of new
- * strings. Returns 0, or OMS_E_NOENT with err naming a path that does not exist. */
+ * strings, skipping the results.json of report folders. Returns 0, or OMS_E_NOENT with err naming
+ * a path that does not exist. */
 int scenario_find_files(char *const *paths, size_t n, char ***files, size_t *count,
                         struct oms_err *err);
 void scenario_free_files(char **files, size_t count);

@@ -400,6 +400,42 @@ static void test_run_passing_folder_exits_0(void **state)
     free(ours);
 }
 
+/* Reports written inside the scenario folder, in a subfolder or the folder itself (results.json
+ * is JSON too), are not read back as scenarios by the next run over that folder: it runs the same
+ * one scenario and passes again. */
+static void test_reports_inside_the_scenario_folder_are_not_scenarios(void **state)
+{
+    struct workspace *f = *state;
+    char *ours = workspace_write_scenario(f, NULL, "ours.json", "cli: ours passes", 1, 0);
+    char *inside = support_printf("%s/reports", f->scenarios);
+    for (int round = 1; round <= 4; round++) {
+        struct capture r;
+        HARNESS(&r, "run", "--report-dir", round <= 2 ? inside : f->scenarios, f->scenarios);
+        const char *what = round == 1   ? "first run"
+                           : round == 2 ? "second run, reports in a subfolder"
+                           : round == 3 ? "run writing reports into the scenario folder itself"
+                                        : "run over that folder again";
+        expect_code(&r, 0, what);
+        expect_in(r.out, "1 scenario(s): 1 passed, 0 failed, 0 error(s), 0 skipped", "stdout",
+                  what);
+        capture_cleanup(&r);
+    }
+    char *results = support_printf("%s/results.json", inside);
+    assert_true(access(results, F_OK) == 0);
+    /* validate agrees, and an explicitly named report file is still read (and refused). */
+    struct capture r;
+    HARNESS(&r, "validate", f->scenarios);
+    expect_code(&r, 0, "validate over the folder");
+    expect_in(r.out, "1 file(s): 1 valid, 0 invalid", "stdout", "validate over the folder");
+    capture_cleanup(&r);
+    HARNESS(&r, "validate", results);
+    expect_code(&r, 2, "validate naming results.json");
+    capture_cleanup(&r);
+    free(results);
+    free(inside);
+    free(ours);
+}
+
 /* One expectation changed to a wrong value: exit 1, a FAIL line, and below it the expectation's
  * file:line:column, its path, "expected" and "found" with both values; results.json agrees. */
 static void test_run_wrong_expectation_exits_1_with_place_and_values(void **state)
@@ -511,8 +547,9 @@ static void test_run_with_an_invalid_file_exits_2_and_runs_nothing(void **state)
     free(good);
 }
 
-/* --report-dir DIR (not existing yet, nested): junit.xml, results.json and report.html, nothing
- * else, each well-formed enough to be what it says; the reports line names them. */
+/* --report-dir DIR (not existing yet, nested): junit.xml, results.json and report.html, and the
+ * marker that keeps results.json out of scenario searches, nothing else, each well-formed enough
+ * to be what it says; the reports line names them. */
 static void test_run_report_dir_writes_three_reports(void **state)
 {
     struct workspace *f = *state;
@@ -526,7 +563,8 @@ static void test_run_report_dir_writes_three_reports(void **state)
     expect_in(r.out, line, "stdout", "run --report-dir");
     capture_cleanup(&r);
 
-    static const char *const names[] = {"junit.xml", "results.json", "report.html"};
+    static const char *const names[] = {"junit.xml", "results.json", "report.html",
+                                        ".refund-harness-reports"};
     size_t entries = 0;
     DIR *d = opendir(dir);
     assert_non_null(d);
@@ -534,14 +572,14 @@ static void test_run_report_dir_writes_three_reports(void **state)
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         int known = 0;
-        for (size_t i = 0; i < 3; i++)
+        for (size_t i = 0; i < 4; i++)
             known |= strcmp(e->d_name, names[i]) == 0;
         if (!known)
             fail_msg("run --report-dir left %s/%s", dir, e->d_name);
         entries++;
     }
     closedir(d);
-    assert_int_equal(entries, 3);
+    assert_int_equal(entries, 4);
 
     char *path = support_printf("%s/junit.xml", dir);
     char *xml = capture_read_file(path, NULL);
@@ -1147,6 +1185,7 @@ int main(void)
         CLI_TEST(test_validate_invalid_folder_names_every_file),
         CLI_TEST(test_validate_bundled_scenarios_exits_0),
         CLI_TEST(test_no_scenario_files_exits_2_for_every_command),
+        CLI_TEST(test_reports_inside_the_scenario_folder_are_not_scenarios),
         CLI_TEST(test_run_passing_folder_exits_0),
         CLI_TEST(test_run_wrong_expectation_exits_1_with_place_and_values),
         CLI_TEST(test_run_with_an_invalid_file_exits_2_and_runs_nothing),
