@@ -22,6 +22,7 @@ struct fault {
     int status;
     int64_t delay_ms;
     int64_t times_left;
+    char path[256]; /* "": every path; else only requests to this exact path */
 };
 
 struct behaviour {
@@ -84,6 +85,8 @@ static json_t *behaviour_to_json(const struct behaviour *b)
     json_t *faults = json_array();
     for (size_t i = b->fault_next; i < b->fault_count; i++) {
         const struct fault *f = &b->faults[i];
+        if (f->times_left <= 0)
+            continue;
         json_t *o = json_object();
         if (f->kind == FAULT_STATUS)
             json_object_set_new(o, "status", json_integer(f->status));
@@ -92,6 +95,8 @@ static json_t *behaviour_to_json(const struct behaviour *b)
         else
             json_object_set_new(o, "drop", json_true());
         json_object_set_new(o, "times", json_integer(f->times_left));
+        if (f->path[0])
+            json_object_set_new(o, "path", json_string(f->path));
         json_array_append_new(faults, o);
     }
     return json_pack("{s:i, s:O?, s:o}", "status", b->status, "body", b->body, "faults", faults);
@@ -140,10 +145,17 @@ static int parse_fault(const json_t *v, const char *path, struct fault *f, struc
         } else if (strcmp(key, "times") == 0) {
             if (oms_json_int(val, &f->times_left) != 0 || f->times_left < 1)
                 return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p, "expected a positive integer");
+        } else if (strcmp(key, "path") == 0) {
+            const char *s = json_string_value(val);
+            if (!s || s[0] != '/' || strlen(s) >= sizeof(f->path))
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
+                                   "expected a path starting with \"/\" (at most %zu bytes)",
+                                   sizeof(f->path) - 1);
+            snprintf(f->path, sizeof(f->path), "%s", s);
         } else {
-            return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
-                               "unknown key \"%s\" (expected status, delay_ms, drop or times)",
-                               key);
+            return oms_err_set(
+                err, OMS_E_INVAL, NULL, 0, 0, p,
+                "unknown key \"%s\" (expected status, delay_ms, drop, times or path)", key);
         }
     }
     if (kinds != 1)
@@ -294,15 +306,21 @@ void oms_recorder_clear(struct oms_recorder *r)
 }
 
 /* Takes the next fault rule, if any is left; returns 1 and fills *f. Caller holds the lock. */
-static int next_fault(struct behaviour *b, struct fault *f)
+/* The first rule still in force that applies to path: rules without a path are used in order by
+ * every request; a rule with a path only by requests to that path, which others pass over. */
+static int next_fault(struct behaviour *b, const char *path, struct fault *f)
 {
     while (b->fault_next < b->fault_count && b->faults[b->fault_next].times_left <= 0)
         b->fault_next++;
-    if (b->fault_next >= b->fault_count)
-        return 0;
-    *f = b->faults[b->fault_next];
-    b->faults[b->fault_next].times_left--;
-    return 1;
+    for (size_t i = b->fault_next; i < b->fault_count; i++) {
+        struct fault *rule = &b->faults[i];
+        if (rule->times_left <= 0 || (rule->path[0] && strcmp(rule->path, path) != 0))
+            continue;
+        *f = *rule;
+        rule->times_left--;
+        return 1;
+    }
+    return 0;
 }
 
 static json_t *headers_json(const struct oms_http_request *req)
@@ -431,7 +449,7 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
     int status, status_set;
     json_t *body = NULL;
     pthread_mutex_lock(&r->lock);
-    have_fault = next_fault(&r->current, &f);
+    have_fault = next_fault(&r->current, req->path, &f);
     status = r->current.status;
     status_set = r->current.status_set;
     if (r->current.body)

@@ -185,6 +185,37 @@ static void test_behaviour_status_faults_then_default(void **state)
     oms_http_exchange_cleanup(&x);
 }
 
+/* A rule with a path meets only requests to that path; others pass over it to the rules after it
+ * (or the default), and it stays in force for its path until used up. */
+static void test_behaviour_fault_for_one_path(void **state)
+{
+    struct env *e = *state;
+    behave(e, "{\"faults\": [{\"status\": 503, \"path\": \"/hooks/wms\", \"times\": 2},"
+              " {\"status\": 418}]}");
+    json_t *b = get_json(e, "/__behaviour");
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(json_object_get(b, "faults"), 0), "path")),
+        "/hooks/wms");
+    json_decref(b);
+    static const struct {
+        const char *path;
+        long status;
+    } seq[] = {
+        {"/hooks/erp", 418}, /* passes over the /hooks/wms rule to the next one */
+        {"/hooks/wms", 503}, {"/hooks/erp", 200}, {"/hooks/wms/x", 200}, /* exact paths only */
+        {"/hooks/wms", 503}, {"/hooks/wms", 200},                        /* used up */
+    };
+    for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+        long status = call(e, "POST", seq[i].path, "{}");
+        if (status != seq[i].status)
+            fail_msg("request %zu to %s: expected %ld, got %ld", i, seq[i].path, seq[i].status,
+                     status);
+    }
+    b = get_json(e, "/__behaviour");
+    assert_int_equal(json_array_size(json_object_get(b, "faults")), 0);
+    json_decref(b);
+}
+
 /* {"drop": true}: the client sees a transport error; the journal says "dropped". A fresh client
  * (a new connection), so that nothing but the recorder is under test here. */
 static void test_behaviour_drop(void **state)
@@ -267,6 +298,8 @@ static const struct bad_behaviour BAD[] = {
     {"{\"faults\": [{\"drop\": false}]}", "$.faults[0].drop"},
     {"{\"faults\": [{\"status\": 503, \"times\": 0}]}", "$.faults[0].times"},
     {"{\"faults\": [{\"status\": 503, \"when\": 1}]}", "$.faults[0].when"},
+    {"{\"faults\": [{\"status\": 503, \"path\": \"hooks/a\"}]}", "$.faults[0].path"},
+    {"{\"faults\": [{\"status\": 503, \"path\": 7}]}", "$.faults[0].path"},
     {"{\"faults\": {}}", "$.faults"},
     {"{\"colour\": 1}", "$.colour"},
     {"{\"status\": 600}", "$.status"},
@@ -600,6 +633,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_journal_records_filters_and_clears, setup, teardown),
         cmocka_unit_test_setup_teardown(test_behaviour_status_faults_then_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_behaviour_fault_for_one_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_behaviour_drop, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_client_does_not_resend_a_dropped_request_on_a_reused_connection, setup, teardown),
