@@ -47,7 +47,7 @@ static long guide_command(struct oms_http_client *c, const char *base, struct om
 static char *journal(const char *base, int as_json)
 {
     const char *argv[] = {proc_bin("refund-harness"), "journal", "--url", base,
-                          as_json ? "--json" : NULL, NULL};
+                          as_json ? "--json" : NULL,  NULL};
     struct capture r;
     capture_run(argv, NULL, &r);
     if (r.code != 0) {
@@ -153,20 +153,20 @@ static void test_sandbox_as_the_guide_says(void **state)
     support_assert_json_equal(json_object_get(second, "answer"), envelope);
     json_decref(envelope);
 
-    json_t *expected = json_pack("[{s:i, s:i, s:s, s:i, s:i}]", "package", 501, "transition", 17,
-                                 "slug", "packed-for-refund", "old_status", 100, "new_status",
-                                 1100);
+    json_t *expected =
+        json_pack("[{s:i, s:i, s:s, s:i, s:i}]", "package", 501, "transition", 17, "slug",
+                  "packed-for-refund", "old_status", 100, "new_status", 1100);
     json_t *got = json_array();
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(j, "transitions"), i, t)
     {
-        json_array_append_new(
-            got, json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "package",
-                           json_object_get(t, "package"), "transition",
-                           json_object_get(t, "transition"), "slug", json_object_get(t, "slug"),
-                           "old_status", json_object_get(t, "old_status"), "new_status",
-                           json_object_get(t, "new_status")));
+        json_array_append_new(got, json_pack("{s:O?, s:O?, s:O?, s:O?, s:O?}", "package",
+                                             json_object_get(t, "package"), "transition",
+                                             json_object_get(t, "transition"), "slug",
+                                             json_object_get(t, "slug"), "old_status",
+                                             json_object_get(t, "old_status"), "new_status",
+                                             json_object_get(t, "new_status")));
     }
     support_assert_json_equal(got, expected);
     json_decref(got);
@@ -179,12 +179,11 @@ static void test_sandbox_as_the_guide_says(void **state)
         fail_msg("the webhook went to %s, not the example's /hooks/erp subscriber", url);
     assert_int_equal(json_integer_value(json_object_get(hook, "last_status")), 200);
     json_t *event = support_parse(json_string_value(json_object_get(hook, "body")));
-    assert_string_equal(
-        json_string_value(json_object_get(json_object_get(event, "event"), "type")),
-        "package.status.packed_for_refund");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(event, "event"), "type")),
+                        "package.status.packed_for_refund");
     json_decref(event);
-    assert_string_equal(
-        json_string_value(json_object_get(outbound_of(j, "omnitron"), "method")), "PATCH");
+    assert_string_equal(json_string_value(json_object_get(outbound_of(j, "omnitron"), "method")),
+                        "PATCH");
     json_decref(j);
 
     /* The table form says the same for a person. */
