@@ -3,9 +3,10 @@ BUILD_DIR    ?= build
 BUILD_TYPE   ?= RelWithDebInfo
 JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 HARNESS       = $(BUILD_DIR)/bin/refund-harness
+PROGRAMS      = refund-harness oms-reference mock-omnitron mock-webhook
 CMAKE_ARGS   ?=
 
-.PHONY: all deps test-deps configure build run test sanitize memcheck coverage format format-check clean
+.PHONY: all deps test-deps configure build programs run test sanitize memcheck coverage format format-check clean
 
 all: build
 
@@ -22,9 +23,14 @@ configure: deps
 build: configure
 	@cmake --build $(BUILD_DIR) -j $(JOBS) -- --no-print-directory -s
 
-# The bundled suite against the embedded reference implementation; reports land in reports/.
-run: build
-	@$(HARNESS) run scenarios --report-dir reports
+# Only the four programs: what `make run` needs, without compiling the tests.
+programs: configure
+	@cmake --build $(BUILD_DIR) -j $(JOBS) --target $(PROGRAMS) -- --no-print-directory -s
+
+# The bundled suite against the embedded reference implementation, one sandbox per core (the
+# verdicts do not depend on it); reports land in reports/.
+run: programs
+	@$(HARNESS) run scenarios --report-dir reports --jobs $(JOBS)
 
 # Unit tests, integration tests and the scenario suite, through ctest.
 test: test-deps build
