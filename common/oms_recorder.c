@@ -3,6 +3,7 @@
 #include "oms_recorder.h"
 
 #include "oms_alloc.h"
+#include "oms_journal.h"
 #include "oms_json.h"
 #include "oms_log.h"
 #include "oms_str.h"
@@ -53,7 +54,7 @@ struct oms_recorder {
     void *inspect_ctx;
     void (*inspect_free)(void *ctx);
     pthread_mutex_t lock;
-    json_t *journal; /* array */
+    struct oms_journal *journal;
     int64_t seq;
     struct behaviour initial;
     struct behaviour current;
@@ -264,7 +265,7 @@ static void reset(struct oms_recorder *r, int wait)
     pthread_mutex_lock(&r->lock);
     behaviour_cleanup(&r->current);
     behaviour_copy(&r->current, &r->initial);
-    json_array_clear(r->journal);
+    oms_journal_clear(r->journal);
     pthread_mutex_unlock(&r->lock);
     request_down(r, 0, 0, wait);
 }
@@ -278,10 +279,8 @@ json_t *oms_recorder_journal(struct oms_recorder *r, const char *path_filter)
 {
     json_t *out = json_array();
     pthread_mutex_lock(&r->lock);
-    size_t i;
     json_t *e;
-    json_array_foreach(r->journal, i, e)
-    {
+    for (size_t i = 0; (e = oms_journal_at(r->journal, i)) != NULL; i++) {
         if (path_filter && strcmp(json_string_value(json_object_get(e, "path")), path_filter))
             continue;
         json_array_append_new(out, json_deep_copy(e));
@@ -293,7 +292,15 @@ json_t *oms_recorder_journal(struct oms_recorder *r, const char *path_filter)
 size_t oms_recorder_count(struct oms_recorder *r)
 {
     pthread_mutex_lock(&r->lock);
-    size_t n = json_array_size(r->journal);
+    size_t n = oms_journal_count(r->journal);
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
+int64_t oms_recorder_dropped(struct oms_recorder *r)
+{
+    pthread_mutex_lock(&r->lock);
+    int64_t n = oms_journal_dropped(r->journal);
     pthread_mutex_unlock(&r->lock);
     return n;
 }
@@ -301,7 +308,7 @@ size_t oms_recorder_count(struct oms_recorder *r)
 void oms_recorder_clear(struct oms_recorder *r)
 {
     pthread_mutex_lock(&r->lock);
-    json_array_clear(r->journal);
+    oms_journal_clear(r->journal);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -370,7 +377,7 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
         json_object_set_new(e, "delay_ms", json_integer(resp->delay_ms));
     pthread_mutex_lock(&r->lock);
     json_object_set_new(e, "seq", json_integer(++r->seq));
-    json_array_append_new(r->journal, e);
+    oms_journal_append(r->journal, e);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -390,8 +397,13 @@ static void control(struct oms_recorder *r, const struct oms_http_request *req,
     const char *m = req->method;
     if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "GET") == 0) {
         json_t *requests = oms_recorder_journal(r, oms_http_request_arg(req, "path"));
-        json_t *doc = json_pack("{s:s, s:I, s:o}", "receiver", r->name, "count",
-                                (json_int_t)json_array_size(requests), "requests", requests);
+        pthread_mutex_lock(&r->lock);
+        json_int_t dropped = oms_journal_dropped(r->journal);
+        json_int_t limit = (json_int_t)oms_journal_limit(r->journal);
+        pthread_mutex_unlock(&r->lock);
+        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
+                                (json_int_t)json_array_size(requests), "dropped", dropped, "limit",
+                                limit, "requests", requests);
         oms_http_response_json(resp, 200, doc);
         json_decref(doc);
     } else if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "DELETE") == 0) {
@@ -553,12 +565,12 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
     snprintf(r->name, sizeof(r->name), "%s", cfg->name ? cfg->name : "receiver");
     r->inspect = cfg->inspect;
     r->inspect_ctx = cfg->inspect_ctx;
-    r->journal = json_array();
+    r->journal = oms_journal_create(cfg->journal_limit);
     r->initial.status = cfg->status ? cfg->status : 200;
     if (cfg->body) {
         r->initial.body = json_loads(cfg->body, 0, NULL);
         if (!r->initial.body) {
-            json_decref(r->journal);
+            oms_journal_destroy(r->journal);
             free(r);
             return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
                                "default answer body of receiver is not JSON");
@@ -589,7 +601,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
         oms_http_server_stop(r->control);
         behaviour_cleanup(&r->initial);
         behaviour_cleanup(&r->current);
-        json_decref(r->journal);
+        oms_journal_destroy(r->journal);
         pthread_cond_destroy(&r->switch_cond);
         pthread_mutex_destroy(&r->lock);
         free(r);
@@ -615,7 +627,7 @@ void oms_recorder_stop(struct oms_recorder *r)
         r->inspect_free(r->inspect_ctx);
     behaviour_cleanup(&r->initial);
     behaviour_cleanup(&r->current);
-    json_decref(r->journal);
+    oms_journal_destroy(r->journal);
     pthread_cond_destroy(&r->switch_cond);
     pthread_mutex_destroy(&r->lock);
     free(r);

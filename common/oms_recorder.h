@@ -28,6 +28,7 @@ struct oms_recorder_config {
     oms_recorder_inspect_fn inspect; /* optional */
     void *inspect_ctx;
     void (*inspect_free)(void *ctx); /* optional: frees inspect_ctx when the recorder stops */
+    size_t journal_limit;            /* entries kept, the oldest forgotten past it; 0: 100000 */
 };
 
 /* Starts the receiver. Returns 0 and *out, or a negative code with err set (nothing running). */
@@ -47,10 +48,13 @@ const char *oms_recorder_control_url(const struct oms_recorder *r);
 /* The journal as a JSON array of entries (new reference), oldest first; path_filter (NULL for
  * all) keeps entries whose path equals it. Same shape as GET /__journal. */
 json_t *oms_recorder_journal(struct oms_recorder *r, const char *path_filter);
-/* Number of entries recorded since the last clear. */
+/* Number of entries kept (recorded since the last clear, at most the limit). */
 size_t oms_recorder_count(struct oms_recorder *r);
 /* Forgets every entry. */
 void oms_recorder_clear(struct oms_recorder *r);
+/* Entries forgotten since the last clear because the journal was at its limit. A check that reads
+ * the journal must not trust it when this is not 0. */
+int64_t oms_recorder_dropped(struct oms_recorder *r);
 
 /* Applies a behaviour document (the body of PUT /__behaviour):
  *   {"status": 204, "body": {...}|null, "faults": [{"status": 503, "times": 2}, ...],

@@ -246,17 +246,29 @@ int target_receiver_journal(struct target *t, const char *which, json_t **reques
                             struct oms_err *err)
 {
     struct oms_recorder *r = receiver_here(t, which);
+    json_int_t dropped = 0;
+    json_t *doc = NULL;
     if (r) {
         *requests = oms_recorder_journal(r, NULL);
-        return 0;
-    }
-    json_t *doc = NULL;
-    int rc = call(t, "GET", receiver_url(t, which), "/__journal", NULL, 200, 0, &doc, err);
-    if (rc == 0) {
+        dropped = oms_recorder_dropped(r);
+    } else {
+        int rc = call(t, "GET", receiver_url(t, which), "/__journal", NULL, 200, 0, &doc, err);
+        if (rc != 0)
+            return rc;
         *requests = json_incref(json_object_get(doc, "requests"));
         if (!*requests)
             *requests = json_array();
+        dropped = json_integer_value(json_object_get(doc, "dropped"));
+        json_decref(doc);
     }
-    json_decref(doc);
-    return rc;
+    if (dropped > 0) {
+        json_decref(*requests);
+        *requests = NULL;
+        /* Calls checked against a journal missing its oldest entries would mislead. */
+        return oms_err_set(err, OMS_E_ENV, r ? NULL : receiver_url(t, which), 0, 0, NULL,
+                           "the %s receiver's journal reached its limit and forgot %lld "
+                           "%s since the scenario began; raise its --journal-limit",
+                           which, (long long)dropped, dropped == 1 ? "entry" : "entries");
+    }
+    return 0;
 }

@@ -10,7 +10,7 @@ static void usage(FILE *out)
 {
     fprintf(out,
             "usage: mock-omnitron [--port N] [--control-port N] [--bind ADDR] [--path PATH]\n"
-            "                     [--token T]\n"
+            "                     [--token T] [--journal-limit N]\n"
             "\n"
             "A recording Omnitron: checks and journals PATCH %s.\n"
             "  --port N     listen on N (default 0: an ephemeral port, printed)\n"
@@ -19,6 +19,8 @@ static void usage(FILE *out)
             "               receiver is down (default 0: ephemeral, printed)\n"
             "  --path PATH  the bulk status update path\n"
             "  --token T    require \"Authorization: Token T\"\n"
+            "  --journal-limit N  requests kept in the journal, the oldest forgotten\n"
+            "               past it (default 100000)\n"
             "Control (on both listeners): GET/DELETE /__journal, GET/PUT /__behaviour,\n"
             "POST /__reset, GET /__health.\n",
             MOCK_OMNITRON_DEFAULT_PATH);
@@ -45,6 +47,10 @@ int main(int argc, char **argv)
             cfg.path = argv[++i];
         } else if (strcmp(a, "--token") == 0 && v) {
             cfg.token = argv[++i];
+        } else if (strcmp(a, "--journal-limit") == 0 && v &&
+                   oms_cli_int(v, 1, 100000000, &n) == 0) {
+            cfg.journal_limit = (size_t)n;
+            i++;
         } else {
             fprintf(stderr, "mock-omnitron: bad option or value: %s\n", a);
             usage(stderr);

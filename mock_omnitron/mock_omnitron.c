@@ -112,6 +112,7 @@ int mock_omnitron_start(const struct mock_omnitron_config *cfg, struct oms_recor
         .inspect = inspect,
         .inspect_ctx = o,
         .inspect_free = omnitron_free,
+        .journal_limit = cfg->journal_limit,
     };
     int ret = oms_recorder_start(&rc, out, err);
     if (ret != 0)

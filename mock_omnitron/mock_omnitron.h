@@ -12,7 +12,8 @@ struct mock_omnitron_config {
     unsigned port;         /* 0: ephemeral */
     unsigned control_port; /* the control-only listener (see oms_recorder.h); 0: ephemeral */
     const char *path;      /* NULL: MOCK_OMNITRON_DEFAULT_PATH */
-    const char *token; /* when set, "Authorization: Token <token>" is required (401 otherwise) */
+    const char *token;    /* when set, "Authorization: Token <token>" is required (401 otherwise) */
+    size_t journal_limit; /* entries kept; 0: OMS_JOURNAL_DEFAULT_LIMIT */
 };
 
 /* Starts the mock. Every request is journaled, whatever it answered. Answers: 200 with the updated

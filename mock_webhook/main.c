@@ -9,6 +9,7 @@
 static void usage(FILE *out)
 {
     fprintf(out, "usage: mock-webhook [--port N] [--control-port N] [--bind ADDR] [--status CODE]\n"
+                 "                    [--journal-limit N]\n"
                  "\n"
                  "A recording webhook receiver: journals every request on every path.\n"
                  "  --port N       listen on N (default 0: an ephemeral port, printed)\n"
@@ -16,6 +17,8 @@ static void usage(FILE *out)
                  "  --control-port N  the control-only listener, up even while the\n"
                  "                 receiver is down (default 0: ephemeral, printed)\n"
                  "  --status CODE  answer this status (default 200)\n"
+                 "  --journal-limit N  requests kept in the journal, the oldest forgotten\n"
+                 "                 past it (default 100000)\n"
                  "Control (on both listeners): GET/DELETE /__journal, GET/PUT /__behaviour,\n"
                  "POST /__reset, GET /__health.\n");
 }
@@ -39,6 +42,10 @@ int main(int argc, char **argv)
             cfg.bind = argv[++i];
         } else if (strcmp(a, "--status") == 0 && v && oms_cli_int(v, 100, 599, &n) == 0) {
             cfg.status = (int)n;
+            i++;
+        } else if (strcmp(a, "--journal-limit") == 0 && v &&
+                   oms_cli_int(v, 1, 100000000, &n) == 0) {
+            cfg.journal_limit = (size_t)n;
             i++;
         } else {
             fprintf(stderr, "mock-webhook: bad option or value: %s\n", a);

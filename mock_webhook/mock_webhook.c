@@ -10,6 +10,7 @@ int mock_webhook_start(const struct mock_webhook_config *cfg, struct oms_recorde
         .port = cfg->port,
         .control_port = cfg->control_port,
         .status = cfg->status ? cfg->status : 200,
+        .journal_limit = cfg->journal_limit,
     };
     return oms_recorder_start(&rc, out, err);
 }

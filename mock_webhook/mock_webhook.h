@@ -11,6 +11,7 @@ struct mock_webhook_config {
     unsigned port;         /* 0: ephemeral */
     unsigned control_port; /* the control-only listener (see oms_recorder.h); 0: ephemeral */
     int status;            /* answered status; 0: 200 */
+    size_t journal_limit;  /* entries kept; 0: OMS_JOURNAL_DEFAULT_LIMIT */
 };
 
 /* Starts the receiver. Returns 0 and *out (stop with oms_recorder_stop), or a negative code with

@@ -146,6 +146,39 @@ static void test_journal_records_filters_and_clears(void **state)
     json_decref(j);
 }
 
+/* --journal-limit: past the limit the oldest entries are forgotten, GET /__journal says how many
+ * and what the limit is, and a clear (or reset) starts the count afresh. */
+static void test_journal_limit(void **state)
+{
+    (void)state;
+    struct oms_recorder *rec = NULL;
+    struct oms_err err = {0};
+    struct mock_webhook_config wc = {.journal_limit = 3};
+    assert_int_equal(mock_webhook_start(&wc, &rec, &err), 0);
+    struct env e = {.rec = rec, .client = oms_http_client_create(), .base = oms_recorder_url(rec)};
+    for (int i = 1; i <= 5; i++) {
+        char path[32];
+        snprintf(path, sizeof(path), "/hooks/%d", i);
+        assert_int_equal(call(&e, "POST", path, "{}"), 200);
+    }
+    json_t *j = get_json(&e, "/__journal");
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 3);
+    assert_int_equal(json_integer_value(json_object_get(j, "dropped")), 2);
+    assert_int_equal(json_integer_value(json_object_get(j, "limit")), 3);
+    json_t *reqs = json_object_get(j, "requests");
+    static const char *const kept[] = {"/hooks/3", "/hooks/4", "/hooks/5"};
+    for (size_t i = 0; i < 3; i++)
+        assert_string_equal(json_string_value(json_object_get(json_array_get(reqs, i), "path")),
+                            kept[i]);
+    json_decref(j);
+    assert_int_equal(oms_recorder_dropped(rec), 2);
+    oms_recorder_reset(rec);
+    assert_int_equal(oms_recorder_dropped(rec), 0);
+    assert_int_equal(oms_recorder_count(rec), 0);
+    oms_http_client_destroy(e.client);
+    oms_recorder_stop(rec);
+}
+
 /* Fault rules apply in order, each for `times` requests, then the default answer returns. */
 static void test_behaviour_status_faults_then_default(void **state)
 {
@@ -632,6 +665,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_journal_records_filters_and_clears, setup, teardown),
+        cmocka_unit_test(test_journal_limit),
         cmocka_unit_test_setup_teardown(test_behaviour_status_faults_then_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_behaviour_fault_for_one_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_behaviour_drop, setup, teardown),

@@ -1,6 +1,8 @@
 /* test_standalone: the three programs as separate processes - oms-reference, mock-omnitron and
  * mock-webhook started with --port 0, one command end to end across them, a clean exit 0 on
- * SIGTERM, state kept across a restart with --db, and exit code 2 for bad options. */
+ * SIGTERM, state kept across a restart with --db, exit code 2 for bad options, and a receiver's
+ * journal limit too small for a scenario reported as an environment error. */
+#include "capture.h"
 #include "proc.h"
 #include "support.h"
 
@@ -287,6 +289,56 @@ static void test_no_fixtures_refuses_the_fixture_protocol(void **state)
     proc_stop(&ref, "oms-reference --no-fixtures");
 }
 
+/* A receiver whose journal limit is too small for a scenario (mock-webhook --journal-limit 1, two
+ * webhook calls): the harness must not check the calls against a journal missing some - the
+ * scenario is an environment error naming the receiver and the option, exit status 3 - while a
+ * scenario with one call still passes. */
+static void test_journal_overflow_is_an_environment_error(void **state)
+{
+    (void)state;
+    struct proc omni, hook, ref;
+    static const char *const omni_argv[] = {"mock-omnitron", "--port", "0", NULL};
+    static const char *const hook_argv[] = {"mock-webhook",    "--port", "0",
+                                            "--journal-limit", "1",      NULL};
+    static const char *const ref_argv[] = {"oms-reference", "--port", "0", NULL};
+    proc_spawn(&omni, omni_argv, 0);
+    proc_spawn(&hook, hook_argv, 0);
+    proc_spawn(&ref, ref_argv, 0);
+    proc_wait_listening(&omni, "mock-omnitron");
+    proc_wait_listening(&hook, "mock-webhook");
+    proc_wait_listening(&ref, "oms-reference");
+    char two[1024], one[1024];
+    snprintf(two, sizeof(two), "%s",
+             support_path("scenarios/webhooks/two-subscribers-each-get-event.json"));
+    snprintf(one, sizeof(one), "%s",
+             support_path("scenarios/webhooks/one-subscriber-gets-envelope.json"));
+    const char *argv[] = {proc_bin("refund-harness"),
+                          "run",
+                          one,
+                          two,
+                          "--target",
+                          ref.url,
+                          "--omnitron",
+                          omni.url,
+                          "--webhook",
+                          hook.url,
+                          "--no-reports",
+                          "--no-color",
+                          NULL};
+    struct capture r;
+    capture_run(argv, NULL, &r);
+    if (r.code != 3 || !strstr(r.out, "PASS   ") || !strstr(r.out, "ERROR  ") ||
+        !strstr(r.out, "the webhook receiver's journal reached its limit and forgot 1 entry") ||
+        !strstr(r.out, "--journal-limit"))
+        fail_msg(
+            "expected exit 3, one PASS and one ERROR naming the journal limit; got exit %d:\n%s%s",
+            r.code, r.out, r.err);
+    capture_cleanup(&r);
+    proc_stop(&ref, "oms-reference");
+    proc_stop(&omni, "mock-omnitron");
+    proc_stop(&hook, "mock-webhook");
+}
+
 /* Runs a program that must refuse its options: exit code 2, a message on stderr naming what was
  * wrong, and no "listening on" line. */
 static void expect_usage_error(const char *const *argv, const char *mention)
@@ -352,6 +404,7 @@ int main(void)
         cmocka_unit_test_teardown(test_db_pending_outbox_is_delivered_after_restart, proc_teardown),
         cmocka_unit_test_teardown(test_no_fixtures_refuses_the_fixture_protocol, proc_teardown),
         cmocka_unit_test_teardown(test_bad_options_exit_2_with_a_message, proc_teardown),
+        cmocka_unit_test_teardown(test_journal_overflow_is_an_environment_error, proc_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

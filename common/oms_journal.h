@@ -1,0 +1,30 @@
+/* oms_journal: the ordered record of what a receiver was sent, bounded so that a receiver left
+ * running for days keeps a fixed amount of memory: past its limit the oldest entries are forgotten
+ * and counted. Not thread-safe: the owner locks. */
+#ifndef OMS_JOURNAL_H
+#define OMS_JOURNAL_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Entries kept when the owner names no limit. */
+#define OMS_JOURNAL_DEFAULT_LIMIT 100000
+
+struct oms_journal;
+
+/* limit 0: OMS_JOURNAL_DEFAULT_LIMIT. Never NULL; free with oms_journal_destroy. */
+struct oms_journal *oms_journal_create(size_t limit);
+void oms_journal_destroy(struct oms_journal *j);
+/* Appends entry (the journal takes the reference); at the limit the oldest entry goes first. */
+void oms_journal_append(struct oms_journal *j, json_t *entry);
+/* Forgets every entry and the count of dropped ones. */
+void oms_journal_clear(struct oms_journal *j);
+size_t oms_journal_count(const struct oms_journal *j);
+size_t oms_journal_limit(const struct oms_journal *j);
+/* How many entries were forgotten to stay within the limit since the last clear. */
+int64_t oms_journal_dropped(const struct oms_journal *j);
+/* Entry i, 0 the oldest kept (borrowed; valid until the next change), or NULL past the end. */
+json_t *oms_journal_at(const struct oms_journal *j, size_t i);
+
+#endif
