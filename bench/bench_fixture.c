@@ -64,7 +64,8 @@ int bench_commands_next(void *ctx, uint64_t seq, struct loadgen_request *req)
         return 1;
     unsigned long long id = (unsigned long long)c->next_id++;
     snprintf(req->url, sizeof(req->url), "%s/api/v1/oms/packages/%llu/command/", c->base, id);
-    int n = snprintf(req->body, sizeof(req->body), "{\"package\":%llu,\"transition\":17}", id);
+    int n = snprintf(req->body, sizeof(req->body), "{\"package\":%llu,\"transition\":17%s}", id,
+                     c->no_sync ? ",\"sync_remote_order_status\":false" : "");
     req->body_len = (size_t)n;
     return 0;
 }

@@ -33,6 +33,7 @@ struct bench_commands {
     char base[256];
     uint64_t next_id;
     uint64_t last_id;
+    int no_sync; /* send "sync_remote_order_status": false (no Omnitron call) */
 };
 
 /* A loadgen_next_fn for struct bench_commands: POST .../packages/<id>/command/. */

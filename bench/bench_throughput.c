@@ -1,8 +1,11 @@
 /* bench-throughput: command throughput of the reference against the floor. Sides, alternated
  * round by round at each connection count: the bare libmicrohttpd floor, the floor through
- * common/oms_http_server (wrapper), oms-reference in memory, oms-reference with --db (WAL). Every
- * command is transition 17 on a fresh Waiting package (2 items, a reservation, one subscription
- * and Omnitron pointed at a recorder that answers 200). Writes a JSON document. */
+ * common/oms_http_server (wrapper), oms-reference in memory, oms-reference with --db (WAL), and
+ * oms-reference in memory with no outbound calls (no subscription, sync false: the same
+ * transition, item moves, deletions and quota update, but no outbox row and no delivery), which
+ * shows what the two deliveries per command cost. Every command is transition 17 on a fresh
+ * Waiting package (2 items, a reservation, one subscription and Omnitron pointed at a recorder
+ * that answers 200). Writes a JSON document. */
 #include "bench_control.h"
 #include "bench_fixture.h"
 #include "bench_servers.h"
@@ -17,9 +20,10 @@
 #include <string.h>
 #include <unistd.h>
 
-enum side { FLOOR, WRAPPER, REFERENCE, REFERENCE_DB, SIDE_COUNT };
+enum side { FLOOR, WRAPPER, REFERENCE, REFERENCE_DB, REFERENCE_NO_CALLS, SIDE_COUNT };
 
-static const char *const SIDE_NAMES[SIDE_COUNT] = {"floor", "wrapper", "reference", "reference_db"};
+static const char *const SIDE_NAMES[SIDE_COUNT] = {"floor", "wrapper", "reference", "reference_db",
+                                                   "reference_no_calls"};
 
 #define MAX_LEVELS 8
 #define MAX_ROUNDS 32
@@ -130,7 +134,7 @@ static int measure(struct state *s, enum side side, size_t level, unsigned round
     fprintf(stderr, "  %-12s c=%-3u round %u: %8.0f req/s  p50 %6.0f us  p99 %6.0f us%s\n",
             SIDE_NAMES[side], cfg.connections, round + 1, r.rps, r.p50_us, r.p99_us,
             r.non2xx + r.errors ? "  (some answers were not 2xx)" : "");
-    if (side == REFERENCE || side == REFERENCE_DB) {
+    if (side == REFERENCE || side == REFERENCE_DB || side == REFERENCE_NO_CALLS) {
         /* Deliveries of this window finish before the next side is measured. */
         bench_drain(s->procs[side].url, 120000);
         bench_receiver_clear(&s->receiver);
@@ -187,19 +191,22 @@ int main(int argc, char **argv)
         bench_start_floor(&s.opt.env, 0, &s.procs[FLOOR]) != 0 ||
         bench_start_floor(&s.opt.env, 1, &s.procs[WRAPPER]) != 0 ||
         bench_start_reference(&s.opt.env, NULL, &s.procs[REFERENCE]) != 0 ||
-        bench_start_reference(&s.opt.env, db, &s.procs[REFERENCE_DB]) != 0)
+        bench_start_reference(&s.opt.env, db, &s.procs[REFERENCE_DB]) != 0 ||
+        bench_start_reference(&s.opt.env, NULL, &s.procs[REFERENCE_NO_CALLS]) != 0)
         goto done;
     s.budget = s.opt.packages / (s.opt.rounds * s.opt.level_count);
     double seed_s[SIDE_COUNT] = {0};
-    for (int side = REFERENCE; side <= REFERENCE_DB; side++) {
+    for (int side = REFERENCE; side <= REFERENCE_NO_CALLS; side++) {
         double bytes = 0;
         fprintf(stderr, "  seeding %s with %llu packages\n", SIDE_NAMES[side],
                 (unsigned long long)s.opt.packages);
-        if (bench_seed(s.procs[side].url, s.receiver.url, s.opt.packages, 1, &seed_s[side],
-                       &bytes) != 204)
+        unsigned subscriptions = side == REFERENCE_NO_CALLS ? 0 : 1;
+        if (bench_seed(s.procs[side].url, s.receiver.url, s.opt.packages, subscriptions,
+                       &seed_s[side], &bytes) != 204)
             goto done;
         snprintf(s.cmds[side].base, sizeof(s.cmds[side].base), "%s", s.procs[side].url);
         s.cmds[side].next_id = 1;
+        s.cmds[side].no_sync = side == REFERENCE_NO_CALLS;
     }
     for (size_t l = 0; l < s.opt.level_count; l++)
         for (unsigned round = 0; round < s.opt.rounds; round++)
