@@ -3,6 +3,7 @@
 #include "oms_recorder.h"
 
 #include "oms_alloc.h"
+#include "oms_cli.h"
 #include "oms_journal.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -10,7 +11,9 @@
 #include "oms_time.h"
 
 #include <ctype.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -275,18 +278,59 @@ void oms_recorder_reset(struct oms_recorder *r)
     reset(r, 1);
 }
 
-json_t *oms_recorder_journal(struct oms_recorder *r, const char *path_filter)
+static int matches(const json_t *entry, const char *path_filter)
+{
+    return !path_filter ||
+           strcmp(json_string_value(json_object_get(entry, "path")), path_filter) == 0;
+}
+
+/* The newest `last` entries matching path_filter (NULL: all), oldest first, as a new array;
+ * *matched (when not NULL) gets how many matched in all. */
+static json_t *journal_read(struct oms_recorder *r, const char *path_filter, size_t last,
+                            size_t *matched)
 {
     json_t *out = json_array();
     pthread_mutex_lock(&r->lock);
     json_t *e;
+    size_t n = 0;
+    for (size_t i = 0; (e = oms_journal_at(r->journal, i)) != NULL; i++)
+        n += matches(e, path_filter);
+    size_t skip = n > last ? n - last : 0;
     for (size_t i = 0; (e = oms_journal_at(r->journal, i)) != NULL; i++) {
-        if (path_filter && strcmp(json_string_value(json_object_get(e, "path")), path_filter))
+        if (!matches(e, path_filter))
             continue;
+        if (skip) {
+            skip--;
+            continue;
+        }
         json_array_append_new(out, json_deep_copy(e));
     }
     pthread_mutex_unlock(&r->lock);
+    if (matched)
+        *matched = n;
+    /* The derived fields, outside the lock. */
+    size_t i;
+    json_array_foreach(out, i, e)
+    {
+        char when[40];
+        json_object_set_new(e, "receiver", json_string(r->name));
+        json_object_set_new(
+            e, "received_at",
+            json_string(oms_time_iso8601(json_integer_value(json_object_get(e, "received_ms")),
+                                         when, sizeof(when))));
+        json_t *body = json_object_get(e, "body");
+        json_t *parsed =
+            json_is_true(json_object_get(e, "json")) && json_is_string(body)
+                ? json_loadb(json_string_value(body), json_string_length(body), 0, NULL)
+                : NULL;
+        json_object_set_new(e, "json", parsed ? parsed : json_null());
+    }
     return out;
+}
+
+json_t *oms_recorder_journal(struct oms_recorder *r, const char *path_filter)
+{
+    return journal_read(r, path_filter, SIZE_MAX, NULL);
 }
 
 size_t oms_recorder_count(struct oms_recorder *r)
@@ -356,20 +400,19 @@ static json_t *headers_json(const struct oms_http_request *req)
 static void record(struct oms_recorder *r, const struct oms_http_request *req,
                    const json_t *body_json, const struct oms_http_response *resp)
 {
-    char when[40];
     json_t *query = json_object();
     for (size_t i = 0; i < req->arg_count; i++)
         json_object_set_new(query, req->args[i].name, json_string(req->args[i].value));
+    /* Kept lean (what can be derived is added when the journal is read): a receiver under load
+     * holds up to its journal limit of these. */
     json_t *e = json_object();
-    json_object_set_new(e, "receiver", json_string(r->name));
     json_object_set_new(e, "method", json_string(req->method));
     json_object_set_new(e, "path", oms_json_string_lossy(req->path, strlen(req->path)));
     json_object_set_new(e, "query", query);
     json_object_set_new(e, "headers", headers_json(req));
     json_object_set_new(e, "body", oms_json_string_lossy(req->body, req->body_len));
-    json_object_set_new(e, "json", body_json ? json_deep_copy(body_json) : json_null());
-    json_object_set_new(e, "received_at",
-                        json_string(oms_time_iso8601(req->arrival_ms, when, sizeof(when))));
+    /* true: the body parsed as JSON (so it is valid UTF-8 and "body" holds it unchanged). */
+    json_object_set_new(e, "json", json_boolean(body_json != NULL));
     json_object_set_new(e, "received_ms", json_integer(req->arrival_ms));
     json_object_set_new(e, "outcome", json_string(resp->status ? "answered" : "dropped"));
     json_object_set_new(e, "answered", resp->status ? json_integer(resp->status) : json_null());
@@ -396,14 +439,22 @@ static void control(struct oms_recorder *r, const struct oms_http_request *req,
 {
     const char *m = req->method;
     if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "GET") == 0) {
-        json_t *requests = oms_recorder_journal(r, oms_http_request_arg(req, "path"));
+        const char *last_arg = oms_http_request_arg(req, "last");
+        long last = LONG_MAX;
+        if (last_arg && oms_cli_int(last_arg, 0, LONG_MAX, &last) != 0) {
+            answer_error(resp, 400, "\"last\" must be a number of entries (0 or more)");
+            return;
+        }
+        size_t matched = 0;
+        json_t *requests =
+            journal_read(r, oms_http_request_arg(req, "path"), (size_t)last, &matched);
         pthread_mutex_lock(&r->lock);
         json_int_t dropped = oms_journal_dropped(r->journal);
         json_int_t limit = (json_int_t)oms_journal_limit(r->journal);
         pthread_mutex_unlock(&r->lock);
         json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
-                                (json_int_t)json_array_size(requests), "dropped", dropped, "limit",
-                                limit, "requests", requests);
+                                (json_int_t)matched, "dropped", dropped, "limit", limit, "requests",
+                                requests);
         oms_http_response_json(resp, 200, doc);
         json_decref(doc);
     } else if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "DELETE") == 0) {

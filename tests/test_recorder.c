@@ -147,7 +147,8 @@ static void test_journal_records_filters_and_clears(void **state)
 }
 
 /* --journal-limit: past the limit the oldest entries are forgotten, GET /__journal says how many
- * and what the limit is, and a clear (or reset) starts the count afresh. */
+ * and what the limit is (and gives the newest N with ?last=N), and a clear (or reset) starts the
+ * count afresh. */
 static void test_journal_limit(void **state)
 {
     (void)state;
@@ -171,6 +172,23 @@ static void test_journal_limit(void **state)
         assert_string_equal(json_string_value(json_object_get(json_array_get(reqs, i), "path")),
                             kept[i]);
     json_decref(j);
+    /* ?last=N: the newest N, the count still of all; ?last=0: the count alone. */
+    j = get_json(&e, "/__journal?last=2");
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 3);
+    reqs = json_object_get(j, "requests");
+    assert_int_equal(json_array_size(reqs), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(reqs, 0), "path")),
+                        "/hooks/4");
+    json_decref(j);
+    j = get_json(&e, "/__journal?last=0&path=/hooks/5");
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 1);
+    assert_int_equal(json_array_size(json_object_get(j, "requests")), 0);
+    json_decref(j);
+    struct oms_http_exchange x = {0};
+    assert_int_equal(support_http(e.client, &x, "GET", e.base, "/__journal?last=-1", NULL, NULL, 0),
+                     400);
+    support_assert_envelope(&x, 400, "non_field_errors");
+    oms_http_exchange_cleanup(&x);
     assert_int_equal(oms_recorder_dropped(rec), 2);
     oms_recorder_reset(rec);
     assert_int_equal(oms_recorder_dropped(rec), 0);
