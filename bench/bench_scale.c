@@ -1,9 +1,10 @@
 /* bench-scale: how the reference's time per command moves with the size of its state. One
  * oms-reference child per size (1k, 10k, 100k, 1M packages by default), each seeded through the
  * fixture protocol, then rounds of sequential commands (1 connection, each on a fresh Waiting
- * package) alternating over the sizes. Also: seeding time (one PUT asking the reference to
- * generate the packages, so the document stays small at any size) and each child's peak RSS
- * (VmHWM). */
+ * package) alternating over the sizes. Every window has the same number of commands at every
+ * size (1000 by default; a state too small for the next window is seeded again first). Also:
+ * seeding time (one PUT asking the reference to generate the packages, so the document stays small
+ * at any size) and each child's peak RSS (VmHWM). */
 #include "bench_control.h"
 #include "bench_fixture.h"
 #include "bench_servers.h"
@@ -53,7 +54,7 @@ static int parse_sizes(const char *s, struct options *o)
 
 static int parse(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.rounds = 3, .commands = 2000};
+    *o = (struct options){.rounds = 3, .commands = 1000};
     parse_sizes("1000,10000,100000,1000000", o);
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
@@ -100,6 +101,18 @@ static int seed(struct size_run *run, const struct bench_proc *receiver)
 static int window(struct size_run *run, unsigned round, const struct bench_proc *receiver)
 {
     struct bench_commands *c = &run->cmds;
+    if (c->next_id + run->per_window - 1 > run->size) {
+        /* Too few fresh packages left (small states): the same state again, so that this window
+         * is as long as at the other sizes; only the first seeding is reported. Large states are
+         * never seeded twice, which would leave their memory fragmented. */
+        json_t *first = run->seed;
+        int rc = seed(run, receiver);
+        json_decref(run->seed);
+        run->seed = first;
+        if (rc != 0)
+            return -1;
+        c->next_id = 1;
+    }
     c->last_id = c->next_id + run->per_window - 1;
     struct loadgen_config cfg = {
         .connections = 1,
@@ -143,8 +156,7 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < o.size_count; i++) {
         struct size_run *run = &runs[i];
         run->size = o.sizes[i];
-        uint64_t cap = run->size / (o.rounds + 1);
-        run->per_window = o.commands < cap ? o.commands : cap > 0 ? cap : 1;
+        run->per_window = o.commands < run->size ? o.commands : run->size;
         fprintf(stderr, "  seeding %llu packages\n", (unsigned long long)run->size);
         if (bench_start_reference(&o.env, NULL, &run->ref) != 0 || seed(run, &receiver) != 0) {
             fprintf(stderr, "bench-scale: seeding %llu packages failed\n",
