@@ -50,6 +50,7 @@ long bench_seed(const char *ref_url, const char *receiver_url, uint64_t packages
         .omnitron = receiver_url,
         .hooks = receiver_url,
         .subscriptions = subscriptions,
+        .generate = 1, /* a listed 800k-package document would pass the 64 MiB request limit */
     };
     size_t len = 0;
     char *doc = bench_fixture_text(&spec, &len);

@@ -28,7 +28,8 @@ int bench_start_floor(const struct bench_env *env, int wrapper, struct bench_pro
  * listener. */
 int bench_start_receiver(const struct bench_env *env, struct bench_proc *p);
 
-/* Loads a state of `packages` Waiting packages (see bench_fixture.h) with `subscriptions`
+/* Loads a state of `packages` Waiting packages (see bench_fixture.h; made by the target from a
+ * "generate" block) with `subscriptions`
  * subscriptions; Omnitron and the hooks go to receiver_url. Returns the status of the load
  * (204 on success), *seconds its length and *bytes the document's size. */
 long bench_seed(const char *ref_url, const char *receiver_url, uint64_t packages,
