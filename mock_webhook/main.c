@@ -1,6 +1,7 @@
 /* mock-webhook: the recording webhook receiver as a standalone program. */
 #include "mock_webhook.h"
 #include "oms_cli.h"
+#include "oms_recorder_program.h"
 #include "oms_signal.h"
 
 #include <stdio.h>
@@ -8,44 +9,32 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "usage: mock-webhook [--port N] [--control-port N] [--bind ADDR] [--status CODE]\n"
-                 "                    [--journal-limit N]\n"
-                 "\n"
-                 "A recording webhook receiver: journals every request on every path.\n"
-                 "  --port N       listen on N (default 0: an ephemeral port, printed)\n"
-                 "  --bind ADDR    listen address (default 127.0.0.1)\n"
-                 "  --control-port N  the control-only listener, up even while the\n"
-                 "                 receiver is down (default 0: ephemeral, printed)\n"
-                 "  --status CODE  answer this status (default 200)\n"
-                 "  --journal-limit N  requests kept in the journal, the oldest forgotten\n"
-                 "                 past it (default 100000)\n"
-                 "Control (on both listeners): GET/DELETE /__journal, GET/PUT /__behaviour,\n"
-                 "POST /__reset, GET /__health.\n");
+    fputs("usage: mock-webhook [--port N] [--control-port N] [--bind ADDR] [--status CODE]\n"
+          "                    [--journal-limit N]\n"
+          "\n"
+          "A recording webhook receiver: journals every request on every path.\n",
+          out);
+    oms_recorder_options_usage(out);
+    fputs("  --status CODE  answer this status (default 200)\n"
+          "Control (on both listeners): GET/DELETE /__journal, GET/PUT /__behaviour,\n"
+          "POST /__reset, GET /__health.\n",
+          out);
 }
 
 int main(int argc, char **argv)
 {
-    struct mock_webhook_config cfg = {0};
+    struct oms_recorder_options common = {0};
+    int status = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         long n;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
-        } else if (strcmp(a, "--port") == 0 && v && oms_cli_int(v, 0, 65535, &n) == 0) {
-            cfg.port = (unsigned)n;
-            i++;
-        } else if (strcmp(a, "--control-port") == 0 && v && oms_cli_int(v, 0, 65535, &n) == 0) {
-            cfg.control_port = (unsigned)n;
-            i++;
-        } else if (strcmp(a, "--bind") == 0 && v) {
-            cfg.bind = argv[++i];
+        } else if (oms_recorder_option(&common, argc, argv, &i)) {
+            continue;
         } else if (strcmp(a, "--status") == 0 && v && oms_cli_int(v, 100, 599, &n) == 0) {
-            cfg.status = (int)n;
-            i++;
-        } else if (strcmp(a, "--journal-limit") == 0 && v &&
-                   oms_cli_int(v, 1, 100000000, &n) == 0) {
-            cfg.journal_limit = (size_t)n;
+            status = (int)n;
             i++;
         } else {
             fprintf(stderr, "mock-webhook: bad option or value: %s\n", a);
@@ -54,6 +43,13 @@ int main(int argc, char **argv)
         }
     }
     oms_signal_block_termination();
+    struct mock_webhook_config cfg = {
+        .bind = common.bind,
+        .port = common.port,
+        .control_port = common.control_port,
+        .status = status,
+        .journal_limit = common.journal_limit,
+    };
     struct oms_err err = {0};
     struct oms_recorder *r = NULL;
     if (mock_webhook_start(&cfg, &r, &err) != 0) {
@@ -61,10 +57,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "mock-webhook: %s\n", oms_err_format(&err, text, sizeof(text)));
         return 3;
     }
-    printf("mock-webhook: listening on %s\n", oms_recorder_url(r));
-    printf("mock-webhook: control on %s\n", oms_recorder_control_url(r));
-    fflush(stdout);
-    oms_signal_wait_termination();
-    oms_recorder_stop(r);
-    return 0;
+    return oms_recorder_serve(r, "mock-webhook");
 }
