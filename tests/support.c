@@ -211,6 +211,19 @@ json_t *support_find_id(const json_t *array, long long id)
     return NULL;
 }
 
+json_t *support_find_string(const json_t *array, const char *key, const char *value)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(array, i, v)
+    {
+        const char *s = json_string_value(json_object_get(v, key));
+        if (s && strcmp(s, value) == 0)
+            return v;
+    }
+    return NULL;
+}
+
 void support_assert_json_equal(const json_t *actual, const json_t *expected)
 {
     if (json_equal(actual, expected))

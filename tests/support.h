@@ -92,5 +92,7 @@ void support_assert_json_equal(const json_t *actual, const json_t *expected);
 
 /* The element of the JSON array whose integer "id" is id (borrowed), or NULL. */
 json_t *support_find_id(const json_t *array, long long id);
+/* The first object of array whose string member key equals value (borrowed), or NULL. */
+json_t *support_find_string(const json_t *array, const char *key, const char *value);
 
 #endif

@@ -667,14 +667,7 @@ static json_t *run_bundled(const char *jobs, const char *dir)
 /* The scenario result of file in results.json's scenarios (borrowed), or NULL. */
 static json_t *result_of(const json_t *results, const char *file)
 {
-    size_t i;
-    json_t *s;
-    json_array_foreach(json_object_get(results, "scenarios"), i, s)
-    {
-        if (strcmp(json_string_value(json_object_get(s, "file")), file) == 0)
-            return s;
-    }
-    return NULL;
+    return support_find_string(json_object_get(results, "scenarios"), "file", file);
 }
 
 /* --jobs 2 gives every bundled scenario the verdict --jobs 1 gives it, reports them in the suite's

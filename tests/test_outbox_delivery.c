@@ -96,14 +96,7 @@ static int64_t command(struct env *e, const char *body)
 /* The outbox row of that kind in state (borrowed), or NULL. */
 static json_t *row_of(const json_t *state, const char *kind)
 {
-    size_t i;
-    json_t *row;
-    json_array_foreach(json_object_get(state, "outbox"), i, row)
-    {
-        if (strcmp(json_string_value(json_object_get(row, "kind")), kind) == 0)
-            return row;
-    }
-    return NULL;
+    return support_find_string(json_object_get(state, "outbox"), "kind", kind);
 }
 
 /* Polls GET /_fixture/state until the row of that kind has at least min_attempts attempts and,

@@ -33,6 +33,20 @@ static json_t *get_json(struct oms_http_client *c, const char *base, const char 
     return doc;
 }
 
+/* Starts mock-omnitron, mock-webhook (with the given arguments) and oms-reference --port 0, all
+ * three at once, and waits until each listens. */
+static void start_three(struct proc *omni, const char *const *omni_argv, struct proc *hook,
+                        const char *const *hook_argv, struct proc *ref)
+{
+    static const char *const ref_argv[] = {"oms-reference", "--port", "0", NULL};
+    proc_spawn(omni, omni_argv, 0);
+    proc_spawn(hook, hook_argv, 0);
+    proc_spawn(ref, ref_argv, 0);
+    proc_wait_listening(omni, "mock-omnitron");
+    proc_wait_listening(hook, "mock-webhook");
+    proc_wait_listening(ref, "oms-reference");
+}
+
 /* One command end to end across three processes, each then stopped by SIGTERM with exit 0. */
 static void test_three_processes_end_to_end(void **state)
 {
@@ -41,13 +55,7 @@ static void test_three_processes_end_to_end(void **state)
     static const char *const omni_argv[] = {"mock-omnitron", "--port", "0",
                                             "--token",       "omni",   NULL};
     static const char *const hook_argv[] = {"mock-webhook", "--port", "0", NULL};
-    static const char *const ref_argv[] = {"oms-reference", "--port", "0", NULL};
-    proc_spawn(&omni, omni_argv, 0);
-    proc_spawn(&hook, hook_argv, 0);
-    proc_spawn(&ref, ref_argv, 0);
-    proc_wait_listening(&omni, "mock-omnitron");
-    proc_wait_listening(&hook, "mock-webhook");
-    proc_wait_listening(&ref, "oms-reference");
+    start_three(&omni, omni_argv, &hook, hook_argv, &ref);
 
     struct oms_http_client *c = oms_http_client_create();
     char *fixture =
@@ -300,13 +308,7 @@ static void test_journal_overflow_is_an_environment_error(void **state)
     static const char *const omni_argv[] = {"mock-omnitron", "--port", "0", NULL};
     static const char *const hook_argv[] = {"mock-webhook",    "--port", "0",
                                             "--journal-limit", "1",      NULL};
-    static const char *const ref_argv[] = {"oms-reference", "--port", "0", NULL};
-    proc_spawn(&omni, omni_argv, 0);
-    proc_spawn(&hook, hook_argv, 0);
-    proc_spawn(&ref, ref_argv, 0);
-    proc_wait_listening(&omni, "mock-omnitron");
-    proc_wait_listening(&hook, "mock-webhook");
-    proc_wait_listening(&ref, "oms-reference");
+    start_three(&omni, omni_argv, &hook, hook_argv, &ref);
     char two[1024], one[1024];
     snprintf(two, sizeof(two), "%s",
              support_path("scenarios/webhooks/two-subscribers-each-get-event.json"));

@@ -64,14 +64,7 @@ static char *journal(const char *base, int as_json)
 /* The outbound entry of kind, or NULL. */
 static json_t *outbound_of(const json_t *j, const char *kind)
 {
-    size_t i;
-    json_t *o;
-    json_array_foreach(json_object_get(j, "outbound"), i, o)
-    {
-        if (strcmp(json_string_value(json_object_get(o, "kind")), kind) == 0)
-            return o;
-    }
-    return NULL;
+    return support_find_string(json_object_get(j, "outbound"), "kind", kind);
 }
 
 static int delivered(const json_t *o)
