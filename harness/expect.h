@@ -10,6 +10,7 @@
 #include "oms_profile.h"
 #include "result.h"
 #include "scenario.h"
+#include "tier.h"
 
 struct expect_span {
     const struct oms_profile *profile;
@@ -24,9 +25,17 @@ struct expect_span {
     const json_t *webhook_calls;
     const char *webhook_prefix; /* path prefix of named receivers, "/hooks/" */
     json_t *captures;           /* $capture/$same values, kept for the whole scenario */
+    const struct tier *tier; /* rule of each check and softness of reference rules; may be NULL */
+    int no_outbox;           /* the target does not expose its outbox (capability "outbox") */
 };
 
-/* Appends one check per expectation in then (NULL: none) to checks/count. */
+/* Why outbox checks are skipped against a target without the "outbox" capability. */
+#define EXPECT_NO_OUTBOX                                                                    \
+    "the target does not expose its outbox (fixture capability \"outbox\"): its calls are " \
+    "checked at the receivers instead"
+
+/* Appends one check per expectation in then (NULL: none) to checks/count, each with the rule it
+ * exercises (tier_rule_for over the scenario's rules). */
 void expect_check(const struct expect_span *span, const json_t *then, struct result_check **checks,
                   size_t *count);
 

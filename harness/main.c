@@ -8,6 +8,7 @@
 #include "result.h"
 #include "scenario.h"
 #include "schema.h"
+#include "diagnose.h"
 #include "serve.h"
 #include "suite.h"
 #include "oms_signal.h"
@@ -32,53 +33,57 @@ enum exit_code { EXIT_PASS = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "usage: refund-harness run [options] [FILE|DIR...]\n"
-            "       refund-harness validate [FILE|DIR...]\n"
-            "       refund-harness list [options] [FILE|DIR...]\n"
-            "       refund-harness serve [--port P] [--bind ADDR] [--db FILE] [--given FILE]\n"
-            "       refund-harness journal [--url URL] [--json]\n"
-            "\n"
-            "Runs JSON scenarios for the Akinon OMS Package Packed for Refund command against\n"
-            "the embedded reference implementation (or --target URL), with recording Omnitron\n"
-            "and webhook receivers, and writes reports. Without FILE|DIR, the bundled\n"
-            "scenarios run (%s).\n"
-            "\n"
-            "serve runs the reference OMS and both receivers as a sandbox for an ERP to call,\n"
-            "until Ctrl-C; journal shows what a sandbox received, did and sent.\n"
-            "\n"
-            "run options:\n"
-            "  --target URL       check the system at URL (it implements the command and the\n"
-            "                     fixture protocol, docs/fixture-protocol.md) instead of the\n"
-            "                     embedded reference; receivers still run here\n"
-            "  --token T          API token for commands (default: the target profile's first)\n"
-            "  --omnitron URL --webhook URL  use receivers you run (mock-omnitron, mock-webhook)\n"
-            "                     instead of starting them; --omnitron-control URL and\n"
-            "                     --webhook-control URL name their control listeners\n"
-            "  --report-dir DIR   write junit.xml, results.json, report.html here (reports)\n"
-            "  --no-reports       write no report files\n"
-            "  --filter GLOB      only scenarios whose name or file matches GLOB\n"
-            "  --tag TAG          only scenarios with TAG (repeatable)\n"
-            "  --rule ID          only scenarios exercising SPEC rule ID (repeatable)\n"
-            "  --jobs N           N independent sandboxes in parallel (1)\n"
-            "  --shard I/N        run the I-th of N interleaved shards\n"
-            "  --list             print the selected scenarios instead of running them\n"
-            "  --fail-fast        stop after the first scenario that does not pass\n"
-            "  --strict           fail when a SPEC rule is exercised by no selected scenario\n"
-            "  --profile FILE     profile of the embedded reference (profiles/default.json)\n"
-            "  --quiet            print only failures and the summary\n"
-            "  --verbose          print every check of scenarios that do not pass\n"
-            "  --color, --no-color  force colour on or off (default: on a terminal, and\n"
-            "                     never with NO_COLOR set)\n"
-            "  --help, --version\n"
-            "\n"
-            "serve options: --port P (8000; 0 = ephemeral), --bind ADDR (127.0.0.1), --db FILE\n"
-            "  (persistent sandbox), --profile FILE, --given FILE (a scenario whose given is\n"
-            "  loaded). journal options: --url URL (http://127.0.0.1:8000), --json.\n"
-            "\n"
-            "exit status: 0 all passed, 1 a scenario failed, 2 invalid scenario or usage,\n"
-            "3 the environment failed (port, server start).\n",
-            REFUND_SCENARIO_DIR);
+    fprintf(
+        out,
+        "usage: refund-harness run [options] [FILE|DIR...]\n"
+        "       refund-harness validate [FILE|DIR...]\n"
+        "       refund-harness list [options] [FILE|DIR...]\n"
+        "       refund-harness serve [--port P] [--bind ADDR] [--db FILE] [--given FILE]\n"
+        "       refund-harness journal [--url URL] [--json]\n"
+        "\n"
+        "Runs JSON scenarios for the Akinon OMS Package Packed for Refund command against\n"
+        "the embedded reference implementation (or --target URL), with recording Omnitron\n"
+        "and webhook receivers, and writes reports. Without FILE|DIR, the bundled\n"
+        "scenarios run (%s).\n"
+        "\n"
+        "serve runs the reference OMS and both receivers as a sandbox for an ERP to call,\n"
+        "until Ctrl-C; journal shows what a sandbox received, did and sent.\n"
+        "\n"
+        "run options:\n"
+        "  --target URL       check the system at URL (it implements the command and the\n"
+        "                     fixture protocol, docs/fixture-protocol.md) instead of the\n"
+        "                     embedded reference; receivers still run here\n"
+        "  --token T          API token for commands (default: the target profile's first)\n"
+        "  --strict-reference with --target: differences on reference-only rules (docs/spec.md,\n"
+        "                     R-n: wording, check order, uuid scope...) fail instead of\n"
+        "                     being noted\n"
+        "  --omnitron URL --webhook URL  use receivers you run (mock-omnitron, mock-webhook)\n"
+        "                     instead of starting them; --omnitron-control URL and\n"
+        "                     --webhook-control URL name their control listeners\n"
+        "  --report-dir DIR   write junit.xml, results.json, report.html here (reports)\n"
+        "  --no-reports       write no report files\n"
+        "  --filter GLOB      only scenarios whose name or file matches GLOB\n"
+        "  --tag TAG          only scenarios with TAG (repeatable)\n"
+        "  --rule ID          only scenarios exercising SPEC rule ID (repeatable)\n"
+        "  --jobs N           N independent sandboxes in parallel (1)\n"
+        "  --shard I/N        run the I-th of N interleaved shards\n"
+        "  --list             print the selected scenarios instead of running them\n"
+        "  --fail-fast        stop after the first scenario that does not pass\n"
+        "  --strict           fail when a SPEC rule is exercised by no selected scenario\n"
+        "  --profile FILE     profile of the embedded reference (profiles/default.json)\n"
+        "  --quiet            print only failures and the summary\n"
+        "  --verbose          print every check of scenarios that do not pass\n"
+        "  --color, --no-color  force colour on or off (default: on a terminal, and\n"
+        "                     never with NO_COLOR set)\n"
+        "  --help, --version\n"
+        "\n"
+        "serve options: --port P (8000; 0 = ephemeral), --bind ADDR (127.0.0.1), --db FILE\n"
+        "  (persistent sandbox), --profile FILE, --given FILE (a scenario whose given is\n"
+        "  loaded). journal options: --url URL (http://127.0.0.1:8000), --json.\n"
+        "\n"
+        "exit status: 0 all passed, 1 a scenario failed, 2 invalid scenario or usage,\n"
+        "3 the environment failed (port, server start).\n",
+        REFUND_SCENARIO_DIR);
 }
 
 struct cli {
@@ -131,6 +136,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
             c->suite.fail_fast = 1;
         } else if (strcmp(a, "--strict") == 0) {
             c->strict = 1;
+        } else if (strcmp(a, "--strict-reference") == 0) {
+            c->suite.strict_reference = 1;
         } else if (strcmp(a, "--no-reports") == 0) {
             c->no_reports = 1;
         } else if (strcmp(a, "--color") == 0) {
@@ -379,16 +386,14 @@ int main(int argc, char **argv)
                         oms_err_format(&err, text, sizeof(text)));
                 code = EXIT_ENV;
             } else {
-                printf("\n%zu scenario(s): %zu passed, %zu failed, %zu error(s), %zu skipped "
-                       "in %.0f ms\n",
-                       run.count, run.passed, run.failed, run.errors, run.skipped,
-                       (double)run.duration_us / 1000.0);
                 code = run.failed || run.errors ? EXIT_FAILED : EXIT_PASS;
                 for (size_t k = 0; k < run.count; k++)
                     if (run.scenarios[k].environment)
                         code = EXIT_ENV;
-                if (c.strict && strict_check(&run) && code == EXIT_PASS)
+                int uncovered = c.strict && strict_check(&run);
+                if (uncovered && code == EXIT_PASS)
                     code = EXIT_FAILED;
+                diagnose_print(&run, code, uncovered, stdout);
                 if (!c.no_reports) {
                     if (report_write_all(&run, c.report_dir, &err) != 0) {
                         fprintf(stderr, "refund-harness: %s\n",

@@ -11,6 +11,13 @@
  *   {"$unordered": [...]}      an array with the same elements in any order
  *   {"$contains": [...]}       an array holding at least these elements, in any order
  *   {"$status": "Waiting"}     a status number (or numeric string) named by the profile
+ *   {"$names": ["Waiting"]}    a string (or list of strings) that names each of these statuses, by
+ *                              catalogue name or by number (SPEC E-1: a refusal says which status)
+ *   {"$error": {...}}          the error envelope of SPEC E-1/E-2: {"status", "field", "names",
+ *                              "messages"}, each optional (see matcher.c)
+ *   {"$all": [m, ...]}         every matcher in the list
+ *   {"$rule": ["R-1", m]}      m, with its differences reported against that rule (and so taking
+ *                              its basis: a reference-only rule makes them notes against a target)
  *   {"$not": matcher}          anything that does not match
  *   {"$literal": value}        exactly value, even if it looks like a matcher
  *   {"$capture": "name"}       any value, remembered as name (if name holds one: that value)
@@ -23,19 +30,34 @@
 #include "oms_error.h"
 #include "oms_profile.h"
 
+/* How one comparison runs. Only profile is needed; the rest may be zero. */
+struct matcher_ctx {
+    const struct oms_profile *profile; /* resolves $status and $names; NULL: numbers only */
+    json_t *captures;                  /* $capture/$same values across calls; NULL: a scratch one */
+    const char *rule; /* stamped as "rule" on differences not under a $rule; NULL: none */
+    /* A difference whose rule is soft (a note, not a failure) does not stop two elements from
+     * pairing in $unordered/$contains or an expected call from pairing with a recorded one. */
+    int (*soft)(const char *rule, void *arg);
+    void *soft_arg;
+};
+
 /* Checks the matchers in expected are well formed (known operator, valid regex, right argument
  * types). Returns 0, or OMS_E_INVAL with err naming path + the place inside expected. */
 int matcher_validate(const json_t *expected, const char *path, struct oms_err *err);
 
-/* Compares; appends one object {"path", "expected", "actual", "message"} per difference to
- * mismatches (an array) and returns how many were added. profile resolves $status (may be NULL:
- * then $status accepts only numbers). actual NULL means "missing". */
+/* Compares; appends one object {"path", "expected", "actual", "message"[, "rule"]} per difference
+ * to mismatches (an array) and returns how many were added. actual NULL means "missing".
+ * $capture adds to ctx->captures and $same reads it; trial comparisons ($unordered, $contains,
+ * $not) leave it as it was. */
+size_t matcher_run(const struct matcher_ctx *ctx, const json_t *expected, const json_t *actual,
+                   const char *path, json_t *mismatches);
+
+/* The number of differences in mismatches[from..] that are not soft under ctx. */
+size_t matcher_hard_count(const struct matcher_ctx *ctx, const json_t *mismatches, size_t from);
+
+/* matcher_run with only a profile (may be NULL) and a capture table (may be NULL). */
 size_t matcher_match(const struct oms_profile *profile, const json_t *expected,
                      const json_t *actual, const char *path, json_t *mismatches);
-
-/* The same, with a table of captured values (a JSON object) that lives across calls: $capture
- * adds to it, $same reads it. Trial comparisons ($unordered, $contains, $not) leave it as it was.
- */
 size_t matcher_match_captures(const struct oms_profile *profile, json_t *captures,
                               const json_t *expected, const json_t *actual, const char *path,
                               json_t *mismatches);
@@ -48,5 +70,15 @@ void matcher_mismatch(json_t *mismatches, const char *path, const json_t *expect
 
 /* 1 when value is a matcher object (one key starting with '$'). */
 int matcher_is_matcher(const json_t *value);
+
+/* Calls fn for every {"$rule": [id, ...]} inside expected, with the JSON path of the id; stops
+ * and returns fn's value when it is not 0. */
+int matcher_each_rule(const json_t *expected, const char *path,
+                      int (*fn)(const char *id, const char *path, void *arg), void *arg);
+
+/* The statuses of the profile's catalogue a text names, by name (longest first, whole words,
+ * case-insensitive) or by number; writes up to max values into found, returns how many. */
+size_t matcher_statuses_named(const struct oms_profile *profile, const char *text, int64_t *found,
+                              size_t max);
 
 #endif

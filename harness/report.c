@@ -5,11 +5,46 @@
 #include "scenario.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+char *report_diff_path(const struct result_check *c, const json_t *diff, char *out, size_t size)
+{
+    const char *path = json_string_value(json_object_get(diff, "path"));
+    if (path && path[0] && path[0] != '$')
+        snprintf(out, size, "%s", path); /* already a full path */
+    else if (!path || strcmp(path, "$") == 0)
+        snprintf(out, size, "%s", c->what);
+    else
+        snprintf(out, size, "%s%s", c->what, path + 1);
+    return out;
+}
+
+void report_rule_tag(const struct result_check *c, const json_t *diff, struct oms_buf *out)
+{
+    const char *rule = json_string_value(json_object_get(diff, "rule"));
+    if (!rule)
+        rule = c->rule;
+    if (!rule)
+        return;
+    const char *basis = json_string_value(json_object_get(diff, "basis"));
+    if (!basis && c->rule && strcmp(rule, c->rule) == 0)
+        basis = c->basis;
+    oms_buf_printf(out, " [%s%s%s]", rule, basis ? ", " : "", basis ? basis : "");
+}
+
+/* One difference on one line: "full.path: message [rule, basis]". */
+static void diff_line(const struct result_check *c, const json_t *diff, struct oms_buf *out)
+{
+    char path[OMS_ERR_PATH_MAX + 200];
+    oms_buf_printf(out, "%s: %s", report_diff_path(c, diff, path, sizeof(path)),
+                   json_string_value(json_object_get(diff, "message")));
+    report_rule_tag(c, diff, out);
+}
 
 void report_scenario_reason(const struct result_scenario *s, struct oms_buf *out)
 {
@@ -19,10 +54,27 @@ void report_scenario_reason(const struct result_scenario *s, struct oms_buf *out
     }
     const struct result_check *c = result_first_failure(s);
     if (!c)
+        c = result_first_in(s, CHECK_NOTED);
+    if (!c)
         return;
     if (c->where && c->where[0])
         oms_buf_printf(out, "%s: ", c->where);
-    oms_buf_printf(out, "%s: %s", c->what, c->message ? c->message : "failed");
+    if (c->state == CHECK_NOTED)
+        oms_buf_puts(out, "note: ");
+    const json_t *first = json_array_get(c->mismatches, 0);
+    if (first)
+        diff_line(c, first, out);
+    else
+        oms_buf_printf(out, "%s: %s", c->what, c->message ? c->message : "failed");
+    size_t more = json_array_size(c->mismatches);
+    if (more > 1)
+        oms_buf_printf(out, " (+%zu more difference%s)", more - 1, more > 2 ? "s" : "");
+    if (c->state == CHECK_FAILED && c->basis && strcmp(c->basis, "assumed") == 0)
+        oms_buf_printf(out,
+                       "; the target does not take assumption %s: if it reads the vendor "
+                       "documentation differently on purpose, declare that in its profile "
+                       "(docs/profile.md)",
+                       c->rule);
 }
 
 static void value_text(struct oms_buf *out, const json_t *v)
@@ -37,21 +89,24 @@ static void value_text(struct oms_buf *out, const json_t *v)
 
 static void checks_text(const struct result_check *checks, size_t n, struct oms_buf *out)
 {
+    static const char *const mark[] = {"ok", "FAIL", "note", "skip"};
     for (size_t i = 0; i < n; i++) {
         const struct result_check *c = &checks[i];
-        oms_buf_printf(out, "    [%s] %s", c->passed ? "ok" : "FAIL", c->what);
+        oms_buf_printf(out, "    [%s] %s", mark[c->state], c->what);
         if (c->where && c->where[0])
             oms_buf_printf(out, "  (%s)", c->where);
+        if (c->state == CHECK_SKIPPED)
+            oms_buf_printf(out, ": %s", c->message ? c->message : "skipped");
         oms_buf_puts(out, "\n");
-        if (c->passed)
+        if (c->state == CHECK_PASSED || c->state == CHECK_SKIPPED)
             continue;
         size_t k;
         json_t *m;
         json_array_foreach(c->mismatches, k, m)
         {
-            oms_buf_printf(out, "        at %s: %s\n",
-                           json_string_value(json_object_get(m, "path")),
-                           json_string_value(json_object_get(m, "message")));
+            oms_buf_puts(out, "        ");
+            diff_line(c, m, out);
+            oms_buf_puts(out, "\n");
             if (json_object_get(m, "expected")) {
                 oms_buf_puts(out, "          expected: ");
                 value_text(out, json_object_get(m, "expected"));

@@ -19,8 +19,14 @@ void report_html(const struct result_run *run, struct oms_buf *out);
 /* The plain-text account of one scenario (steps, checks, differences), as JUnit's system-out and
  * the console's --verbose show it. Appends to out. */
 void report_scenario_text(const struct result_scenario *s, struct oms_buf *out);
-/* "where: what: message" of the first failure, or the error; appends to out. */
+/* "where: full.json.path: message [rule, basis] (+N more differences)" of the first failed check
+ * (else the first noted one, prefixed "note: "), or the error; appends to out. */
 void report_scenario_reason(const struct result_scenario *s, struct oms_buf *out);
+/* The full path of a difference: the check's "what" and the path inside it
+ * ("omnitron[0].body.orderitem_set[0].status"); into out, returned. */
+char *report_diff_path(const struct result_check *c, const json_t *diff, char *out, size_t size);
+/* " [C-8, documented]": the rule a difference falls under and its basis; appends to out. */
+void report_rule_tag(const struct result_check *c, const json_t *diff, struct oms_buf *out);
 
 /* Rule id -> array of the names of the scenarios that exercise it, for every rule of the
  * catalogue (run->rules) and any other rule a scenario names. New reference. */

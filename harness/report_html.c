@@ -23,24 +23,28 @@ static const char STYLE[] =
     ".card{border-radius:6px;padding:10px 16px;min-width:110px;background:#eef1f5}"
     ".card b{display:block;font-size:24px}"
     ".pass{color:#126b34}.fail{color:#b3261e}.error{color:#9a4d00}.skip{color:#5b6270}"
+    ".note{color:#0b6b78}.card.note{background:#def3f5}"
     ".card.pass{background:#e3f4e8}.card.fail{background:#fbe4e2}.card.error{background:#fdeedc}"
     "table{border-collapse:collapse;width:100%;font-size:13px}"
     "th,td{border-bottom:1px solid #e6e9ee;padding:4px 6px;text-align:left;vertical-align:top}"
     "th{background:#f2f4f7;position:sticky;top:0;white-space:nowrap}"
     "td.hit{background:#dff1e4;text-align:center}td.miss{background:#fbe4e2;text-align:center}"
-    "td.failhit{background:#f6c9c4;text-align:center}"
+    "td.failhit{background:#f6c9c4;text-align:center}td.notehit{background:#d3eef1;text-align:"
+    "center}"
+    "td.errhit{background:#fdeedc;text-align:center}"
     "details{border-top:1px solid #e6e9ee;padding:6px 0}"
     "summary{cursor:pointer;font-weight:600}"
     "summary .badge{font-weight:700;margin-right:6px}"
     ".badge{display:inline-block;border-radius:3px;padding:0 6px;font-size:12px;color:#fff}"
     ".badge.pass{background:#1f8a4c}.badge.fail{background:#c5372c}.badge.error{background:#c76b00}"
-    ".badge.skip{background:#7a8190}"
+    ".badge.skip{background:#7a8190}.badge.note{background:#12808e}"
     "pre{background:#f6f8fa;border:1px solid #e3e6eb;border-radius:4px;padding:6px 8px;"
     "white-space:pre-wrap;word-break:break-all;margin:4px 0;font-size:12px}"
     ".diff{display:grid;grid-template-columns:1fr 1fr;gap:8px}"
     ".diff .exp pre{border-color:#9cc9a8;background:#f0faf3}"
     ".diff .act pre{border-color:#e3a49e;background:#fdf1f0}"
     ".check{margin:2px 0 2px 12px}.check.ok{color:#126b34}.check.bad{color:#b3261e;font-weight:600}"
+    ".check.note{color:#0b6b78;font-weight:600}.check.skip{color:#5b6270}"
     ".where{color:#6b7280;font-size:12px}.muted{color:#6b7280}"
     ".rules span{display:inline-block;background:#eef1f5;border-radius:3px;padding:0 5px;"
     "margin-right:3px;font-size:12px}";
@@ -79,6 +83,8 @@ static const char *css_class(enum result_outcome o)
         return "error";
     case RESULT_SKIP:
         return "skip";
+    case RESULT_NOTED:
+        return "note";
     }
     return "skip";
 }
@@ -90,13 +96,42 @@ static void summary(const struct result_run *run, struct oms_buf *out)
     oms_buf_printf(out, "<div class=\"card pass\"><b>%zu</b>passed</div>", run->passed);
     oms_buf_printf(out, "<div class=\"card fail\"><b>%zu</b>failed</div>", run->failed);
     oms_buf_printf(out, "<div class=\"card error\"><b>%zu</b>errors</div>", run->errors);
+    oms_buf_printf(out, "<div class=\"card note\"><b>%zu</b>noted</div>", run->noted);
     oms_buf_printf(out, "<div class=\"card\"><b>%zu</b>skipped</div>", run->skipped);
     oms_buf_printf(out, "<div class=\"card\"><b>%.0f ms</b>wall time</div>",
                    (double)run->duration_us / 1000.0);
     oms_buf_puts(out, "</div><p id=\"verdict\" class=\"");
     int ok = run->failed == 0 && run->errors == 0;
-    oms_buf_printf(out, "%s\"><b>%s</b></p></section>\n", ok ? "pass" : "fail",
+    oms_buf_printf(out, "%s\"><b>%s</b></p>", ok ? "pass" : "fail",
                    ok ? "All scenarios passed." : "Some scenarios did not pass.");
+    if (run->noted)
+        oms_buf_printf(out,
+                       "<p class=\"note\">%zu scenario(s) passed with notes: the target differs "
+                       "from oms-reference only where the contract leaves it free (reference-only "
+                       "rules, docs/spec.md)%s.</p>",
+                       run->noted, run->strict_reference ? "" : "; --strict-reference fails them");
+    oms_buf_puts(out, "</section>\n");
+}
+
+/* FAILED when a check of the scenario failed under rule, else NOTED when one was noted under it,
+ * else PASSED. */
+static enum result_check_state checks_rule_state(const struct result_check *checks, size_t n,
+                                                 const char *rule, enum result_check_state st)
+{
+    for (size_t i = 0; i < n && st != CHECK_FAILED; i++)
+        if (checks[i].rule && strcmp(checks[i].rule, rule) == 0 &&
+            (checks[i].state == CHECK_FAILED ||
+             (checks[i].state == CHECK_NOTED && st == CHECK_PASSED)))
+            st = checks[i].state;
+    return st;
+}
+
+static enum result_check_state rule_state(const struct result_scenario *s, const char *rule)
+{
+    enum result_check_state st = checks_rule_state(s->checks, s->check_count, rule, CHECK_PASSED);
+    for (size_t i = 0; i < s->step_count; i++)
+        st = checks_rule_state(s->steps[i].checks, s->steps[i].check_count, rule, st);
+    return st;
 }
 
 static void coverage(const struct result_run *run, struct oms_buf *out)
@@ -140,7 +175,14 @@ static void coverage(const struct result_run *run, struct oms_buf *out)
         }
         oms_buf_puts(out, "\">");
         text(out, rule);
-        oms_buf_printf(out, "<br><span class=\"muted\">%zu</span></th>", json_array_size(names));
+        const char *basis = NULL;
+        json_array_foreach(run->rules, i, r)
+        {
+            if (strcmp(json_string_value(json_object_get(r, "id")), rule) == 0)
+                basis = json_string_value(json_object_get(r, "basis"));
+        }
+        oms_buf_printf(out, "<br><span class=\"muted\">%zu%s%s</span></th>", json_array_size(names),
+                       basis ? " " : "", basis ? basis : "");
     }
     oms_buf_puts(out, "</tr>");
     for (size_t k = 0; k < run->count; k++) {
@@ -153,12 +195,23 @@ static void coverage(const struct result_run *run, struct oms_buf *out)
             int hit = 0;
             for (size_t r = 0; r < s->rule_count; r++)
                 hit |= strcmp(s->rules[r], rule) == 0;
-            if (!hit)
+            /* The rule a check broke is painted, not every rule the scenario lists. */
+            enum result_check_state st = rule_state(s, rule);
+            if (st == CHECK_FAILED)
+                oms_buf_puts(out, "<td class=\"failhit\" title=\"a check of this rule failed\">"
+                                  "&#10007;</td>");
+            else if (st == CHECK_NOTED)
+                oms_buf_puts(out, "<td class=\"notehit\" title=\"noted: reference-only "
+                                  "difference\">~</td>");
+            else if (!hit)
                 oms_buf_puts(out, "<td></td>");
-            else if (s->outcome == RESULT_PASS)
-                oms_buf_puts(out, "<td class=\"hit\">&#10003;</td>");
+            else if (s->outcome == RESULT_ERROR)
+                oms_buf_puts(out, "<td class=\"errhit\" title=\"the scenario could not run\">"
+                                  "!</td>");
+            else if (s->outcome == RESULT_SKIP)
+                oms_buf_puts(out, "<td title=\"skipped\">-</td>");
             else
-                oms_buf_puts(out, "<td class=\"failhit\">&#10007;</td>");
+                oms_buf_puts(out, "<td class=\"hit\">&#10003;</td>");
         }
         oms_buf_puts(out, "</tr>");
     }
@@ -188,27 +241,41 @@ static void assumptions(const struct result_run *run, struct oms_buf *out)
 
 static void checks_html(const struct result_check *checks, size_t n, struct oms_buf *out)
 {
+    static const char *const cls[] = {"ok", "bad", "note", "skip"};
+    static const char *const mark[] = {"&#10003;", "&#10007;", "~", "-"};
     for (size_t i = 0; i < n; i++) {
         const struct result_check *c = &checks[i];
-        oms_buf_printf(out, "<div class=\"check %s\">%s ", c->passed ? "ok" : "bad",
-                       c->passed ? "&#10003;" : "&#10007;");
+        oms_buf_printf(out, "<div class=\"check %s\">%s ", cls[c->state], mark[c->state]);
         text(out, c->what);
         if (c->where[0]) {
             oms_buf_puts(out, " <span class=\"where\">");
             text(out, c->where);
             oms_buf_puts(out, "</span>");
         }
+        if (c->state == CHECK_SKIPPED) {
+            oms_buf_puts(out, " <span class=\"muted\">skipped: ");
+            text(out, c->message);
+            oms_buf_puts(out, "</span>");
+        }
         oms_buf_puts(out, "</div>");
-        if (c->passed)
+        if (c->state == CHECK_PASSED || c->state == CHECK_SKIPPED)
             continue;
         size_t k;
         json_t *m;
         json_array_foreach(c->mismatches, k, m)
         {
-            oms_buf_puts(out, "<div class=\"check bad\">at <code>");
-            text(out, json_string_value(json_object_get(m, "path")));
+            char path[OMS_ERR_PATH_MAX + 200];
+            struct oms_buf tag;
+            oms_buf_init(&tag, 0);
+            report_rule_tag(c, m, &tag);
+            const char *basis = json_string_value(json_object_get(m, "basis"));
+            int soft = basis && strcmp(basis, "reference") == 0 && c->state == CHECK_NOTED;
+            oms_buf_printf(out, "<div class=\"check %s\">at <code>", soft ? "note" : "bad");
+            text(out, report_diff_path(c, m, path, sizeof(path)));
             oms_buf_puts(out, "</code>: ");
             text(out, json_string_value(json_object_get(m, "message")));
+            text(out, oms_buf_str(&tag));
+            oms_buf_cleanup(&tag);
             oms_buf_puts(out, "</div><div class=\"diff\"><div class=\"exp\">expected");
             json_block(out, json_object_get(m, "expected"));
             oms_buf_puts(out, "</div><div class=\"act\">actual");
@@ -265,7 +332,8 @@ static void timeline(const struct result_scenario *s, struct oms_buf *out)
 static void scenario_html(const struct result_scenario *s, size_t index, struct oms_buf *out)
 {
     oms_buf_printf(out, "<details id=\"s%zu\" class=\"scenario %s\"%s><summary>", index,
-                   css_class(s->outcome), s->outcome == RESULT_PASS ? "" : " open");
+                   css_class(s->outcome),
+                   s->outcome == RESULT_PASS || s->outcome == RESULT_SKIP ? "" : " open");
     oms_buf_printf(out, "<span class=\"badge %s\">%s</span>", css_class(s->outcome),
                    result_outcome_name(s->outcome));
     text(out, s->name);

@@ -5,18 +5,19 @@
 
 #include <stdlib.h>
 
-#define RESULTS_SCHEMA_VERSION 1
+#define RESULTS_SCHEMA_VERSION 2
 
 static json_t *checks_json(const struct result_check *checks, size_t n)
 {
     json_t *arr = json_array();
     for (size_t i = 0; i < n; i++) {
         const struct result_check *c = &checks[i];
-        json_array_append_new(arr,
-                              json_pack("{s:s, s:s, s:s?, s:b, s:O?, s:O?, s:s?, s:O}", "what",
-                                        c->what, "where", c->where, "rule", c->rule, "passed",
-                                        c->passed, "expected", c->expected, "actual", c->actual,
-                                        "message", c->message, "mismatches", c->mismatches));
+        json_array_append_new(
+            arr, json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:b, s:b, s:O?, s:O?, s:s?, s:O}", "what",
+                           c->what, "where", c->where, "rule", c->rule, "basis", c->basis, "state",
+                           result_check_state_name(c->state), "passed", c->state == CHECK_PASSED,
+                           "invariant", c->invariant, "expected", c->expected, "actual", c->actual,
+                           "message", c->message, "mismatches", c->mismatches));
     }
     return arr;
 }
@@ -66,17 +67,20 @@ void report_json(const struct result_run *run, struct oms_buf *out)
                                             st->request, "responses", st->responses, "checks",
                                             checks_json(st->checks, st->check_count)));
         }
-        size_t nchecks, nfailed;
-        result_scenario_counts(s, &nchecks, &nfailed);
+        struct result_counts cnt;
+        result_scenario_count(s, &cnt);
         json_array_append_new(
             scenarios,
-            json_pack("{s:s, s:s, s:o, s:o, s:s, s:s?, s:f, s:I, s:I, s:o, s:o, s:O, s:O}", "file",
-                      s->file, "name", s->name, "rules", strings(s->rules, s->rule_count), "tags",
-                      strings(s->tags, s->tag_count), "outcome", result_outcome_name(s->outcome),
-                      "error", s->error, "duration_ms", (double)s->duration_us / 1000.0,
-                      "checks_total", (json_int_t)nchecks, "checks_failed", (json_int_t)nfailed,
-                      "steps", steps, "checks", checks_json(s->checks, s->check_count), "calls",
-                      s->calls, "notes", s->notes));
+            json_pack("{s:s, s:s, s:o, s:o, s:s, s:s?, s:f, s:I, s:I, s:I, s:I, s:o, s:o, s:O, "
+                      "s:O}",
+                      "file", s->file, "name", s->name, "rules", strings(s->rules, s->rule_count),
+                      "tags", strings(s->tags, s->tag_count), "outcome",
+                      result_outcome_name(s->outcome), "error", s->error, "duration_ms",
+                      (double)s->duration_us / 1000.0, "checks_total", (json_int_t)cnt.total,
+                      "checks_failed", (json_int_t)cnt.failed, "checks_noted",
+                      (json_int_t)cnt.noted, "checks_skipped", (json_int_t)cnt.skipped, "steps",
+                      steps, "checks", checks_json(s->checks, s->check_count), "calls", s->calls,
+                      "notes", s->notes));
     }
     json_t *cov = report_coverage(run);
     json_t *uncovered = json_array();
@@ -88,13 +92,15 @@ void report_json(const struct result_run *run, struct oms_buf *out)
             json_array_append_new(uncovered, json_string(rule));
     }
     json_t *doc = json_pack(
-        "{s:s, s:i, s:s, s:f, s:s, s:{s:I, s:I, s:I, s:I, s:I}, s:{s:O?, s:O?}, s:o, s:o, s:o}",
+        "{s:s, s:i, s:s, s:f, s:s, s:b, s:{s:I, s:I, s:I, s:I, s:I, s:I}, s:{s:O?, s:O?}, s:o, "
+        "s:o, s:o}",
         "tool", "refund-harness", "schema_version", RESULTS_SCHEMA_VERSION, "started_at",
         oms_time_iso8601(run->started_ms, when, sizeof(when)), "duration_ms",
-        (double)run->duration_us / 1000.0, "target", run->target ? run->target : "", "summary",
-        "total", (json_int_t)run->count, "passed", (json_int_t)run->passed, "failed",
-        (json_int_t)run->failed, "errors", (json_int_t)run->errors, "skipped",
-        (json_int_t)run->skipped, "profile", "name", json_object_get(run->profile, "name"),
+        (double)run->duration_us / 1000.0, "target", run->target ? run->target : "",
+        "strict_reference", run->strict_reference, "summary", "total", (json_int_t)run->count,
+        "passed", (json_int_t)run->passed, "failed", (json_int_t)run->failed, "errors",
+        (json_int_t)run->errors, "skipped", (json_int_t)run->skipped, "noted",
+        (json_int_t)run->noted, "profile", "name", json_object_get(run->profile, "name"),
         "assumptions", json_object_get(run->profile, "assumptions"), "coverage", cov, "uncovered",
         uncovered, "scenarios", scenarios);
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);

@@ -76,6 +76,13 @@ void report_junit(const struct result_run *run, struct oms_buf *out)
             oms_buf_printf(out, "</%s>\n", tag);
         }
         oms_buf_puts(out, "      <system-out>");
+        if (s->outcome == RESULT_NOTED) {
+            /* JUnit has no verdict for "passed with notes" (and the Jenkins schema no properties
+             * on a test case): a passing test case whose output opens with the note. */
+            oms_buf_puts(out, "NOTED (reference-only differences, not failures): ");
+            escape_xml(out, oms_buf_str(&reason));
+            oms_buf_puts(out, "\n");
+        }
         escape_xml(out, oms_buf_str(&detail));
         oms_buf_puts(out, "</system-out>\n    </testcase>\n");
         oms_buf_cleanup(&reason);

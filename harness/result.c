@@ -17,8 +17,16 @@ const char *result_outcome_name(enum result_outcome o)
         return "error";
     case RESULT_SKIP:
         return "skipped";
+    case RESULT_NOTED:
+        return "noted";
     }
     return "unknown";
+}
+
+const char *result_check_state_name(enum result_check_state s)
+{
+    static const char *const names[] = {"passed", "failed", "noted", "skipped"};
+    return (unsigned)s < OMS_ARRAY_LEN(names) ? names[s] : "unknown";
 }
 
 void result_run_init(struct result_run *run)
@@ -32,6 +40,7 @@ static void checks_free(struct result_check *checks, size_t n)
         free(checks[i].what);
         free(checks[i].where);
         free(checks[i].rule);
+        free(checks[i].basis);
         free(checks[i].message);
         json_decref(checks[i].expected);
         json_decref(checks[i].actual);
@@ -89,7 +98,7 @@ struct result_scenario *result_run_add(struct result_run *run)
 
 void result_run_tally(struct result_run *run)
 {
-    run->passed = run->failed = run->errors = run->skipped = 0;
+    run->passed = run->failed = run->errors = run->skipped = run->noted = 0;
     for (size_t i = 0; i < run->count; i++) {
         switch (run->scenarios[i].outcome) {
         case RESULT_PASS:
@@ -103,6 +112,9 @@ void result_run_tally(struct result_run *run)
             break;
         case RESULT_SKIP:
             run->skipped++;
+            break;
+        case RESULT_NOTED:
+            run->noted++;
             break;
         }
     }
@@ -130,40 +142,109 @@ struct result_check *result_add_check(struct result_check **checks, size_t *coun
     c->expected = expected ? json_deep_copy(expected) : NULL;
     c->actual = actual ? json_deep_copy(actual) : NULL;
     c->mismatches = mismatches ? mismatches : json_array();
-    c->passed = json_array_size(c->mismatches) == 0;
-    if (!c->passed)
+    c->state = json_array_size(c->mismatches) == 0 ? CHECK_PASSED : CHECK_FAILED;
+    if (c->state != CHECK_PASSED)
         c->message = oms_xstrdup(
             json_string_value(json_object_get(json_array_get(c->mismatches, 0), "message")));
     return c;
 }
 
-const struct result_check *result_first_failure(const struct result_scenario *s)
+struct result_check *result_skip_check(struct result_check **checks, size_t *count,
+                                       const char *what, const char *where, const char *rule,
+                                       const char *why)
+{
+    struct result_check *c =
+        result_add_check(checks, count, what, where, rule, NULL, NULL, json_array());
+    c->state = CHECK_SKIPPED;
+    c->message = oms_xstrdup(why);
+    return c;
+}
+
+const struct result_check *result_first_in(const struct result_scenario *s,
+                                           enum result_check_state state)
 {
     for (size_t i = 0; i < s->step_count; i++)
         for (size_t j = 0; j < s->steps[i].check_count; j++)
-            if (!s->steps[i].checks[j].passed)
+            if (s->steps[i].checks[j].state == state)
                 return &s->steps[i].checks[j];
     for (size_t j = 0; j < s->check_count; j++)
-        if (!s->checks[j].passed)
+        if (s->checks[j].state == state)
             return &s->checks[j];
     return NULL;
 }
 
+const struct result_check *result_first_failure(const struct result_scenario *s)
+{
+    return result_first_in(s, CHECK_FAILED);
+}
+
+static void count_checks(const struct result_check *checks, size_t n, struct result_counts *out,
+                         size_t *own, size_t *own_skipped)
+{
+    for (size_t j = 0; j < n; j++) {
+        out->total++;
+        switch (checks[j].state) {
+        case CHECK_PASSED:
+            out->passed++;
+            break;
+        case CHECK_FAILED:
+            out->failed++;
+            break;
+        case CHECK_NOTED:
+            out->noted++;
+            break;
+        case CHECK_SKIPPED:
+            out->skipped++;
+            break;
+        }
+        if (!checks[j].invariant) {
+            (*own)++;
+            *own_skipped += checks[j].state == CHECK_SKIPPED;
+        }
+    }
+}
+
+static void count_all(const struct result_scenario *s, struct result_counts *out, size_t *own,
+                      size_t *own_skipped)
+{
+    memset(out, 0, sizeof(*out));
+    *own = *own_skipped = 0;
+    for (size_t i = 0; i < s->step_count; i++)
+        count_checks(s->steps[i].checks, s->steps[i].check_count, out, own, own_skipped);
+    count_checks(s->checks, s->check_count, out, own, own_skipped);
+}
+
+void result_scenario_count(const struct result_scenario *s, struct result_counts *out)
+{
+    size_t own, own_skipped;
+    count_all(s, out, &own, &own_skipped);
+}
+
 void result_scenario_counts(const struct result_scenario *s, size_t *checks, size_t *failed)
 {
-    *checks = s->check_count;
-    *failed = 0;
-    for (size_t j = 0; j < s->check_count; j++)
-        *failed += !s->checks[j].passed;
-    for (size_t i = 0; i < s->step_count; i++) {
-        *checks += s->steps[i].check_count;
-        for (size_t j = 0; j < s->steps[i].check_count; j++)
-            *failed += !s->steps[i].checks[j].passed;
-    }
+    struct result_counts c;
+    result_scenario_count(s, &c);
+    *checks = c.total;
+    *failed = c.failed;
 }
 
 void result_scenario_settle(struct result_scenario *s)
 {
-    if (s->outcome == RESULT_PASS && result_first_failure(s))
+    if (s->outcome != RESULT_PASS && s->outcome != RESULT_FAIL && s->outcome != RESULT_NOTED)
+        return;
+    struct result_counts c;
+    size_t own, own_skipped;
+    count_all(s, &c, &own, &own_skipped);
+    if (c.failed) {
         s->outcome = RESULT_FAIL;
+    } else if (c.noted) {
+        s->outcome = RESULT_NOTED;
+    } else if (own > 0 && own_skipped == own) {
+        const struct result_check *k = result_first_in(s, CHECK_SKIPPED);
+        s->outcome = RESULT_SKIP;
+        free(s->error);
+        s->error = oms_xstrdup(k && k->message ? k->message : "every check was skipped");
+    } else {
+        s->outcome = RESULT_PASS;
+    }
 }

@@ -9,23 +9,37 @@
 
 enum result_outcome {
     RESULT_PASS = 0,
-    RESULT_FAIL,  /* an expectation did not hold */
+    RESULT_FAIL,  /* a documented or assumed expectation did not hold */
     RESULT_ERROR, /* the scenario could not run (invalid against the profile, target failure) */
     RESULT_SKIP,  /* the target lacks a capability the scenario needs */
+    RESULT_NOTED, /* passed, but a reference-only expectation differed (docs/spec.md, R-rules) */
 };
 
-/* "passed", "failed", "error", "skipped". */
+/* "passed", "failed", "error", "skipped", "noted". */
 const char *result_outcome_name(enum result_outcome o);
+
+enum result_check_state {
+    CHECK_PASSED = 0,
+    CHECK_FAILED, /* a difference under a documented or assumed rule */
+    CHECK_NOTED,  /* differences only under reference-only rules, and the run does not count them */
+    CHECK_SKIPPED, /* the target cannot show what the check needs (message says why) */
+};
+
+/* "passed", "failed", "noted", "skipped". */
+const char *result_check_state_name(enum result_check_state s);
 
 struct result_check {
     char *what;  /* "response.status", "packages.501.status", "invariant Q-4 at location 1" */
     char *where; /* "file:line:column" of the expectation, or "" for the harness's own checks */
-    char *rule;  /* SPEC rule the check is about, or NULL */
-    int passed;
+    char *rule;  /* the rule the check exercises; once settled, the rule of its first difference
+                    that decided the verdict. NULL when unknown */
+    char *basis; /* "documented", "assumed", "reference" of that rule, or NULL when unknown */
+    enum result_check_state state;
+    int invariant;      /* one of the harness's own checks (SPEC ), not the scenario's */
     json_t *expected;   /* may be NULL */
     json_t *actual;     /* may be NULL */
-    char *message;      /* the first difference in words; NULL when passed */
-    json_t *mismatches; /* every difference: [{"path", "expected", "actual", "message"}] */
+    char *message;      /* the first difference in words, or why it was skipped; NULL if passed */
+    json_t *mismatches; /* every difference: [{"path", "expected", "actual", "message", "rule"?}] */
 };
 
 struct result_step {
@@ -61,10 +75,11 @@ struct result_run {
     size_t cap;
     int64_t started_ms;
     int64_t duration_us;
-    char *target;    /* "embedded reference" or the target URL */
-    json_t *profile; /* the target's profile document (assumptions, statuses) */
-    json_t *rules;   /* spec/rules.json "rules" */
-    size_t passed, failed, errors, skipped;
+    char *target;         /* "embedded reference" or the target URL */
+    json_t *profile;      /* the target's profile document (assumptions, statuses) */
+    json_t *rules;        /* spec/rules.json "rules" */
+    int strict_reference; /* reference-only differences counted as failures */
+    size_t passed, failed, errors, skipped, noted;
 };
 
 /* An empty run; free with result_run_cleanup. */
@@ -78,14 +93,30 @@ void result_run_tally(struct result_run *run);
 /* Appends a step to a scenario; borrowed until the next append. */
 struct result_step *result_scenario_add_step(struct result_scenario *s);
 /* Appends a check to an array of checks (steps and scenarios both hold one); expected and actual
- * are copied, mismatches is stolen (may be NULL). Returns the check. */
+ * are copied, mismatches is stolen (may be NULL). The check is FAILED when mismatches holds any
+ * difference, else PASSED (the tiers may later make a failure a note). Returns the check,
+ * borrowed until the next append. */
 struct result_check *result_add_check(struct result_check **checks, size_t *count, const char *what,
                                       const char *where, const char *rule, const json_t *expected,
                                       const json_t *actual, json_t *mismatches);
-/* Marks the scenario failed when any of its checks failed (keeps ERROR/SKIP as they are). */
+/* Appends a SKIPPED check whose message is why. Returns it, borrowed until the next append. */
+struct result_check *result_skip_check(struct result_check **checks, size_t *count,
+                                       const char *what, const char *where, const char *rule,
+                                       const char *why);
+/* Sets the scenario's outcome from its checks (keeps ERROR/SKIP as they are): FAIL when any check
+ * failed, else NOTED when any was noted, else SKIP when every check of the scenario's own (not the
+ * invariants) was skipped, else PASS. */
 void result_scenario_settle(struct result_scenario *s);
+/* The first check of a scenario in that state (steps first, in order), or NULL. */
+const struct result_check *result_first_in(const struct result_scenario *s,
+                                           enum result_check_state state);
 /* The first failed check of a scenario (steps first, in order), or NULL. */
 const struct result_check *result_first_failure(const struct result_scenario *s);
+/* Number of checks, and of checks in each state, of a scenario. */
+struct result_counts {
+    size_t total, passed, failed, noted, skipped;
+};
+void result_scenario_count(const struct result_scenario *s, struct result_counts *out);
 /* Number of checks and failed checks of a scenario. */
 void result_scenario_counts(const struct result_scenario *s, size_t *checks, size_t *failed);
 

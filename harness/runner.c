@@ -449,6 +449,18 @@ static int prepare(struct target *t, const struct scenario *sc, const struct run
     return 0;
 }
 
+static int has_capability(const json_t *caps, const char *name)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach((json_t *)caps, i, c)
+    {
+        if (json_is_string(c) && strcmp(json_string_value(c), name) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 /* The optional parts of the fixture protocol a scenario needs (docs/fixture-protocol.md). */
 static const char *missing_capability(const struct scenario *sc, const json_t *caps)
 {
@@ -465,17 +477,9 @@ static const char *missing_capability(const struct scenario *sc, const json_t *c
             needed[n++] = "plan";
             break;
         }
-    for (size_t k = 0; k < n; k++) {
-        int found = 0;
-        size_t i;
-        json_t *c;
-        json_array_foreach((json_t *)caps, i, c)
-        {
-            found |= json_is_string(c) && strcmp(json_string_value(c), needed[k]) == 0;
-        }
-        if (!found)
+    for (size_t k = 0; k < n; k++)
+        if (!has_capability(caps, needed[k]))
             return needed[k];
-    }
     return NULL;
 }
 
@@ -513,6 +517,7 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
         p = oms_profile_ref((struct oms_profile *)base);
     }
 
+    int no_outbox = opt->capabilities && !has_capability(opt->capabilities, "outbox");
     struct observation first = {0}, prev = {0}, cur = {0};
     json_t *last_response = NULL, *last_responses = NULL;
     json_t *captures = json_object();
@@ -543,7 +548,8 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
         snprintf(when, sizeof(when), "after when[%zu]", i);
         if (observe(t, opt, &cur, out, when) != 0)
             goto done;
-        expect_invariants(p, cur.state, when, &rs->checks, &rs->check_count, out->notes);
+        /* The step's own expectations first: they say what the step was for; the harness's
+         * invariants after them. */
         if (st->then) {
             char then_path[96];
             snprintf(then_path, sizeof(then_path), "%s.then", st->path);
@@ -561,11 +567,14 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
                 .webhook_calls = wh,
                 .webhook_prefix = WEBHOOK_PREFIX,
                 .captures = captures,
+                .tier = opt->tier,
+                .no_outbox = no_outbox,
             };
             expect_check(&span, st->then, &rs->checks, &rs->check_count);
             json_decref(om);
             json_decref(wh);
         }
+        expect_invariants(p, cur.state, when, &rs->checks, &rs->check_count, out->notes);
         observation_cleanup(&prev);
         prev = cur;
         memset(&cur, 0, sizeof(cur));
@@ -584,6 +593,8 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
             .webhook_calls = prev.webhook,
             .webhook_prefix = WEBHOOK_PREFIX,
             .captures = captures,
+            .tier = opt->tier,
+            .no_outbox = no_outbox,
         };
         expect_check(&span, sc->then, &out->checks, &out->check_count);
     }
@@ -607,6 +618,6 @@ done:
     observation_cleanup(&prev);
     observation_cleanup(&cur);
     oms_profile_unref(p);
-    result_scenario_settle(out);
+    tier_settle_scenario(opt->tier, out);
     out->duration_us = oms_time_mono_us() - started;
 }

@@ -10,12 +10,14 @@
 #include "result.h"
 #include "scenario.h"
 #include "target.h"
+#include "tier.h"
 
 struct runner_options {
     int64_t drain_timeout_ms;   /* 0: 5000 */
     const char *omnitron_token; /* sent to the target for its Omnitron calls; NULL: a default */
     const char *token;          /* the API token for commands; NULL: the profile's first */
     const json_t *capabilities; /* the target's fixture capabilities; NULL: all */
+    const struct tier *tier;    /* rules and their basis; NULL: every difference fails */
 };
 
 /* The fixture the target receives for sc: its "given" with the receivers resolved to the target's

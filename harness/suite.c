@@ -10,6 +10,7 @@
 #include "runner.h"
 #include "sandbox.h"
 #include "target.h"
+#include "tier.h"
 
 #include <fnmatch.h>
 #include <pthread.h>
@@ -95,6 +96,7 @@ struct shared {
     const struct suite *suite;
     const struct suite_options *opt;
     struct result_run *run;
+    const struct tier *tier;
     atomic_size_t next;
     atomic_int stop;
     pthread_mutex_t print;
@@ -116,6 +118,8 @@ static const char *colour(const struct suite_options *opt, enum result_outcome o
         return "\033[33m";
     case RESULT_SKIP:
         return "\033[90m";
+    case RESULT_NOTED:
+        return "\033[36m";
     }
     return "";
 }
@@ -129,7 +133,7 @@ static void print_line(struct shared *sh, const struct result_scenario *r)
         fputs("\r\033[K", stdout);
     int show = opt->verbosity >= 1 || r->outcome == RESULT_FAIL || r->outcome == RESULT_ERROR;
     if (show) {
-        static const char *const word[] = {"PASS ", "FAIL ", "ERROR", "SKIP "};
+        static const char *const word[] = {"PASS ", "FAIL ", "ERROR", "SKIP ", "NOTE "};
         printf("%s%s%s  %s  %s (%.1f ms)\n", colour(opt, r->outcome), word[r->outcome],
                opt->color ? "\033[0m" : "", r->file, r->name, (double)r->duration_us / 1000.0);
         if (r->outcome != RESULT_PASS) {
@@ -206,6 +210,7 @@ static void *job(void *arg)
     struct runner_options ro = {
         .token = sh->opt->token,
         .capabilities = json_object_get(hello, "capabilities"),
+        .tier = sh->tier,
     };
     while (base && !atomic_load(&sh->stop)) {
         size_t i = atomic_fetch_add(&sh->next, 1);
@@ -237,7 +242,11 @@ int suite_run(const struct suite *s, const struct suite_options *opt, struct res
         struct result_scenario *r = result_run_add(run);
         (void)r;
     }
-    struct shared sh = {.suite = s, .opt = opt, .run = run};
+    /* The embedded reference must match itself in full; another target is judged on what the
+     * contract decides, with reference-only differences as notes unless asked otherwise. */
+    run->strict_reference = !opt->target_url || opt->strict_reference;
+    struct tier *tier = tier_create(run->rules, run->strict_reference);
+    struct shared sh = {.suite = s, .opt = opt, .run = run, .tier = tier};
     atomic_init(&sh.next, 0);
     atomic_init(&sh.stop, 0);
     pthread_mutex_init(&sh.print, NULL);
@@ -258,6 +267,7 @@ int suite_run(const struct suite *s, const struct suite_options *opt, struct res
     for (unsigned j = 0; j < jobs; j++)
         pthread_join(threads[j], NULL);
     free(threads);
+    tier_destroy(tier);
     pthread_mutex_destroy(&sh.print);
     if (opt->progress)
         fputs("\r\033[K", stdout);

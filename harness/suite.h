@@ -40,6 +40,7 @@ struct suite_options {
     const char *profile_path; /* embedded reference's profile; NULL: default */
     const char *target_url;   /* an external system under test; NULL: the embedded reference */
     const char *token;        /* API token for commands; NULL: the target profile's first */
+    int strict_reference;     /* with target_url: reference-only differences fail too */
     struct suite_receivers receivers; /* with target_url only */
 };
 

@@ -393,7 +393,7 @@ static void test_run_passing_folder_exits_0(void **state)
         expect_in(r.out, line, "stdout", "run on a passing folder");
         free(line);
     }
-    expect_in(r.out, "3 scenario(s): 3 passed, 0 failed, 0 error(s), 0 skipped", "stdout",
+    expect_in(r.out, "3 scenario(s): 3 passed, 0 noted, 0 failed, 0 error(s), 0 skipped", "stdout",
               "run on a passing folder");
     expect_not_in(r.out, "FAIL", "stdout", "run on a passing folder");
     capture_cleanup(&r);
@@ -416,8 +416,8 @@ static void test_reports_inside_the_scenario_folder_are_not_scenarios(void **sta
                            : round == 3 ? "run writing reports into the scenario folder itself"
                                         : "run over that folder again";
         expect_code(&r, 0, what);
-        expect_in(r.out, "1 scenario(s): 1 passed, 0 failed, 0 error(s), 0 skipped", "stdout",
-                  what);
+        expect_in(r.out, "1 scenario(s): 1 passed, 0 noted, 0 failed, 0 error(s), 0 skipped",
+                  "stdout", what);
         capture_cleanup(&r);
     }
     char *results = support_printf("%s/results.json", inside);
@@ -458,7 +458,7 @@ static void test_run_wrong_expectation_exits_1_with_place_and_values(void **stat
     expect_in(r.out, fail, "stdout", "run with a wrong expectation");
     expect_in(r.out, detail, "stdout", "run with a wrong expectation");
     expect_in(r.out, pass, "stdout", "run with a wrong expectation");
-    expect_in(r.out, "2 scenario(s): 1 passed, 1 failed, 0 error(s), 0 skipped", "stdout",
+    expect_in(r.out, "2 scenario(s): 1 passed, 0 noted, 1 failed, 0 error(s), 0 skipped", "stdout",
               "run with a wrong expectation");
     capture_cleanup(&r);
 
@@ -594,7 +594,7 @@ static void test_run_report_dir_writes_three_reports(void **state)
     path = support_printf("%s/results.json", dir);
     json_t *doc = load_json(path);
     assert_string_equal(json_string_value(json_object_get(doc, "tool")), "refund-harness");
-    assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), 1);
+    assert_int_equal(json_integer_value(json_object_get(doc, "schema_version")), 2);
     json_t *summary = json_object_get(doc, "summary");
     assert_int_equal(json_integer_value(json_object_get(summary, "total")), 1);
     assert_int_equal(json_integer_value(json_object_get(summary, "passed")), 1);
@@ -907,7 +907,8 @@ static void test_strict_fails_when_a_rule_is_uncovered(void **state)
     HARNESS(&r, "run", "--rule", "C-7", "--strict", "--quiet", "--report-dir", f->reports);
     expect_code(&r, 1, "run --rule C-7 --strict");
     char summary[96];
-    snprintf(summary, sizeof(summary), "%zu scenario(s): %zu passed, 0 failed", c7.count, c7.count);
+    snprintf(summary, sizeof(summary), "%zu scenario(s): %zu passed, 0 noted, 0 failed", c7.count,
+             c7.count);
     expect_in(r.out, summary, "stdout", "run --rule C-7 --strict");
     char *path = support_printf("%s/results.json", f->reports);
     json_t *doc = load_json(path);
@@ -947,7 +948,7 @@ static void test_fail_fast_stops_after_the_first_failure(void **state)
     struct capture r;
     HARNESS(&r, "run", "--fail-fast", "--jobs", "1", "--report-dir", f->reports, f->scenarios);
     expect_code(&r, 1, "run --fail-fast");
-    expect_in(r.out, "1 scenario(s): 0 passed, 1 failed", "stdout", "run --fail-fast");
+    expect_in(r.out, "1 scenario(s): 0 passed, 0 noted, 1 failed", "stdout", "run --fail-fast");
     json_t *doc = load_json(path);
     json_t *scenarios = json_object_get(doc, "scenarios");
     assert_int_equal(json_array_size(scenarios), 1);
@@ -958,7 +959,8 @@ static void test_fail_fast_stops_after_the_first_failure(void **state)
 
     HARNESS(&r, "run", "--jobs", "1", "--report-dir", f->reports, f->scenarios);
     expect_code(&r, 1, "run without --fail-fast");
-    expect_in(r.out, "5 scenario(s): 4 passed, 1 failed", "stdout", "run without --fail-fast");
+    expect_in(r.out, "5 scenario(s): 4 passed, 0 noted, 1 failed", "stdout",
+              "run without --fail-fast");
     doc = load_json(path);
     assert_int_equal(json_array_size(json_object_get(doc, "scenarios")), 5);
     json_decref(doc);

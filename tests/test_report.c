@@ -163,8 +163,9 @@ static void test_report_junit_counts_and_escaping(void **state)
     assert_null(strstr(xml, "\x01"));
     assert_non_null(strstr(xml, "classname=\"scenarios.commands\""));
     assert_non_null(strstr(xml, "classname=\"scenarios.quota\""));
-    assert_non_null(strstr(xml, "<failure message=\"fail.json:19:34: locations.1: expected 1, "
-                                "found 0\" type=\"mismatch\">"));
+    assert_non_null(strstr(xml,
+                           "<failure message=\"fail.json:19:34: locations.1.quota: expected 1, "
+                           "found 0 [Q-2]\" type=\"mismatch\">"));
     assert_non_null(strstr(xml, "<error message=\"target refused the fixture: &lt;409&gt; &amp; "
                                 "\xEF\xBF\xBD bell\" type=\"error\">"));
     /* One testcase per scenario, one failure, one error. */
@@ -230,7 +231,7 @@ static void test_report_json_summary_and_coverage(void **state)
     if (!doc)
         fail_msg("results.json does not parse: %s at %d:%d", je.text, je.line, je.column);
     json_t *want = support_parse("{\"total\": 3, \"passed\": 1, \"failed\": 1, \"errors\": 1, "
-                                 "\"skipped\": 0}");
+                                 "\"skipped\": 0, \"noted\": 0}");
     support_assert_json_equal(json_object_get(doc, "summary"), want);
     json_decref(want);
     want = json_pack("{s:[s,s], s:[s], s:[], s:[s]}", "C-2", PASS_NAME, FAIL_NAME, "C-5", FAIL_NAME,
@@ -317,7 +318,8 @@ static void test_report_scenario_reason_fail_error_pass(void **state)
     struct oms_buf b;
     oms_buf_init(&b, 0);
     report_scenario_reason(&run->scenarios[1], &b);
-    assert_string_equal(oms_buf_str(&b), "fail.json:19:34: locations.1: expected 1, found 0");
+    assert_string_equal(oms_buf_str(&b),
+                        "fail.json:19:34: locations.1.quota: expected 1, found 0 [Q-2]");
     oms_buf_reset(&b);
     report_scenario_reason(&run->scenarios[2], &b);
     assert_string_equal(oms_buf_str(&b), "target refused the fixture: <409> & \x01 bell");
@@ -327,7 +329,7 @@ static void test_report_scenario_reason_fail_error_pass(void **state)
     oms_buf_reset(&b);
     report_scenario_text(&run->scenarios[1], &b);
     assert_non_null(strstr(oms_buf_str(&b), "[FAIL] locations.1"));
-    assert_non_null(strstr(oms_buf_str(&b), "at locations.1.quota: expected 1, found 0"));
+    assert_non_null(strstr(oms_buf_str(&b), "locations.1.quota: expected 1, found 0 [Q-2]"));
     assert_non_null(strstr(oms_buf_str(&b), "[ok] invariant Q-4 at location 1"));
     oms_buf_cleanup(&b);
 }
