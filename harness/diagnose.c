@@ -3,6 +3,7 @@
 
 #include "oms_alloc.h"
 #include "oms_json.h"
+#include "report.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -88,9 +89,10 @@ static void key_of(const struct result_scenario *s, char *key, size_t size, cons
         *hint = status_hint(status);
         return;
     }
-    char kind[128];
-    kind_of(c->what, kind, sizeof(kind));
-    snprintf(key, size, "%s: %.200s", kind, c->message ? c->message : "failed");
+    char path[OMS_ERR_PATH_MAX + 200], kind[OMS_ERR_PATH_MAX + 200];
+    const json_t *first = json_array_get(c->mismatches, 0);
+    kind_of(first ? report_diff_path(c, first, path, sizeof(path)) : c->what, kind, sizeof(kind));
+    snprintf(key, size, "%.160s: %.300s", kind, c->message ? c->message : "failed");
 }
 
 static int by_count(const void *a, const void *b)
@@ -108,7 +110,7 @@ json_t *diagnose_groups(const struct result_run *run)
         const struct result_scenario *s = &run->scenarios[i];
         if (s->outcome != RESULT_FAIL && s->outcome != RESULT_ERROR)
             continue;
-        char key[400];
+        char key[512];
         const char *hint;
         key_of(s, key, sizeof(key), &hint);
         json_t *g = json_object_get(by_key, key);

@@ -69,11 +69,14 @@ void report_scenario_reason(const struct result_scenario *s, struct oms_buf *out
     size_t more = json_array_size(c->mismatches);
     if (more > 1)
         oms_buf_printf(out, " (+%zu more difference%s)", more - 1, more > 2 ? "s" : "");
-    if (c->state == CHECK_FAILED && c->basis && strcmp(c->basis, "assumed") == 0)
+    if (c->state == CHECK_FAILED && c->basis && strcmp(c->basis, "assumed") == 0 && c->rule)
         oms_buf_printf(out,
-                       "; the target does not take assumption %s: if it reads the vendor "
-                       "documentation differently on purpose, declare that in its profile "
-                       "(docs/profile.md)",
+                       c->rule[0] == 'A'
+                           ? "; %s is this project's reading where the vendor documentation is "
+                             "silent (docs/spec.md): a system that reads it otherwise on purpose "
+                             "declares so in its profile"
+                           : "; %s is this project's reading where the vendor documentation is "
+                             "silent (docs/spec.md says why)",
                        c->rule);
 }
 
@@ -148,12 +151,42 @@ void report_scenario_text(const struct result_scenario *s, struct oms_buf *out)
         oms_buf_puts(out, "  scenario checks:\n");
         checks_text(s->checks, s->check_count, out);
     }
+    if (s->outcome != RESULT_PASS && s->outcome != RESULT_SKIP)
+        report_scenario_repro(s, out);
     size_t k;
     json_t *n;
     json_array_foreach(s->notes, k, n)
     {
         oms_buf_printf(out, "  note: %s\n", json_string_value(n));
     }
+}
+
+void report_scenario_repro(const struct result_scenario *s, struct oms_buf *out)
+{
+    if (!s->seed && !s->rerun)
+        return;
+    oms_buf_puts(out, "  reproduce by hand (bash; the state as this run seeded it, then each "
+                      "request):\n");
+    oms_buf_printf(out,
+                   "    TARGET=%s  # TOKEN=<API token>  FIXTURE_TOKEN=<fixture token, if the "
+                   "target asks for one>\n",
+                   s->target_url ? s->target_url : "<target URL>");
+    if (s->seed)
+        oms_buf_printf(out, "    %s\n", s->seed);
+    for (size_t i = 0; i < s->step_count; i++) {
+        if (!s->steps[i].curl)
+            continue;
+        /* Every line of a step's commands, indented alike. */
+        const char *p = s->steps[i].curl;
+        while (*p) {
+            const char *nl = strchr(p, '\n');
+            size_t n = nl ? (size_t)(nl - p) : strlen(p);
+            oms_buf_printf(out, "    %.*s\n", (int)n, p);
+            p += n + (nl ? 1 : 0);
+        }
+    }
+    if (s->rerun)
+        oms_buf_printf(out, "  rerun: %s\n", s->rerun);
 }
 
 static int write_file(const char *dir, const char *name, const struct oms_buf *content,

@@ -19,6 +19,9 @@ void report_html(const struct result_run *run, struct oms_buf *out);
 /* The plain-text account of one scenario (steps, checks, differences), as JUnit's system-out and
  * the console's --verbose show it. Appends to out. */
 void report_scenario_text(const struct result_scenario *s, struct oms_buf *out);
+/* The reproducer of a scenario: $TARGET, the seeding curl, each step's curl, and the rerun line;
+ * appends to out (nothing when the scenario never ran). */
+void report_scenario_repro(const struct result_scenario *s, struct oms_buf *out);
 /* "where: full.json.path: message [rule, basis] (+N more differences)" of the first failed check
  * (else the first noted one, prefixed "note: "), or the error; appends to out. */
 void report_scenario_reason(const struct result_scenario *s, struct oms_buf *out);

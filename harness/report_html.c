@@ -388,6 +388,15 @@ static void scenario_html(const struct result_scenario *s, size_t index, struct 
     }
     oms_buf_puts(out, "<h3>Outbound calls</h3>");
     timeline(s, out);
+    if (s->outcome != RESULT_PASS && s->outcome != RESULT_SKIP && (s->seed || s->rerun)) {
+        struct oms_buf repro;
+        oms_buf_init(&repro, 0);
+        report_scenario_repro(s, &repro);
+        oms_buf_puts(out, "<h3>Reproduce</h3><pre>");
+        text(out, oms_buf_str(&repro));
+        oms_buf_puts(out, "</pre>");
+        oms_buf_cleanup(&repro);
+    }
     oms_buf_puts(out, "</details>\n");
 }
 

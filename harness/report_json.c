@@ -62,10 +62,10 @@ void report_json(const struct result_run *run, struct oms_buf *out)
         json_t *steps = json_array();
         for (size_t k = 0; k < s->step_count; k++) {
             const struct result_step *st = &s->steps[k];
-            json_array_append_new(steps,
-                                  json_pack("{s:s, s:O, s:O, s:o}", "label", st->label, "request",
-                                            st->request, "responses", st->responses, "checks",
-                                            checks_json(st->checks, st->check_count)));
+            json_array_append_new(steps, json_pack("{s:s, s:O, s:O, s:s?, s:o}", "label", st->label,
+                                                   "request", st->request, "responses",
+                                                   st->responses, "curl", st->curl, "checks",
+                                                   checks_json(st->checks, st->check_count)));
         }
         struct result_counts cnt;
         result_scenario_count(s, &cnt);
@@ -81,6 +81,10 @@ void report_json(const struct result_run *run, struct oms_buf *out)
                       (json_int_t)cnt.noted, "checks_skipped", (json_int_t)cnt.skipped, "steps",
                       steps, "checks", checks_json(s->checks, s->check_count), "calls", s->calls,
                       "notes", s->notes));
+        json_t *added = json_array_get(scenarios, json_array_size(scenarios) - 1);
+        json_object_set_new(added, "reproduce",
+                            json_pack("{s:s?, s:s?, s:s?}", "target", s->target_url, "seed",
+                                      s->seed, "rerun", s->rerun));
     }
     json_t *cov = report_coverage(run);
     json_t *uncovered = json_array();

@@ -60,8 +60,12 @@ static void scenario_free(struct result_scenario *s)
         free(s->tags[i]);
     free(s->tags);
     free(s->error);
+    free(s->target_url);
+    free(s->seed);
+    free(s->rerun);
     for (size_t i = 0; i < s->step_count; i++) {
         free(s->steps[i].label);
+        free(s->steps[i].curl);
         json_decref(s->steps[i].request);
         json_decref(s->steps[i].responses);
         checks_free(s->steps[i].checks, s->steps[i].check_count);

@@ -46,6 +46,7 @@ struct result_step {
     char *label;       /* "when[0]: POST /api/v1/oms/packages/501/command/" */
     json_t *request;   /* {"method", "path", "headers", "body"} */
     json_t *responses; /* [{"status", "headers", "body", "elapsed_ms"}], one per copy sent */
+    char *curl;        /* the shell command(s) that send it again (repro.h); may be NULL */
     struct result_check *checks;
     size_t check_count;
 };
@@ -64,8 +65,11 @@ struct result_scenario {
     size_t step_count;
     struct result_check *checks; /* checks of the final "then" and the harness's invariants */
     size_t check_count;
-    json_t *calls; /* the outbound calls the receivers recorded, in arrival order */
-    json_t *notes; /* array of strings: things worth knowing that are not failures (drift) */
+    json_t *calls;    /* the outbound calls the receivers recorded, in arrival order */
+    json_t *notes;    /* array of strings: things worth knowing that are not failures (drift) */
+    char *target_url; /* the system it ran against ($TARGET of the reproducer) */
+    char *seed;       /* the curl that loaded its initial state; NULL when it never ran */
+    char *rerun;      /* the command line that runs it alone */
     int64_t duration_us;
 };
 

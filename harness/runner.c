@@ -2,6 +2,7 @@
 #include "runner.h"
 
 #include "expect.h"
+#include "repro.h"
 #include "oms_alloc.h"
 #include "oms_buf.h"
 #include "oms_http_client.h"
@@ -81,8 +82,15 @@ struct built_request {
     size_t line_count;
     char *body;
     size_t body_len;
-    json_t *shown; /* for the report */
+    json_t *shown;      /* for the report */
+    size_t secret_line; /* the line carrying the run's own API token, or (size_t)-1 */
 };
+
+static char *built_curl(const struct built_request *b, unsigned copies)
+{
+    return repro_curl(b->method, b->path, b->lines, b->line_count, b->secret_line, b->body,
+                      b->body_len, copies);
+}
 
 static void built_cleanup(struct built_request *b)
 {
@@ -97,6 +105,7 @@ static void build_request(struct target *t, const struct oms_profile *p, const c
                           const json_t *r, enum scenario_step_kind kind, struct built_request *b)
 {
     memset(b, 0, sizeof(*b));
+    b->secret_line = (size_t)-1;
     const char *method = json_string_value(json_object_get(r, "method"));
     snprintf(b->method, sizeof(b->method), "%s",
              method ? method : (kind == STEP_HTTP ? "GET" : "POST"));
@@ -111,8 +120,8 @@ static void build_request(struct target *t, const struct oms_profile *p, const c
     /* Defaults first, then the step's own headers (null removes one). */
     json_t *headers = json_object();
     json_t *token = json_object_get(r, "token");
+    char auth[512] = "";
     if (!token || json_is_string(token)) {
-        char auth[512];
         snprintf(auth, sizeof(auth), "Token %s",
                  token            ? json_string_value(token)
                  : token_override ? token_override
@@ -142,6 +151,10 @@ static void build_request(struct target *t, const struct oms_profile *p, const c
     b->lines = oms_xcalloc(json_object_size(headers) + 1, sizeof(char *));
     json_object_foreach(headers, name, v)
     {
+        /* The run's token (not one the scenario wrote) stays out of reproducers. */
+        if (!token && strcasecmp(name, "Authorization") == 0 &&
+            strcmp(json_string_value(v), auth) == 0)
+            b->secret_line = b->line_count;
         struct oms_buf line;
         oms_buf_init(&line, 0);
         if (json_string_length(v) == 0)
@@ -265,6 +278,18 @@ static long step_timeout(struct target *t, const json_t *request)
     return json_is_integer(v) ? (long)json_integer_value(v) : target_timeout_ms(t);
 }
 
+/* Appends a line to *text (a new string, or NULL). */
+static void append_line(char **text, const char *line)
+{
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    if (*text)
+        oms_buf_printf(&b, "%s\n", *text);
+    oms_buf_puts(&b, line);
+    free(*text);
+    *text = oms_buf_take(&b, NULL);
+}
+
 /* SPEC P-2: planning through the fixture protocol, or a lifecycle action as the commands of its
  * transition slugs (stopping at the first that is refused). */
 static int execute_lifecycle(struct target *t, const struct oms_profile *p,
@@ -285,6 +310,7 @@ static int execute_lifecycle(struct target *t, const struct oms_profile *p,
                  (long long)json_integer_value(json_object_get(plan, "id")));
         rs->label = oms_xstrdup(label);
         rs->request = json_incref(b.shown);
+        rs->curl = built_curl(&b, 1);
         int rc = send_built(t, &b, 1, step_timeout(t, st->request), label, responses, out);
         built_cleanup(&b);
         json_decref(req);
@@ -314,6 +340,9 @@ static int execute_lifecycle(struct target *t, const struct oms_profile *p,
         struct built_request b;
         build_request(t, p, opt->token, req, STEP_COMMAND, &b);
         json_array_append(rs->request, b.shown);
+        char *curl = built_curl(&b, 1);
+        append_line(&rs->curl, curl);
+        free(curl);
         size_t before = json_array_size(responses);
         int rc = send_built(t, &b, 1, step_timeout(t, st->request), label, responses, out);
         built_cleanup(&b);
@@ -352,6 +381,15 @@ static int execute_step(struct target *t, const struct oms_profile *p,
                  st->name ? " " : "", st->name ? st->name : "");
         rs->label = oms_xstrdup(label);
         rs->request = json_incref((json_t *)st->request);
+        char *behaviour_text = oms_json_dumps(st->request);
+        struct oms_buf note;
+        oms_buf_init(&note, 0);
+        oms_buf_printf(&note,
+                       "# the receivers change (their control API, see "
+                       "docs/scenario-format.md): %s",
+                       behaviour_text);
+        rs->curl = oms_buf_take(&note, NULL);
+        free(behaviour_text);
         const char *which;
         json_t *behaviour;
         json_object_foreach((json_t *)st->request, which, behaviour)
@@ -378,6 +416,7 @@ static int execute_step(struct target *t, const struct oms_profile *p,
              st->name ? st->name : "", b.method, b.path, copies);
     rs->label = oms_xstrdup(label);
     rs->request = json_incref(b.shown);
+    rs->curl = built_curl(&b, st->concurrent);
     int rc =
         send_built(t, &b, st->concurrent, step_timeout(t, st->request), label, *responses, out);
     built_cleanup(&b);
@@ -418,6 +457,7 @@ static int prepare(struct target *t, const struct scenario *sc, const struct run
 {
     struct oms_err err = {0};
     json_t *fixture = runner_fixture(t, sc, opt);
+    out->seed = repro_seed(fixture);
     int rc = target_load(t, fixture, state, &err);
     json_decref(fixture);
     if (rc != 0 && err.code != OMS_E_INVAL) {
@@ -488,6 +528,7 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
 {
     int64_t started = oms_time_mono_us();
     copy_identity(sc, out);
+    out->target_url = oms_xstrdup(target_oms_url(t));
     const char *missing = opt->capabilities ? missing_capability(sc, opt->capabilities) : NULL;
     if (missing) {
         out->outcome = RESULT_SKIP;

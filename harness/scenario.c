@@ -228,8 +228,31 @@ static void check_request(struct checker *c, const struct scenario_step *st)
             "a concurrent step has several responses: check them with \"responses\"");
 }
 
+struct rule_walk {
+    struct checker *c;
+    const json_t *known; /* the catalogue's rules; NULL: any id */
+};
+
+/* A {"$rule": [id, ...]} must name a rule of the catalogue, as "rules" must. */
+static int check_rule_id(const char *id, const char *path, void *arg)
+{
+    struct rule_walk *w = arg;
+    if (!w->known)
+        return 0;
+    size_t k;
+    json_t *r;
+    json_array_foreach((json_t *)w->known, k, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "id")), id) == 0)
+            return 0;
+    }
+    report(w->c, path, "\"%s\" is not a rule of the contract (see spec/rules.json)", id);
+    return 0;
+}
+
 static void check_semantics(struct checker *c, struct scenario *s, const json_t *known_rules)
 {
+    struct rule_walk walk = {c, known_rules};
     char p[OMS_ERR_PATH_MAX];
     for (size_t i = 0; i < s->rule_count; i++) {
         int known = known_rules == NULL;
@@ -254,6 +277,13 @@ static void check_semantics(struct checker *c, struct scenario *s, const json_t 
                            oms_jpath_key(p, sizeof(p), s->steps[i].path, "then"));
     }
     check_expectations(c, s->then, "$.then");
+    for (size_t i = 0; i < s->step_count; i++)
+        if (s->steps[i].then)
+            matcher_each_rule(s->steps[i].then,
+                              oms_jpath_key(p, sizeof(p), s->steps[i].path, "then"), check_rule_id,
+                              &walk);
+    if (s->then)
+        matcher_each_rule(s->then, "$.then", check_rule_id, &walk);
     /* Subscriptions name receivers once each, so calls can be told apart. */
     size_t i;
     json_t *sub;

@@ -7,6 +7,7 @@
 #include "oms_profile.h"
 #include "oms_time.h"
 #include "report.h"
+#include "repro.h"
 #include "runner.h"
 #include "sandbox.h"
 #include "target.h"
@@ -141,6 +142,8 @@ static void print_line(struct shared *sh, const struct result_scenario *r)
             oms_buf_init(&reason, 0);
             report_scenario_reason(r, &reason);
             printf("       %s\n", oms_buf_str(&reason));
+            if (r->rerun && r->outcome != RESULT_SKIP)
+                printf("       rerun: %s\n", r->rerun);
             oms_buf_cleanup(&reason);
         }
         if (opt->verbosity >= 2 && r->outcome != RESULT_PASS) {
@@ -218,6 +221,7 @@ static void *job(void *arg)
             break;
         struct result_scenario *r = &sh->run->scenarios[i];
         runner_run(t, base, sh->suite->items[i], &ro, r);
+        r->rerun = repro_rerun(r->file, sh->opt->target_url, sh->opt->strict_reference);
         if (r->outcome != RESULT_PASS && sh->opt->fail_fast)
             atomic_store(&sh->stop, 1);
         print_line(sh, r);

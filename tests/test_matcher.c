@@ -129,6 +129,60 @@ static void test_matcher_match_every_operator(void **state)
         {"{\"$literal\": {\"$any\": true}}", "1", 0},
         {"{\"$literal\": 1}", "1.0", 0},
         {"{\"$literal\": null}", NULL, 0},
+        /* $names: statuses named by catalogue name (whole words, the longest name wins) or number
+         */
+        {"{\"$names\": [\"Packed for Refund\", \"Waiting\", \"Out of Stock\"]}",
+         "\"package 501 is in Packed for Refund; allowed: Waiting, Out of Stock\"", 1},
+        {"{\"$names\": [\"Packed for Refund\", \"Waiting\", \"Out of Stock\"]}",
+         "\"status 1100 not in [100, 920]\"", 1},
+        {"{\"$names\": [1100, 100]}", "[\"is 1100\", \"want 100\"]", 1},
+        /* "1100" does not name 100, nor "Packed for Refund" Packed, nor "Cancellation Waiting"
+         * Waiting. */
+        {"{\"$names\": [\"Waiting\"]}", "\"status 1100 not allowed\"", 0},
+        {"{\"$names\": [\"Packed\"]}", "\"already Packed for Refund\"", 0},
+        {"{\"$names\": [\"Waiting\"]}", "\"in Cancellation Waiting\"", 0},
+        {"{\"$names\": [\"Packed\"]}", "\"in packed, not allowed\"", 1},
+        {"{\"$names\": [\"Out of Stock\"]}", "\"from out_of_stock\"", 1},
+        {"{\"$names\": [\"Waiting\"]}", "\"Waitingroom\"", 0},
+        {"{\"$names\": [\"Waiting\"]}", "5", 0},
+        {"{\"$names\": [\"Nowhere\"]}", "\"Nowhere\"", 0},
+        /* $error: the E-1/E-2 envelope; keys beside the field are allowed */
+        {"{\"$error\": {\"status\": 400, \"field\": \"package\"}}",
+         "{\"error\": {\"package\": [\"required\"]}, \"status_code\": 400}", 1},
+        {"{\"$error\": {\"status\": 400, \"field\": \"package\"}}",
+         "{\"error\": {\"package\": [\"x\"], \"slug\": [\"y\"]}, \"status_code\": 400}", 1},
+        {"{\"$error\": {\"status\": 400, \"field\": \"package\"}}",
+         "{\"error\": {\"slug\": [\"x\"]}, \"status_code\": 400}", 0},
+        {"{\"$error\": {\"status\": 400, \"field\": [\"package\", \"non_field_errors\"]}}",
+         "{\"error\": {\"non_field_errors\": [\"x\"]}, \"status_code\": 400}", 1},
+        {"{\"$error\": {\"status\": 400}}",
+         "{\"error\": {\"package\": [\"x\"]}, \"status_code\": 401}", 0},
+        {"{\"$error\": {\"status\": 401}}",
+         "{\"error\": {\"detail\": [\"no\"]}, \"status_code\": 401}", 1},
+        {"{\"$error\": {\"status\": 401}}", "{\"detail\": \"no\"}", 0},
+        {"{\"$error\": {\"status\": 401}}", "{\"error\": {}, \"status_code\": 401}", 0},
+        {"{\"$error\": {\"status\": 401}}", "{\"error\": {\"detail\": []}, \"status_code\": 401}",
+         0},
+        {"{\"$error\": {\"status\": 401}}",
+         "{\"error\": {\"detail\": \"no\"}, \"status_code\": 401}", 0},
+        {"{\"$error\": {\"status\": 400, \"field\": \"non_field_errors\", \"names\": [1100, 100]}}",
+         "{\"error\": {\"non_field_errors\": [\"status 1100 not in [100, 920]\"]}, "
+         "\"status_code\": 400}",
+         1},
+        {"{\"$error\": {\"status\": 400, \"field\": \"non_field_errors\", \"names\": [1100, 500]}}",
+         "{\"error\": {\"non_field_errors\": [\"status 1100 not in [100, 920]\"]}, "
+         "\"status_code\": 400}",
+         0},
+        {"{\"$error\": {\"field\": \"package\", \"messages\": [{\"$regex\": \"positive\"}]}}",
+         "{\"error\": {\"package\": [\"must be > 0\"]}, \"status_code\": 400}", 0},
+        /* $all */
+        {"{\"$all\": [{\"$type\": \"string\"}, {\"$regex\": \"^a\"}]}", "\"abc\"", 1},
+        {"{\"$all\": [{\"$type\": \"string\"}, {\"$regex\": \"^a\"}]}", "\"bc\"", 0},
+        {"{\"$all\": []}", "1", 1},
+        /* $rule: the same comparison, its differences under that rule */
+        {"{\"$rule\": [\"R-1\", {\"$regex\": \"x\"}]}", "\"x\"", 1},
+        {"{\"$rule\": [\"R-1\", {\"$regex\": \"x\"}]}", "\"y\"", 0},
+        {"{\"$rule\": [\"R-1\", {\"$absent\": true}]}", NULL, 1},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         json_t *mm = run(support_profile, table[i].expected, table[i].actual);
@@ -351,6 +405,14 @@ static void test_matcher_validate_accepts_well_formed(void **state)
         "\"f\": {\"$unordered\": [1, {\"$status\": \"Waiting\"}]}, \"g\": {\"$contains\": []}, "
         "\"h\": {\"$literal\": {\"$whatever\": 1, \"x\": 2}}, \"i\": {\"$capture\": \"n\"}, "
         "\"j\": {\"$same\": \"n\"}, \"k\": {\"$status\": 1100}, \"l\": {\"$absent\": true}, "
+        "\"m\": {\"$rule\": [\"R-1\", {\"$regex\": \"x\"}]}, \"n\": {\"$names\": [\"Waiting\", "
+        "920]}, "
+        "\"o\": {\"$error\": {\"status\": 400, \"field\": [\"a\", \"b\"], \"names\": [100], "
+        "\"messages\": {\"$len\": 1}}}, \"p\": {\"$all\": [1, {\"$type\": \"integer\"}]}, "
+        "\"m\": {\"$rule\": [\"R-1\", {\"$regex\": \"x\"}]}, \"n\": {\"$names\": [\"Waiting\", "
+        "920]}, "
+        "\"o\": {\"$error\": {\"status\": 400, \"field\": [\"a\", \"b\"], \"names\": [100], "
+        "\"messages\": {\"$len\": 1}}}, \"p\": {\"$all\": [1, {\"$type\": \"integer\"}]}, "
         "\"plain\": {\"nested\": [1, \"two\", null]}}");
     struct oms_err err = {0};
     if (matcher_validate(e, "$.then", &err) != 0)
@@ -396,6 +458,19 @@ static void test_matcher_validate_malformed_table(void **state)
         {"{\"$partial\": {\"k\": {\"$bogus\": 1}}}", "$.body[\"$partial\"].k", "unknown matcher"},
         {"{\"$unordered\": [1, {\"$len\": [] }]}", "$.body[\"$unordered\"][1][\"$len\"]",
          "integer or a matcher"},
+        {"{\"$rule\": \"R-1\"}", "$.body[\"$rule\"]", "[\"<rule id>\""},
+        {"{\"$rule\": [\"r1\", 1]}", "$.body[\"$rule\"][0]", "rule id"},
+        {"{\"$rule\": [\"R-1\", {\"$regex\": 1}]}", "$.body[\"$rule\"][1][\"$regex\"]",
+         "regular expression string"},
+        {"{\"$names\": []}", "$.body[\"$names\"]", "non-empty list"},
+        {"{\"$names\": [true]}", "$.body[\"$names\"][0]", "status name or number"},
+        {"{\"$error\": {\"staus\": 400}}", "$.body[\"$error\"].staus", "staus"},
+        {"{\"$error\": {\"status\": \"400\"}}", "$.body[\"$error\"].status", "HTTP status"},
+        {"{\"$error\": {\"field\": []}}", "$.body[\"$error\"].field", "field name"},
+        {"{\"$error\": {\"messages\": {\"$regex\": \"(\"}}}",
+         "$.body[\"$error\"].messages[\"$regex\"]", "invalid regular expression"},
+        {"{\"$all\": {}}", "$.body[\"$all\"]", "an array"},
+        {"{\"$all\": [{\"$nope\": 1}]}", "$.body[\"$all\"][0]", "unknown matcher"},
     };
     for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
         json_t *e = support_parse(table[i].expected);
@@ -413,6 +488,96 @@ static void test_matcher_validate_malformed_table(void **state)
     }
 }
 
+/* Differences under a $rule carry it; the others carry the context's rule. */
+static void test_matcher_run_stamps_rules(void **state)
+{
+    (void)state;
+    json_t *e = support_parse("{\"a\": 1, \"b\": {\"$rule\": [\"R-3\", 2]}}");
+    json_t *a = support_parse("{\"a\": 5, \"b\": 6}");
+    json_t *mm = json_array();
+    struct matcher_ctx ctx = {.profile = support_profile, .rule = "C-9"};
+    assert_int_equal(matcher_run(&ctx, e, a, "$", mm), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(mm, 0), "rule")), "C-9");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(mm, 1), "rule")), "R-3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(mm, 1), "path")), "$.b");
+    json_decref(mm);
+    json_decref(e);
+    json_decref(a);
+}
+
+static int soft_r(const char *rule, void *arg)
+{
+    (void)arg;
+    return rule[0] == 'R';
+}
+
+/* In an unordered list, an element whose only difference falls under a soft rule still pairs
+ * (the difference is kept, as a note); with nothing soft it cannot pair at all. */
+static void test_matcher_run_soft_rules_pair_in_unordered(void **state)
+{
+    (void)state;
+    json_t *e =
+        support_parse("{\"$unordered\": [{\"id\": 1, \"u\": {\"$rule\": [\"R-3\", \"a\"]}}, "
+                      "{\"id\": 2, \"u\": \"c\"}]}");
+    json_t *a = support_parse("[{\"id\": 2, \"u\": \"c\"}, {\"id\": 1, \"u\": \"b\"}]");
+    json_t *mm = json_array();
+    struct matcher_ctx soft = {.profile = support_profile, .rule = "C-9", .soft = soft_r};
+    matcher_run(&soft, e, a, "$", mm);
+    assert_int_equal(json_array_size(mm), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(mm, 0), "rule")), "R-3");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(mm, 0), "path")),
+                        "$[1].u");
+    assert_int_equal(matcher_hard_count(&soft, mm, 0), 0);
+    json_decref(mm);
+    mm = json_array();
+    struct matcher_ctx hard = {.profile = support_profile, .rule = "C-9"};
+    matcher_run(&hard, e, a, "$", mm);
+    assert_int_equal(json_array_size(mm), 1);
+    assert_non_null(strstr(json_string_value(json_object_get(json_array_get(mm, 0), "message")),
+                           "no arrangement"));
+    assert_int_equal(matcher_hard_count(&hard, mm, 0), 1);
+    json_decref(mm);
+    json_decref(e);
+    json_decref(a);
+}
+
+/* The statuses a text names, through the default profile. */
+static void test_matcher_statuses_named_longest_whole_words(void **state)
+{
+    (void)state;
+    int64_t found[8];
+    size_t n = matcher_statuses_named(
+        support_profile, "Packed for Refund (1100) is not Waiting or out_of_stock; 9999, 100x",
+        found, 8);
+    assert_int_equal(n, 3);
+    assert_int_equal(found[0], 1100);
+    assert_int_equal(found[1], 100);
+    assert_int_equal(found[2], 920);
+    assert_int_equal(matcher_statuses_named(support_profile, "", found, 8), 0);
+    assert_int_equal(matcher_statuses_named(NULL, "500 and 7", found, 8), 2);
+}
+
+static int collect_rule(const char *id, const char *path, void *arg)
+{
+    json_array_append_new(arg, json_pack("[s,s]", id, path));
+    return 0;
+}
+
+static void test_matcher_each_rule_finds_every_rule_but_literals(void **state)
+{
+    (void)state;
+    json_t *e = support_parse("{\"a\": [{\"$rule\": [\"R-1\", {\"$rule\": [\"R-2\", 1]}]}], "
+                              "\"b\": {\"$literal\": {\"$rule\": [\"R-9\", 1]}}}");
+    json_t *seen = json_array();
+    assert_int_equal(matcher_each_rule(e, "$.then", collect_rule, seen), 0);
+    json_t *want = support_parse("[[\"R-1\", \"$.then.a[0][\\\"$rule\\\"][0]\"], "
+                                 "[\"R-2\", \"$.then.a[0][\\\"$rule\\\"][1][\\\"$rule\\\"][0]\"]]");
+    support_assert_json_equal(seen, want);
+    json_decref(want);
+    json_decref(seen);
+    json_decref(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -428,6 +593,10 @@ int main(void)
         cmocka_unit_test(test_matcher_is_matcher_shapes),
         cmocka_unit_test(test_matcher_validate_accepts_well_formed),
         cmocka_unit_test(test_matcher_validate_malformed_table),
+        cmocka_unit_test(test_matcher_run_stamps_rules),
+        cmocka_unit_test(test_matcher_run_soft_rules_pair_in_unordered),
+        cmocka_unit_test(test_matcher_statuses_named_longest_whole_words),
+        cmocka_unit_test(test_matcher_each_rule_finds_every_rule_but_literals),
     };
     return cmocka_run_group_tests(tests, support_profile_setup, support_profile_teardown);
 }
