@@ -56,7 +56,7 @@ cat "$tmp/harness"
 grep -E '^(FAIL|ERROR) |^       ' "$tmp/harness" >"$reports/alt-failures.txt" || true
 
 # alt-oms must stop cleanly on SIGTERM: exit status 0, nothing left running.
-kill -TERM "$oms_pid"
+kill -TERM "$oms_pid" 2>/dev/null || true
 oms_status=0
 wait "$oms_pid" || oms_status=$?
 pids=$(echo "$pids" | sed "s/ $oms_pid\b//")

@@ -1,7 +1,7 @@
 /* alt_oms: a second, independent OMS for the Package Packed for Refund command, written from
  * the contract and the fixture protocol alone. It keeps every contract rule and differs from
  * oms-reference wherever the contract leaves a choice open, so the bundled suite can show that
- * it passes any correct implementation (tests/test_alt_target.sh). */
+ * it passes any correct implementation (tests/alt_target.sh, ctest integration.alt_target). */
 #ifndef ALT_OMS_H
 #define ALT_OMS_H
 

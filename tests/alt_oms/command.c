@@ -1,29 +1,29 @@
 /* command.c: POST /api/v1/oms/packages/{id}/command/ (SPEC C-1..C-11, E-1..E-3).
  *
  * Check order - the first check that fails answers. SPEC E-2 names the answers, not which one
- * wins when a request breaks several; this order differs from oms-reference's
- * (docs/reference-impl.md) in four places on purpose:
+ * wins when a request breaks several. This order differs on purpose from oms-reference's table
+ * (docs/reference-impl.md) in three places - the method before the token, the token before the
+ * path id, the content type before the size - and it reports only the first field error:
  *
- *   1. method is POST                                405, Allow: POST   (reference: after the
- * token)
- *   2. Authorization: Token <token>, scheme any case 401, WWW-Authenticate: Token
- *   3. the path id is a positive 64-bit integer      404                (reference: first of all)
- *   4. Content-Type is application/json (+params)    415                (reference: after the size)
- *   5. body no larger than limits.max_body_bytes     413
+ *   1. method is POST                                405, Allow: POST   (reference: 3rd)
+ *   2. Authorization: Token <token>, scheme any case 401, WWW-Authenticate: Token (reference: 2nd)
+ *   3. the path id is a positive 64-bit integer      404                (reference: 1st)
+ *   4. Content-Type is application/json (+params)    415                (reference: 5th)
+ *   5. body no larger than limits.max_body_bytes     413                (reference: 4th)
  *   6. body parses as JSON                           400 "detail"
  *   7. body is an object                             400 non_field_errors
- *   8. body fields; only the FIRST error answers     400 <field>        (reference: all of them)
- *      package, transition, slug, sync_remote_order_status, then "neither", unknown id,
- *      unknown slug, id and slug disagreeing
+ *   8. body fields, FIRST error only (reference: all) 400 <field>: package (required, integer,
+ *      > 0, equal to the path id), transition, slug, sync_remote_order_status, then neither
+ *      given, unknown id, unknown slug, id and slug naming different transitions
  *   9. the package exists                            404 "detail"
  *  10. its status is a source of the transition      400 non_field_errors (SPEC C-5)
  *
- * 401/404/405/413/415 and "not JSON" file their message under "detail" (reference:
- * non_field_errors); messages are terse and name statuses by number. Parsing choices: the Token
- * scheme is matched case-insensitively; "transition": null or "slug": null is an error on that
- * field, not an absent field; unknown body keys are ignored; a number beyond 64 bits (or beyond a
- * double) is "out of range" on the field holding it, and ignored under a key the command does not
- * read. */
+ * So an unknown package with a malformed body is a 400 (step 8 before step 9). 401, 404, 405, 413,
+ * 415 and "not JSON" file their message under "detail" (reference: non_field_errors); messages
+ * are terse and name statuses by number. Parsing: the Token scheme is matched in any case;
+ * "transition": null and "slug": null are errors on that field, not absent fields; unknown body
+ * keys are ignored; a number beyond 64 bits (or beyond a double) is "out of range" on the field
+ * holding it, and ignored under a key the command does not read. */
 #include "alt_oms.h"
 
 #include <ctype.h>

@@ -68,8 +68,6 @@ static int parse_options(int argc, char **argv, struct options *o)
     return 0;
 }
 
-static struct alt_app *app_global;
-
 /* Routes a request: the command endpoint, the fixture protocol, or 404. */
 static void route(void *ctx, const struct oms_http_request *req, struct oms_http_response *resp)
 {
@@ -140,7 +138,6 @@ int main(int argc, char **argv)
     struct alt_app app;
     if (app_init(&app, opt.profile) != 0)
         return 2;
-    app_global = &app;
     if (alt_outbox_start(app.outbox) != 0) {
         fprintf(stderr, "alt-oms: cannot start the delivery thread\n");
         app_cleanup(&app);

@@ -635,7 +635,8 @@ int alt_store_load(const json_t *fx, const struct alt_profile *p, struct alt_sto
         rc = check_unique(s, kind, explicit_count, err);
     if (rc == 0) {
         number_records(s);
-        qsort(s->packages, s->package_count, sizeof(*s->packages), cmp_package);
+        if (s->package_count > 1)
+            qsort(s->packages, s->package_count, sizeof(*s->packages), cmp_package);
         rc = check_quota(s, p, err);
     }
     if (rc != 0) {
