@@ -10,7 +10,8 @@ bin=$1 scenarios=$2 reports=$3
 tmp=$(mktemp -d)
 pids=""
 oms_pid=""
-trap 'for p in $pids; do kill $p 2>/dev/null; wait $p 2>/dev/null; done; rm -rf "$tmp"' EXIT
+# (|| true: under set -e a failing kill or wait would end the trap and leave the rest running)
+trap 'for p in $pids; do kill $p 2>/dev/null || true; wait $p 2>/dev/null || true; done; rm -rf "$tmp"' EXIT
 
 # start NAME ARGS...: runs bin/NAME, leaving its output in $tmp/NAME.
 start() {
