@@ -26,7 +26,7 @@ start() {
 url() {
     i=0
     while [ $i -lt 100 ]; do
-        u=$(sed -n "s/^$1: $2 //p" "$tmp/$1")
+        u=$(sed -n "s/^$1: $2 //p" "$tmp/$1" 2>/dev/null || true)
         [ -n "$u" ] && { echo "$u"; return 0; }
         sleep 0.1
         i=$((i + 1))
@@ -55,6 +55,26 @@ status=0
 cat "$tmp/harness"
 # The failing scenarios, each with its first difference, for whoever reads the report.
 grep -E '^(FAIL|ERROR) |^       ' "$tmp/harness" >"$reports/alt-failures.txt" || true
+
+# Passing is not enough: alt-oms differs from the reference on purpose, so the run must have
+# noted those differences (the reference-only rules), and --strict-reference must turn them
+# into failures - otherwise the suite no longer looks at what alt-oms does differently.
+expect() {
+    grep -q -- "$1" "$tmp/harness" || { echo "alt_target: the run's output lacks \"$1\"" >&2; status=1; }
+}
+expect " 0 failed, 0 error(s)"
+expect "noted scenarios by rule:"
+for rule in R-1 R-2 R-3 R-4; do expect "  $rule "; done
+strict=0
+"$bin/refund-harness" run "$scenarios" --target "$oms" --token refund-harness-token \
+    --omnitron "$omnitron" --omnitron-control "$omnitron_control" \
+    --webhook "$webhook" --webhook-control "$webhook_control" \
+    --quiet --no-color --no-reports --strict-reference >"$tmp/strict" 2>&1 || strict=$?
+if [ "$strict" -ne 1 ] || ! grep -q " 0 noted, [1-9][0-9]* failed" "$tmp/strict"; then
+    echo "alt_target: with --strict-reference the notes must fail (exit 1), got $strict:" >&2
+    tail -20 "$tmp/strict" >&2
+    status=1
+fi
 
 # alt-oms must stop cleanly on SIGTERM: exit status 0, nothing left running.
 kill -TERM "$oms_pid" 2>/dev/null || true
