@@ -532,11 +532,15 @@ static const char *calls_brief(const json_t *calls, char *out, size_t size)
  * (the fewest differences) and how it differs - as WireMock's near misses do. nearby holds every
  * call the mock recorded during the span (any path). */
 static void near_misses(const struct expect_span *span, const struct matcher_ctx *mc,
-                        const json_t *list, const json_t *nearby, const char *mock, json_t *out)
+                        const json_t *list, const json_t *nearby, const char *mock,
+                        const char *implied_path, json_t *out)
 {
     size_t shown = 0;
     for (size_t i = 0; i < json_array_size(list) && shown < 3; i++) {
-        const json_t *exp = json_array_get(list, i);
+        /* A named receiver's calls go to its own path: part of what is expected. */
+        json_t *exp = json_deep_copy(json_array_get(list, i));
+        if (implied_path && json_is_object(exp) && !json_object_get(exp, "path"))
+            json_object_set_new(exp, "path", json_string(implied_path));
         size_t best = (size_t)-1, best_n = (size_t)-1;
         for (size_t j = 0; j < json_array_size(nearby); j++) {
             size_t n = probe_call(span, mc, exp, json_array_get(nearby, j), NULL);
@@ -551,10 +555,13 @@ static void near_misses(const struct expect_span *span, const struct matcher_ctx
             if (shown++ == 0)
                 matcher_mismatch(out, p, exp, NULL,
                                  "no call at all reached the %s mock during this span", mock);
+            json_decref(exp);
             continue;
         }
-        if (best_n == 0)
+        if (best_n == 0) {
+            json_decref(exp);
             continue; /* it arrived; the count or the order is what differs */
+        }
         const json_t *entry = json_array_get(nearby, best);
         json_t *diffs = json_array();
         probe_call(span, mc, exp, entry, diffs);
@@ -580,14 +587,15 @@ static void near_misses(const struct expect_span *span, const struct matcher_ctx
         json_decref(view);
         oms_buf_cleanup(&text);
         json_decref(diffs);
+        json_decref(exp);
         shown++;
     }
 }
 
 static void check_calls(const struct expect_span *span, const char *kind, const char *what,
                         const char *rel, const json_t *exp, const json_t *actual,
-                        const json_t *nearby, const char *mock, struct result_check **checks,
-                        size_t *count)
+                        const json_t *nearby, const char *mock, const char *implied_path,
+                        struct result_check **checks, size_t *count)
 {
     struct matcher_ctx mc = ctx_for(span, kind);
     json_t *out = json_array();
@@ -605,7 +613,7 @@ static void check_calls(const struct expect_span *span, const char *kind, const 
         else
             matcher_mismatch(out, "$", list, shown, "expected %zu call(s), found %zu: %s", n, k,
                              calls_brief(actual, came, sizeof(came)));
-        near_misses(span, &mc, list, nearby, mock, out);
+        near_misses(span, &mc, list, nearby, mock, implied_path, out);
     } else if (!unordered) {
         for (size_t i = 0; i < n; i++) {
             char p[64];
@@ -622,7 +630,7 @@ static void check_calls(const struct expect_span *span, const char *kind, const 
         if (!assign_pairs(n, k, compat, pairing)) {
             matcher_mismatch(out, "$", list, shown,
                              "no order of the %zu recorded call(s) matches the expected ones", k);
-            near_misses(span, &mc, list, actual, mock, out);
+            near_misses(span, &mc, list, actual, mock, implied_path, out);
         } else {
             /* Compare the pairs found once more for real, so their captures are kept. */
             for (size_t i = 0; i < n; i++) {
@@ -657,7 +665,7 @@ static void check_webhooks(const struct expect_span *span, const json_t *exp,
 {
     if (json_is_array(exp)) {
         check_calls(span, "webhooks", "webhooks", ".webhooks", exp, span->webhook_calls,
-                    span->webhook_calls, "webhook", checks, count);
+                    span->webhook_calls, "webhook", NULL, checks, count);
         return;
     }
     const char *name;
@@ -669,8 +677,8 @@ static void check_webhooks(const struct expect_span *span, const json_t *exp,
         snprintf(what, sizeof(what), "webhooks.%s", name);
         snprintf(rel, sizeof(rel), ".webhooks.%s", name);
         json_t *sel = calls_to(span->webhook_calls, path);
-        check_calls(span, "webhooks", what, rel, calls, sel, span->webhook_calls, "webhook", checks,
-                    count);
+        check_calls(span, "webhooks", what, rel, calls, sel, span->webhook_calls, "webhook", path,
+                    checks, count);
         json_decref(sel);
     }
 }
@@ -796,7 +804,7 @@ void expect_check(const struct expect_span *span, const json_t *then, struct res
             check_outbox(span, v, checks, count);
         } else if (strcmp(key, "omnitron") == 0) {
             check_calls(span, "omnitron", "omnitron", ".omnitron", v, span->omnitron_calls,
-                        span->omnitron_calls, "Omnitron", checks, count);
+                        span->omnitron_calls, "Omnitron", NULL, checks, count);
         } else if (strcmp(key, "webhooks") == 0) {
             check_webhooks(span, v, checks, count);
         } else if (strcmp(key, "unchanged") == 0 && json_is_true(v)) {

@@ -79,11 +79,61 @@ static void test_verbose_failure_carries_a_reproducer(void **state)
     free(dir);
 }
 
+/* Writes a scenario into a fresh directory and runs it with --verbose; the caller cleans up. */
+static char *write_scenario(const char *body, char **dir)
+{
+    *dir = capture_temp_dir("diagnose");
+    char *path = support_printf("%s/s.json", *dir);
+    capture_write_file(path, body);
+    return path;
+}
+
+static const char GIVEN[] =
+    "\"given\": {\"locations\": [{\"id\": 1, \"max_quota\": 5, \"quota\": 1}], "
+    "\"packages\": [{\"id\": 501, \"location\": 1, \"status\": \"Waiting\", \"items\": [{\"id\": "
+    "9001, \"order_item\": 7001, \"sku\": \"S\"}]}], \"subscriptions\": [{\"event_type\": "
+    "\"package.status.packed_for_refund\", \"receiver\": \"wms\"}]}";
+
+/* An expected call that did not arrive is shown with the nearest recorded call and how it
+ * differs; a status count says which statuses came; a step's own checks come before the
+ * invariants. */
+static void test_messages_near_miss_status_tally_and_order(void **state)
+{
+    (void)state;
+    char *dir;
+    char *text = support_printf(
+        "{\"name\": \"near miss\", \"rules\": [\"C-9\", \"C-11\"], %s, \"when\": [{\"command\": "
+        "{\"package\": 501, \"body\": {\"package\": 501, \"transition\": 17, "
+        "\"sync_remote_order_status\": false}}, \"concurrent\": 2, \"then\": {\"responses\": "
+        "{\"204\": {\"count\": 2}}, \"webhooks\": {\"erp\": [{\"method\": \"POST\"}]}}}]}",
+        GIVEN);
+    char *path = write_scenario(text, &dir);
+    struct capture r;
+    const char *args[] = {"run", path, "--no-reports", "--verbose", NULL};
+    assert_int_equal(run(&r, args), 1);
+    expect_in(&r, "expected 2 response(s) with status 204, found 1 (the 2 answer(s) were: 204 x1, "
+                  "400 x1)");
+    expect_in(&r, "webhooks.erp: expected 1 call(s), found none");
+    expect_in(&r, "webhooks.erp[0]: not received; the nearest call the webhook mock recorded "
+                  "(POST /hooks/wms) differs: at $.path: expected \"/hooks/erp\"");
+    const char *own = strstr(r.out, "[FAIL] webhooks.erp");
+    const char *inv = strstr(r.out, "[ok] invariant Q-1 at location 1 after when[0]");
+    assert_non_null(own);
+    assert_non_null(inv);
+    assert_true(own < inv);
+    capture_cleanup(&r);
+    free(text);
+    free(path);
+    capture_remove_tree(dir);
+    free(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_wrong_token_is_one_group_with_a_hint),
         cmocka_unit_test(test_verbose_failure_carries_a_reproducer),
+        cmocka_unit_test(test_messages_near_miss_status_tally_and_order),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

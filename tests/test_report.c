@@ -363,9 +363,72 @@ static void test_report_write_all_files_and_failure(void **state)
     remove_tree(dir);
 }
 
+/* The cells of the matrix row of the scenario named name, in column order, as class names ("" for
+ * an empty cell); into out, returned. */
+static char *row_cells(const char *html, const char *name, char *out, size_t size)
+{
+    const char *row = strstr(html, name);
+    assert_non_null(row);
+    const char *end = strstr(row, "</tr>");
+    assert_non_null(end);
+    out[0] = '\0';
+    size_t used = 0;
+    for (const char *td = strstr(row, "<td"); td && td < end; td = strstr(td + 3, "<td")) {
+        const char *cls = strstr(td, "class=\"");
+        const char *close = strchr(td, '>');
+        size_t n = 0;
+        const char *c = "";
+        if (cls && cls < close) {
+            c = cls + 7;
+            n = (size_t)(strchr(c, '"') - c);
+        }
+        used += (size_t)snprintf(out + used, size - used, "%.*s|", (int)n, c);
+    }
+    return out;
+}
+
+/* The matrix paints the rule a check broke (or noted), not every rule the scenario lists. */
+static void test_report_html_matrix_paints_the_broken_rule(void **state)
+{
+    (void)state;
+    struct result_run run;
+    result_run_init(&run);
+    run.target = strdup("t");
+    run.profile = support_parse("{\"name\": \"p\"}");
+    run.rules = support_parse("[{\"id\": \"C-2\", \"basis\": \"documented\"}, {\"id\": \"C-5\", "
+                              "\"basis\": \"documented\"}, {\"id\": \"Q-4\"}, {\"id\": \"R-1\", "
+                              "\"basis\": \"reference\"}]");
+    static const char *const listed[] = {"C-2", "C-5", "R-1"};
+    const char *names[] = {"broken C-5", "noted R-1"};
+    for (int k = 0; k < 2; k++) {
+        struct result_scenario *s = result_run_add(&run);
+        s->file = strdup("x.json");
+        s->name = strdup(names[k]);
+        s->rules = strings(3, listed);
+        s->rule_count = 3;
+        result_add_check(&s->checks, &s->check_count, "response.status", "x:1:1", "C-2", NULL, NULL,
+                         NULL);
+        json_t *mm = json_array();
+        matcher_mismatch(mm, "$", NULL, NULL, "differs");
+        struct result_check *c = result_add_check(&s->checks, &s->check_count, "response.body",
+                                                  "x:2:1", k == 0 ? "C-5" : "R-1", NULL, NULL, mm);
+        c->state = k == 0 ? CHECK_FAILED : CHECK_NOTED;
+        result_scenario_settle(s);
+    }
+    result_run_tally(&run);
+    char *html = render(report_html, &run);
+    char cells[256];
+    assert_string_equal(row_cells(html, "broken C-5", cells, sizeof(cells)), "hit|failhit||hit|");
+    assert_string_equal(row_cells(html, "noted R-1", cells, sizeof(cells)), "hit|hit||notehit|");
+    assert_non_null(strstr(html, "<b>1</b>noted"));
+    free(html);
+    result_run_cleanup(&run);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_report_html_matrix_paints_the_broken_rule),
         cmocka_unit_test_setup_teardown(test_result_run_tally_counts, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_junit_counts_and_escaping, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_junit_well_formed_xmllint, setup, teardown),
