@@ -23,7 +23,8 @@ void report_scenario_text(const struct result_scenario *s, struct oms_buf *out);
 void report_scenario_reason(const struct result_scenario *s, struct oms_buf *out);
 
 /* Rule id -> array of the names of the scenarios that exercise it, for every rule of the
- * catalogue (run->rules) and any other rule a scenario names. New reference. */
+ * catalogue (run->rules; entries of "kind" "assumption" or "reference" only when a scenario names
+ * them) and any other id a scenario names. New reference. */
 json_t *report_coverage(const struct result_run *run);
 
 /* Writes all three into dir (created if missing), each via a temporary file renamed into place so

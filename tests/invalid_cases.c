@@ -5,7 +5,7 @@ const struct invalid_case INVALID[] = {
     {"unknown-key-typo.json", 3, 17, "$.descripton",
      "unknown key \"descripton\" (did you mean \"description\"?)"},
     {"missing-name.json", 1, 1, "$", "missing required key \"name\""},
-    {"unknown-rule.json", 3, 20, "$.rules[1]", "\"C-99\" is not a rule of SPEC.md"},
+    {"unknown-rule.json", 3, 20, "$.rules[1]", "\"C-99\" is not an id of the contract"},
     {"status-wrong-type.json", 7, 44, "$.given.packages[0].status",
      "expected a string or integer, found boolean"},
     {"command-and-http.json", 5, 5, "$.when[0]",
