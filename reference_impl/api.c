@@ -299,10 +299,10 @@ static void handle_fixture(struct reference *r, const char *rest,
 {
     if (strcmp(rest, "") == 0 && method_is(req, "GET")) {
         reply(resp, 200,
-              json_pack("{s:s, s:i, s:[s,s,s,s,s,s,s,s,s]}", "protocol", "refund-harness-fixture",
+              json_pack("{s:s, s:i, s:[s,s,s,s,s,s,s,s,s,s]}", "protocol", "refund-harness-fixture",
                         "version", FIXTURE_PROTOCOL_VERSION, "capabilities", "state", "drain",
                         "profile", "profile-overrides", "hooks", "plan", "clock", "journal",
-                        "state-answer"));
+                        "state-answer", "outbox"));
     } else if (strcmp(rest, "profile") == 0 && method_is(req, "GET")) {
         struct oms_profile *p = reference_profile(r);
         reply(resp, 200, json_deep_copy(oms_profile_json(p)));

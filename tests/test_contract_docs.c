@@ -738,6 +738,43 @@ static void test_profile_schema_agrees_with_the_loader(void **state)
     json_decref(schema_doc);
 }
 
+/* ---- the fixture protocol ---- */
+
+/* Every capability of the OpenAPI document's enum has a row in docs/fixture-protocol.md's table,
+ * and the document's version says which protocol it describes. */
+static void test_fixture_capabilities_documented(void **state)
+{
+    (void)state;
+    json_t *api = load_json("docs/fixture-protocol.openapi.json");
+    char *doc = slurp("docs/fixture-protocol.md");
+    assert_int_equal(
+        json_integer_value(json_object_get(json_object_get(api, "info"), "x-protocol-version")), 1);
+    const json_t *caps =
+        at_steps(api, "components/schemas/Capabilities/properties/capabilities/items/enum");
+    assert_true(json_array_size(caps) >= 10);
+    size_t i;
+    json_t *c;
+    json_array_foreach(caps, i, c)
+    {
+        char row[96];
+        snprintf(row, sizeof(row), "`%s`", json_string_value(c));
+        const char *table = strstr(doc, "| capability | meaning |");
+        assert_non_null(table);
+        const char *end = strstr(table, "\n\n");
+        const char *at = strstr(table, row);
+        if (!at || (end && at > end))
+            fail_msg("capability %s is not in docs/fixture-protocol.md's table", row);
+    }
+    int outbox = 0;
+    json_array_foreach(caps, i, c)
+    {
+        outbox |= strcmp(json_string_value(c), "outbox") == 0;
+    }
+    assert_true(outbox);
+    free(doc);
+    json_decref(api);
+}
+
 /* ---- scenarios may name every id ---- */
 
 /* A scenario naming any id of the catalogue (a rule, an assumption or a reference behaviour)
@@ -806,6 +843,7 @@ int main(void)
         cmocka_unit_test(test_default_profile_keys_are_documented),
         cmocka_unit_test(test_profile_schema_keys_are_documented),
         cmocka_unit_test(test_profile_schema_agrees_with_the_loader),
+        cmocka_unit_test(test_fixture_capabilities_documented),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -538,10 +538,11 @@ void bad_fixture_handle(struct bad_oms *b, const struct oms_http_request *req,
         if (strcmp(m, "GET") != 0) {
             allow = "GET";
         } else {
-            /* No plan, clock, hooks or journal: scenarios that need them are skipped. */
-            json_t *doc = json_pack("{s:s, s:i, s:[s, s, s, s]}", "protocol",
+            /* No plan, clock, hooks or journal: scenarios that need them are skipped. Its outbox
+             * rows carry the documented fields. */
+            json_t *doc = json_pack("{s:s, s:i, s:[s, s, s, s, s]}", "protocol",
                                     "refund-harness-fixture", "version", 1, "capabilities", "state",
-                                    "drain", "profile", "profile-overrides");
+                                    "drain", "profile", "profile-overrides", "outbox");
             oms_http_response_json(resp, 200, doc);
             json_decref(doc);
         }
