@@ -470,6 +470,48 @@ static int parse_delivery(struct ctx *c, struct oms_profile *p, json_t *d)
     return 0;
 }
 
+/* The annotations: version, description, and the readings of the documentation the profile takes
+ * (docs/spec.md, A-n), which the reports list. Read by nothing else, but checked as the schema
+ * (spec/profile.schema.json) describes them, so the two never disagree. */
+static int parse_annotations(struct ctx *c, const json_t *doc)
+{
+    static const char *const keys[] = {"id", "text", NULL};
+    json_t *v = json_object_get(doc, "version");
+    if (v && (!json_is_integer(v) || json_integer_value(v) < 1))
+        return fail(c, "$.version", "expected an integer of at least 1, found %s",
+                    oms_json_type_name(v));
+    v = json_object_get(doc, "description");
+    if (v && !json_is_string(v))
+        return fail(c, "$.description", "expected a string, found %s", oms_json_type_name(v));
+    json_t *list = json_object_get(doc, "assumptions");
+    if (!list)
+        return 0;
+    if (!json_is_array(list))
+        return fail(c, "$.assumptions", "expected a list of {\"id\": \"A-n\", \"text\": ...}");
+    size_t i;
+    json_t *a;
+    json_array_foreach(list, i, a)
+    {
+        char path[OMS_ERR_PATH_MAX], p2[OMS_ERR_PATH_MAX];
+        oms_jpath_index(path, sizeof(path), "$.assumptions", i);
+        if (!json_is_object(a))
+            return fail(c, path, "expected {\"id\": \"A-n\", \"text\": ...}, found %s",
+                        oms_json_type_name(a));
+        if (only_keys(c, a, path, keys))
+            return OMS_E_INVAL;
+        const char *id = json_string_value(json_object_get(a, "id"));
+        if (!id || strncmp(id, "A-", 2) != 0 || !id[2] ||
+            strspn(id + 2, "0123456789") != strlen(id + 2))
+            return fail(c, oms_jpath_key(p2, sizeof(p2), path, "id"),
+                        "expected an assumption id such as \"A-3\"");
+        json_t *text = json_object_get(a, "text");
+        if (!json_is_string(text) || json_string_length(text) == 0)
+            return fail(c, oms_jpath_key(p2, sizeof(p2), path, "text"),
+                        "expected the reading in words, a non-empty string");
+    }
+    return 0;
+}
+
 /* SPEC P-2: lifecycle actions as sequences of transition slugs. */
 static int parse_lifecycle(struct ctx *c, struct oms_profile *p, const json_t *lc)
 {
@@ -560,6 +602,8 @@ int oms_profile_from_json(const json_t *doc, const char *source, struct oms_prof
     int rc = only_keys(&c, doc, "$", keys);
     if (!rc)
         rc = get_string(&c, doc, "$", "name", 0, &p->name);
+    if (!rc)
+        rc = parse_annotations(&c, doc);
     if (!rc)
         rc = parse_statuses(&c, p, json_object_get(doc, "statuses"));
     if (!rc)

@@ -32,7 +32,8 @@ char *report_diff_path(const struct result_check *c, const json_t *diff, char *o
 void report_rule_tag(const struct result_check *c, const json_t *diff, struct oms_buf *out);
 
 /* Rule id -> array of the names of the scenarios that exercise it, for every rule of the
- * catalogue (run->rules) and any other rule a scenario names. New reference. */
+ * catalogue (run->rules; entries of "kind" "assumption" or "reference" only when a scenario names
+ * them) and any other id a scenario names. New reference. */
 json_t *report_coverage(const struct result_run *run);
 
 /* Writes all three into dir (created if missing), each via a temporary file renamed into place so

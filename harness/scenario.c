@@ -265,7 +265,8 @@ static void check_semantics(struct checker *c, struct scenario *s, const json_t 
         }
         if (!known)
             report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
-                   "\"%s\" is not a rule of SPEC.md (see spec/rules.json)", s->rules[i]);
+                   "\"%s\" is not an id of the contract (docs/spec.md, spec/rules.json)",
+                   s->rules[i]);
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->rules[j], s->rules[i]) == 0)
                 report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),

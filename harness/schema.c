@@ -1,9 +1,10 @@
-/* schema: a small JSON Schema validator for scenario files. */
+/* schema: a small JSON Schema validator for scenario and profile files. */
 #include "schema.h"
 
 #include "oms_alloc.h"
 #include "oms_json.h"
 
+#include <libgen.h>
 #include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +16,22 @@ struct pattern {
     int ok;
 };
 
+/* A schema file another one names in "$ref": "file.json". */
+struct external {
+    char *name;
+    struct schema *s;
+};
+
 struct schema {
     json_t *doc;
     struct pattern *patterns;
     size_t pattern_count;
+    struct external *externals;
+    size_t external_count;
 };
 
 struct run {
-    struct schema *s;
+    struct schema *s; /* the schema whose "#/$defs/..." references are being resolved */
     struct schema_issue *issues;
     size_t max;
     size_t count;
@@ -80,6 +89,14 @@ static int pattern_match(struct schema *s, const char *source, const char *text)
 {
     struct pattern *p = pattern_get(s, source);
     return p->ok && regexec(&p->re, text, 0, NULL, 0) == 0;
+}
+
+struct schema *schema_external(const struct schema *s, const char *name)
+{
+    for (size_t i = 0; s && i < s->external_count; i++)
+        if (strcmp(s->externals[i].name, name) == 0)
+            return s->externals[i].s;
+    return NULL;
 }
 
 static const json_t *resolve(struct schema *s, const json_t *node)
@@ -150,9 +167,13 @@ static int check_type(struct run *r, const json_t *schema, const json_t *v, cons
     return 0;
 }
 
-static void validate(struct run *r, const json_t *schema, const json_t *v, const char *path);
+static void validate(struct run *r, const json_t *schema, const json_t *v, const char *path,
+                     int patch);
 
-static void check_object(struct run *r, const json_t *schema, const json_t *v, const char *path)
+/* patch: v is an RFC 7396 merge patch of such an object - keys may be left out and null deletes
+ * one - down to the first array, whose items replace whole values and are checked in full. */
+static void check_object(struct run *r, const json_t *schema, const json_t *v, const char *path,
+                         int patch)
 {
     const json_t *props = json_object_get(schema, "properties");
     const json_t *patterns = json_object_get(schema, "patternProperties");
@@ -165,10 +186,10 @@ static void check_object(struct run *r, const json_t *schema, const json_t *v, c
     json_t *name;
     json_array_foreach(required, i, name)
     {
-        if (!json_object_get(v, json_string_value(name)))
+        if (!patch && !json_object_get(v, json_string_value(name)))
             issue(r, path, "missing required key \"%s\"", json_string_value(name));
     }
-    if (exactly) {
+    if (exactly && !patch) {
         size_t present = 0;
         char list[256] = "";
         size_t n = 0;
@@ -189,11 +210,21 @@ static void check_object(struct run *r, const json_t *schema, const json_t *v, c
     json_object_foreach((json_t *)v, key, value)
     {
         oms_jpath_key(child, sizeof(child), path, key);
+        /* In a merge patch, null deletes the key: fine unless the result would lack it. */
+        int deletes = patch && json_is_null(value);
+        if (deletes) {
+            json_array_foreach(required, i, name)
+            {
+                if (strcmp(json_string_value(name), key) == 0)
+                    issue(r, child, "null would delete the required key \"%s\"", key);
+            }
+        }
         int matched = 0;
         const json_t *sub = json_object_get(props, key);
         if (sub) {
             matched = 1;
-            validate(r, sub, value, child);
+            if (!deletes)
+                validate(r, sub, value, child, patch);
         }
         const char *pat;
         json_t *psub;
@@ -201,13 +232,15 @@ static void check_object(struct run *r, const json_t *schema, const json_t *v, c
         {
             if (pattern_match(r->s, pat, key)) {
                 matched = 1;
-                validate(r, psub, value, child);
+                if (!deletes)
+                    validate(r, psub, value, child, patch);
             }
         }
         if (matched || !additional)
             continue;
         if (json_is_object(additional)) {
-            validate(r, additional, value, child);
+            if (!deletes)
+                validate(r, additional, value, child, patch);
             continue;
         }
         if (!json_is_false(additional))
@@ -261,7 +294,8 @@ static void check_array(struct run *r, const json_t *schema, const json_t *v, co
     json_t *item;
     json_array_foreach(v, i, item)
     {
-        validate(r, items, item, oms_jpath_index(child, sizeof(child), path, i));
+        /* An array replaces a value whole, even in a merge patch: its items are checked in full. */
+        validate(r, items, item, oms_jpath_index(child, sizeof(child), path, i), 0);
     }
 }
 
@@ -309,10 +343,22 @@ static void check_scalar(struct run *r, const json_t *schema, const json_t *v, c
     }
 }
 
-static void validate(struct run *r, const json_t *schema, const json_t *v, const char *path)
+static void validate(struct run *r, const json_t *schema, const json_t *v, const char *path,
+                     int patch)
 {
     if (r->count >= r->max)
         return;
+    patch |= json_is_true(json_object_get(schema, "x-mergePatch"));
+    /* "$ref": "other.schema.json": the whole of another file, with its own $defs. */
+    const char *ref = json_string_value(json_object_get(schema, "$ref"));
+    struct schema *other = ref && ref[0] != '#' ? schema_external(r->s, ref) : NULL;
+    if (other) {
+        struct schema *outer = r->s;
+        r->s = other;
+        validate(r, other->doc, v, path, patch);
+        r->s = outer;
+        return;
+    }
     schema = resolve(r->s, schema);
     if (!json_is_object(schema))
         return;
@@ -320,7 +366,7 @@ static void validate(struct run *r, const json_t *schema, const json_t *v, const
         return;
     check_scalar(r, schema, v, path);
     if (json_is_object(v))
-        check_object(r, schema, v, path);
+        check_object(r, schema, v, path, patch);
     else if (json_is_array(v))
         check_array(r, schema, v, path);
 }
@@ -332,14 +378,73 @@ struct schema *schema_from_json(const json_t *doc)
     return s;
 }
 
-int schema_load(const char *path, struct schema **out, struct oms_err *err)
+static int load_at(const char *path, int depth, struct schema **out, struct oms_err *err);
+
+/* Loads every file the document names in a "$ref" not starting with '#', from dir. */
+static int load_externals(struct schema *s, const json_t *node, const char *dir, int depth,
+                          struct oms_err *err)
 {
+    if (json_is_array(node)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach((json_t *)node, i, v)
+        {
+            if (load_externals(s, v, dir, depth, err) != 0)
+                return OMS_E_INVAL;
+        }
+        return 0;
+    }
+    if (!json_is_object(node))
+        return 0;
+    const char *ref = json_string_value(json_object_get(node, "$ref"));
+    if (ref && ref[0] != '#' && !schema_external(s, ref)) {
+        if (depth >= 4 || strchr(ref, '/') || strchr(ref, '#'))
+            return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
+                               "\"$ref\": \"%s\" must name a schema file beside this one "
+                               "(no path, no fragment, at most 4 levels deep)",
+                               ref);
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, ref);
+        struct schema *sub = NULL;
+        if (load_at(path, depth + 1, &sub, err) != 0)
+            return OMS_E_INVAL;
+        s->externals = oms_xrealloc(s->externals, (s->external_count + 1) * sizeof(*s->externals));
+        s->externals[s->external_count].name = oms_xstrdup(ref);
+        s->externals[s->external_count].s = sub;
+        s->external_count++;
+    }
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)node, key, v)
+    {
+        if (load_externals(s, v, dir, depth, err) != 0)
+            return OMS_E_INVAL;
+    }
+    return 0;
+}
+
+static int load_at(const char *path, int depth, struct schema **out, struct oms_err *err)
+{
+    *out = NULL;
     json_t *doc = oms_json_load_file(path, err);
     if (!doc)
         return OMS_E_INVAL;
-    *out = schema_from_json(doc);
+    struct schema *s = schema_from_json(doc);
     json_decref(doc);
+    char copy[4096];
+    snprintf(copy, sizeof(copy), "%s", path);
+    if (load_externals(s, s->doc, dirname(copy), depth, err) != 0) {
+        oms_err_set_source(err, path);
+        schema_destroy(s);
+        return OMS_E_INVAL;
+    }
+    *out = s;
     return 0;
+}
+
+int schema_load(const char *path, struct schema **out, struct oms_err *err)
+{
+    return load_at(path, 0, out, err);
 }
 
 void schema_destroy(struct schema *s)
@@ -352,6 +457,11 @@ void schema_destroy(struct schema *s)
         free(s->patterns[i].source);
     }
     free(s->patterns);
+    for (size_t i = 0; i < s->external_count; i++) {
+        free(s->externals[i].name);
+        schema_destroy(s->externals[i].s);
+    }
+    free(s->externals);
     json_decref(s->doc);
     free(s);
 }
@@ -361,6 +471,6 @@ size_t schema_validate(struct schema *s, const json_t *doc, struct schema_issue 
     struct schema_issue scratch;
     /* With no room for issues, one is still counted so an invalid document never reads as valid. */
     struct run r = {.s = s, .issues = max ? issues : &scratch, .max = max ? max : 1};
-    validate(&r, s->doc, doc, "$");
+    validate(&r, s->doc, doc, "$", 0);
     return r.count;
 }

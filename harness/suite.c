@@ -6,6 +6,7 @@
 #include "oms_json.h"
 #include "oms_profile.h"
 #include "oms_time.h"
+#include "profile_file.h"
 #include "report.h"
 #include "repro.h"
 #include "runner.h"
@@ -26,10 +27,29 @@ size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *r
     size_t bad = 0;
     out->items = oms_xcalloc(n + 1, sizeof(*out->items));
     out->count = 0;
+    struct schema *profile_schema = schema_external(schema, PROFILE_FILE_SCHEMA);
     for (size_t i = 0; i < n; i++) {
         struct oms_err errs[16];
         struct scenario *sc = NULL;
-        size_t k = scenario_load(files[i], schema, rules, &sc, errs, 16);
+        int is_profile = 0;
+        size_t k = profile_schema
+                       ? profile_file_check(files[i], profile_schema, &is_profile, errs, 16)
+                       : 0;
+        if (is_profile && k == 0 && quiet_ok) {
+            /* run and list take scenarios; a profile among them is a mistaken path. */
+            fprintf(stderr,
+                    "invalid  %s: a profile (spec/profile.schema.json), not a scenario; "
+                    "refund-harness validate checks it\n",
+                    files[i]);
+            bad++;
+            continue;
+        }
+        if (is_profile && k == 0) {
+            printf("ok       %s (profile)\n", files[i]);
+            continue;
+        }
+        if (!is_profile)
+            k = scenario_load(files[i], schema, rules, &sc, errs, 16);
         if (k == 0) {
             out->items[out->count++] = sc;
             if (!quiet_ok)

@@ -44,8 +44,11 @@ struct suite_options {
     struct suite_receivers receivers; /* with target_url only */
 };
 
-/* Loads every file; each invalid one is reported on stderr with file:line:column. Returns the
- * number of invalid files (0: *out holds all of them). */
+/* Loads every file; each invalid one is reported on stderr with file:line:column. A profile file
+ * (profile_file_is) is checked against the profile schema the scenario schema names: with
+ * quiet_ok unset (validate) a valid one is reported "ok ... (profile)" and is not a scenario;
+ * with quiet_ok set (run, list) it counts as invalid, since those take scenarios. Returns the
+ * number of invalid files (0: *out holds every scenario). */
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
                   struct suite *out, int quiet_ok);
 void suite_cleanup(struct suite *s);

@@ -5,7 +5,7 @@ const struct invalid_case INVALID[] = {
     {"unknown-key-typo.json", 3, 17, "$.descripton",
      "unknown key \"descripton\" (did you mean \"description\"?)"},
     {"missing-name.json", 1, 1, "$", "missing required key \"name\""},
-    {"unknown-rule.json", 3, 20, "$.rules[1]", "\"C-99\" is not a rule of SPEC.md"},
+    {"unknown-rule.json", 3, 20, "$.rules[1]", "\"C-99\" is not an id of the contract"},
     {"status-wrong-type.json", 7, 44, "$.given.packages[0].status",
      "expected a string or integer, found boolean"},
     {"command-and-http.json", 5, 5, "$.when[0]",
@@ -35,6 +35,14 @@ const struct invalid_case INVALID[] = {
      "expected [min, max] numbers"},
     {"matcher-mixed-with-keys.json", 5, 33, "$.then.response.body",
      "matcher \"$partial\" must be the only key"},
+    /* Profile files (statuses/transitions, no "when") are checked against the profile schema and
+     * the profile loader; a scenario's profile overrides against the schema as a merge patch. */
+    {"profile-unknown-key.json", 8, 52, "$.delivery.webhok_retry",
+     "unknown key \"webhok_retry\" (did you mean \"webhook_retry\"?)"},
+    {"profile-unknown-status.json", 4, 82, "$.transitions[0].sources[1]",
+     "\"Out of Stock\" does not name a status of the catalogue"},
+    {"scenario-profile-override-typo.json", 4, 105,
+     "$.given.profile.delivery.webhook_retry.max_retry", "unknown key \"max_retry\""},
 };
 
 const size_t INVALID_COUNT = sizeof(INVALID) / sizeof(INVALID[0]);

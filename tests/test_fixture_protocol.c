@@ -329,7 +329,8 @@ static void test_profile_and_index(void **state)
     assert_string_equal(json_string_value(json_object_get(index, "protocol")),
                         "refund-harness-fixture");
     assert_int_equal(json_integer_value(json_object_get(index, "version")), 1);
-    static const char *const caps[] = {"state", "drain", "profile", "hooks", "state-answer"};
+    static const char *const caps[] = {"state", "drain",        "profile",
+                                       "hooks", "state-answer", "outbox"};
     for (size_t i = 0; i < sizeof(caps) / sizeof(caps[0]); i++) {
         size_t j;
         json_t *c;

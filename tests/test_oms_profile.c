@@ -280,6 +280,15 @@ static void test_oms_profile_with_overrides_malformed_table(void **state)
         {"{\"statuse\": []}", "$.statuse", "unknown key"},
         {"{\"sync_remote_order_status_defaults\": false}", "$.sync_remote_order_status_defaults",
          "unknown key"},
+        /* annotations */
+        {"{\"version\": 0}", "$.version", "at least 1"},
+        {"{\"description\": 7}", "$.description", "string"},
+        {"{\"assumptions\": {}}", "$.assumptions", "list"},
+        {"{\"assumptions\": [{\"id\": \"3\", \"text\": \"x\"}]}", "$.assumptions[0].id", "A-3"},
+        {"{\"assumptions\": [{\"id\": \"A-3\", \"text\": \"\"}]}", "$.assumptions[0].text",
+         "non-empty"},
+        {"{\"assumptions\": [{\"id\": \"A-3\", \"text\": \"x\", \"since\": 2}]}",
+         "$.assumptions[0].since", "unknown key"},
         /* statuses */
         {"{\"statuses\": []}", "$.statuses", "non-empty"},
         {"{\"statuses\": [{\"name\": \"A\", \"value\": 100}, {\"name\": \"B\", \"value\": 100}]}",

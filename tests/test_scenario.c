@@ -4,6 +4,7 @@
 #include "invalid_cases.h"
 #include "support.h"
 
+#include "profile_file.h"
 #include "scenario.h"
 
 #include <stdio.h>
@@ -69,7 +70,15 @@ static void test_scenario_load_invalid_files_table(void **state)
         memset(errs, 0, sizeof(errs));
         struct scenario dummy;
         struct scenario *s = &dummy; /* must be reset to NULL */
-        size_t n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+        /* As suite_load does: a profile file is checked as a profile, anything else as a
+         * scenario. */
+        int is_profile = 0;
+        size_t n = profile_file_check(file, schema_external(suite->schema, PROFILE_FILE_SCHEMA),
+                                      &is_profile, errs, MAX_ERRS);
+        if (is_profile)
+            s = NULL;
+        else
+            n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
         if (n == 0) {
             scenario_destroy(s);
             fail_msg("%s loaded without errors", INVALID[i].file);
@@ -283,6 +292,64 @@ static void test_scenario_load_missing_file(void **state)
     assert_int_equal(n, 1);
 }
 
+/* profile_file_check tells profiles from scenarios: the default profile is a valid profile, a
+ * bundled scenario and an unreadable or non-JSON file are not profiles (the scenario loader
+ * reports on them), and an invalid profile's errors carry file, line, column and path. */
+static void test_profile_file_check_tells_profiles_from_scenarios(void **state)
+{
+    struct suite *suite = *state;
+    struct schema *ps = schema_external(suite->schema, PROFILE_FILE_SCHEMA);
+    assert_non_null(ps);
+    struct oms_err errs[MAX_ERRS];
+    memset(errs, 0, sizeof(errs));
+    int is_profile = 0;
+    char *profile = support_printf("%s", support_path("profiles/default.json"));
+    assert_int_equal(profile_file_check(profile, ps, &is_profile, errs, MAX_ERRS), 0);
+    assert_int_equal(is_profile, 1);
+    is_profile = 1;
+    assert_int_equal(
+        profile_file_check(support_path("scenarios/sync/flag-true-informs-omnitron.json"), ps,
+                           &is_profile, errs, MAX_ERRS),
+        0);
+    assert_int_equal(is_profile, 0);
+    is_profile = 1;
+    assert_int_equal(profile_file_check("/nonexistent/profile.json", ps, &is_profile, errs, 2), 0);
+    assert_int_equal(is_profile, 0);
+
+    char dir[] = "/tmp/test_scenario.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    /* A profile with a scenario's "when" is a scenario; one with two errors reports both. */
+    char *both = write_temp(dir, "both.json", "{\"statuses\": [], \"when\": []}");
+    is_profile = 1;
+    assert_int_equal(profile_file_check(both, ps, &is_profile, errs, MAX_ERRS), 0);
+    assert_int_equal(is_profile, 0);
+    char *bad = write_temp(
+        dir, "bad.json", "{\"statuses\": [],\n \"transitions\": [{\"id\": 0}],\n \"tokens\": []}");
+    size_t n = profile_file_check(bad, ps, &is_profile, errs, MAX_ERRS);
+    assert_int_equal(is_profile, 1);
+    assert_true(n >= 4); /* quota and omnitron missing, empty statuses, transition id 0... */
+    assert_string_equal(errs[0].source, bad);
+    assert_string_equal(errs[0].path, "$");
+    assert_string_equal(errs[0].message, "missing required key \"quota\"");
+    int found = 0;
+    for (size_t i = 0; i < n && i < MAX_ERRS; i++)
+        if (strcmp(errs[i].path, "$.transitions[0].id") == 0) {
+            found = 1;
+            assert_int_equal(errs[i].line, 2);
+            assert_int_equal(errs[i].column, 25);
+            assert_string_equal(errs[i].message, "expected at least 1, found 0");
+        }
+    assert_true(found);
+    /* max 0: counted, nothing written */
+    assert_int_equal(profile_file_check(bad, ps, &is_profile, NULL, 0), n);
+    unlink(both);
+    unlink(bad);
+    free(both);
+    free(bad);
+    rmdir(dir);
+    free(profile);
+}
+
 static void test_scenario_find_files_recursive_sorted_json_only(void **state)
 {
     (void)state;
@@ -333,6 +400,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_valid_structure),
         cmocka_unit_test(test_scenario_load_collects_several_errors),
         cmocka_unit_test(test_scenario_load_missing_file),
+        cmocka_unit_test(test_profile_file_check_tells_profiles_from_scenarios),
         cmocka_unit_test(test_scenario_find_files_recursive_sorted_json_only),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1,6 +1,7 @@
 /* test_schema: the JSON Schema subset - type, required, additionalProperties with did-you-mean,
- * patternProperties, enum/const, minimum/maximum, pattern, items/minItems, $ref, x-exactlyOne -
- * on small inline schemas and on spec/scenario.schema.json; and the edit distance. */
+ * patternProperties, enum/const, minimum/maximum, pattern, items/minItems, $ref (local and to
+ * another file), x-exactlyOne, x-mergePatch - on small inline schemas and on
+ * spec/scenario.schema.json with its profile schema; and the edit distance. */
 #include "support.h"
 
 #include "schema.h"
@@ -245,6 +246,130 @@ static void test_schema_validate_local_ref(void **state)
     run_table(table, sizeof(table) / sizeof(table[0]));
 }
 
+/* x-mergePatch: required keys may be missing and null deletes a key (but not a required one),
+ * down to the first array, whose items are checked in full; unknown keys stay errors. */
+static void test_schema_validate_merge_patch(void **state)
+{
+    (void)state;
+#define PATCH_SCHEMA                                                                         \
+    "{\"x-mergePatch\": true, \"type\": \"object\", \"required\": [\"a\", \"b\"],"           \
+    " \"additionalProperties\": false, \"properties\": {\"a\": {\"type\": \"integer\"},"     \
+    " \"b\": {\"type\": \"object\", \"required\": [\"c\"], \"additionalProperties\": false," \
+    " \"properties\": {\"c\": {\"type\": \"string\"}, \"d\": {\"type\": \"string\"}}},"      \
+    " \"l\": {\"type\": \"array\", \"items\": {\"$ref\": \"#/$defs/e\"}}},"                  \
+    " \"$defs\": {\"e\": {\"type\": \"object\", \"required\": [\"k\"]}}}"
+    static const struct row table[] = {
+        {PATCH_SCHEMA, "{}", 0, NULL, NULL},
+        {PATCH_SCHEMA, "{\"b\": {\"d\": \"x\"}}", 0, NULL, NULL},
+        {PATCH_SCHEMA, "{\"b\": {\"d\": null}}", 0, NULL, NULL},
+        {PATCH_SCHEMA, "{\"a\": null}", 1, "$.a", "null would delete the required key \"a\""},
+        {PATCH_SCHEMA, "{\"b\": {\"c\": null}}", 1, "$.b.c",
+         "null would delete the required key \"c\""},
+        {PATCH_SCHEMA, "{\"b\": {\"e\": null}}", 1, "$.b.e",
+         "unknown key \"e\" (did you mean \"c\"?)"},
+        {PATCH_SCHEMA, "{\"a\": \"1\"}", 1, "$.a", "expected an integer, found string"},
+        /* An array replaces the value whole: its items must be complete. */
+        {PATCH_SCHEMA, "{\"l\": [{\"k\": 1}, {}]}", 1, "$.l[1]", "missing required key \"k\""},
+        {PATCH_SCHEMA, "[]", 1, "$", "expected an object, found array"},
+    };
+#undef PATCH_SCHEMA
+    run_table(table, sizeof(table) / sizeof(table[0]));
+    /* Without the keyword the same documents are checked in full. */
+    struct schema_issue issues[MAX_ISSUES];
+    assert_int_equal(check("{\"type\": \"object\", \"required\": [\"a\"], \"properties\": "
+                           "{\"a\": {\"type\": \"integer\"}}}",
+                           "{\"a\": null}", issues),
+                     1);
+    assert_string_equal(issues[0].message, "expected an integer, found null");
+}
+
+/* Writes text to dir/name; returns the path (free it). */
+static char *write_file(const char *dir, const char *name, const char *text)
+{
+    char *path = support_printf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+/* "$ref": "file.json" loads the file beside the schema; the referenced document's own $defs
+ * resolve inside it; schema_external finds it; a missing file, a path or a fragment is refused at
+ * load with the file named; a schema built from a document loads nothing. */
+static void test_schema_load_external_ref(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_schema.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *inner = write_file(dir, "inner.json",
+                             "{\"type\": \"object\", \"additionalProperties\": false,"
+                             " \"properties\": {\"n\": {\"$ref\": \"#/$defs/pos\"}},"
+                             " \"$defs\": {\"pos\": {\"type\": \"integer\", \"minimum\": 1}}}");
+    char *outer =
+        write_file(dir, "outer.json",
+                   "{\"type\": \"object\", \"properties\": {\"in\": {\"$ref\": "
+                   "\"inner.json\"}, \"patch\": {\"$ref\": \"inner.json\", "
+                   "\"x-mergePatch\": true}}, \"$defs\": {\"pos\": {\"type\": \"string\"}}}");
+    struct schema *s = NULL;
+    struct oms_err err = {0};
+    assert_int_equal(schema_load(outer, &s, &err), 0);
+    assert_non_null(schema_external(s, "inner.json"));
+    assert_null(schema_external(s, "outer.json"));
+    assert_null(schema_external(NULL, "inner.json"));
+    json_t *doc = support_parse("{\"in\": {\"n\": 0, \"m\": 1}, \"patch\": {\"n\": 2}}");
+    struct schema_issue issues[MAX_ISSUES];
+    memset(issues, 0, sizeof(issues));
+    /* #/$defs/pos is inner.json's (an integer), not outer.json's (a string). */
+    assert_int_equal(schema_validate(s, doc, issues, MAX_ISSUES), 2);
+    assert_string_equal(issues[0].path, "$.in.n");
+    assert_string_equal(issues[0].message, "expected at least 1, found 0");
+    assert_string_equal(issues[1].path, "$.in.m");
+    json_decref(doc);
+    schema_destroy(s);
+
+    /* Built from a document, the reference checks nothing. */
+    json_t *sdoc = support_parse("{\"properties\": {\"in\": {\"$ref\": \"inner.json\"}}}");
+    s = schema_from_json(sdoc);
+    doc = support_parse("{\"in\": 5}");
+    assert_int_equal(schema_validate(s, doc, issues, MAX_ISSUES), 0);
+    assert_null(schema_external(s, "inner.json"));
+    schema_destroy(s);
+    json_decref(sdoc);
+    json_decref(doc);
+
+    static const char *const bad[][2] = {
+        {"{\"$ref\": \"missing.json\"}", "missing.json"},
+        {"{\"$ref\": \"../inner.json\"}", "must name a schema file beside this one"},
+        {"{\"$ref\": \"inner.json#/$defs/pos\"}", "must name a schema file beside this one"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        char *f = write_file(dir, "bad.json", bad[i][0]);
+        oms_err_clear(&err);
+        s = (struct schema *)1;
+        assert_int_not_equal(schema_load(f, &s, &err), 0);
+        assert_null(s);
+        char text[2048];
+        oms_err_format(&err, text, sizeof(text));
+        if (!strstr(text, bad[i][1]))
+            fail_msg("case %zu: \"%s\" lacks \"%s\"", i, text, bad[i][1]);
+        unlink(f);
+        free(f);
+    }
+    /* A file that refers to itself stops at the depth limit instead of looping. */
+    char *self = write_file(dir, "self.json", "{\"$ref\": \"self.json\"}");
+    oms_err_clear(&err);
+    assert_int_not_equal(schema_load(self, &s, &err), 0);
+    assert_null(s);
+    unlink(self);
+    free(self);
+    unlink(inner);
+    unlink(outer);
+    free(inner);
+    free(outer);
+    rmdir(dir);
+}
+
 static void test_schema_validate_max_issues_respected(void **state)
 {
     (void)state;
@@ -329,6 +454,50 @@ static void test_schema_load_scenario_schema_valid_and_invalid(void **state)
     schema_destroy(s);
 }
 
+/* The scenario schema loads spec/profile.schema.json for given.profile, as a merge patch. */
+static void test_schema_scenario_profile_overrides_checked(void **state)
+{
+    (void)state;
+    struct schema *s = scenario_schema();
+    assert_non_null(schema_external(s, "profile.schema.json"));
+    static const struct {
+        const char *profile;
+        size_t count;
+        const char *path;
+        const char *message;
+    } table[] = {
+        {"{\"sync_remote_order_status_default\": false}", 0, NULL, NULL},
+        {"{\"delivery\": {\"webhook_retry\": null, \"timeout_ms\": 100}}", 0, NULL, NULL},
+        {"{\"delivery\": {\"timeout_ms\": 5}}", 1, "$.given.profile.delivery.timeout_ms",
+         "expected at least 10, found 5"},
+        {"{\"limit\": {}}", 1, "$.given.profile.limit",
+         "unknown key \"limit\" (did you mean \"limits\"?)"},
+        {"{\"tokens\": null}", 1, "$.given.profile.tokens",
+         "null would delete the required key \"tokens\""},
+        {"{\"transitions\": [{\"id\": 42, \"slug\": \"packed-for-refund\"}]}", 2,
+         "$.given.profile.transitions[0]", "missing required key \"sources\""},
+    };
+    for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++) {
+        char *text = support_printf("{\"name\": \"x\", \"rules\": [\"P-1\"], \"given\": "
+                                    "{\"profile\": %s}, \"when\": [{\"command\": {}}]}",
+                                    table[i].profile);
+        json_t *doc = support_parse(text);
+        struct schema_issue issues[MAX_ISSUES];
+        memset(issues, 0, sizeof(issues));
+        size_t n = schema_validate(s, doc, issues, MAX_ISSUES);
+        if (n != table[i].count)
+            fail_msg("case %zu: expected %zu issue(s), got %zu (first: %s %s)", i, table[i].count,
+                     n, issues[0].path, issues[0].message);
+        if (n && (strcmp(issues[0].path, table[i].path) != 0 ||
+                  strcmp(issues[0].message, table[i].message) != 0))
+            fail_msg("case %zu: expected %s: %s\n got %s: %s", i, table[i].path, table[i].message,
+                     issues[0].path, issues[0].message);
+        json_decref(doc);
+        free(text);
+    }
+    schema_destroy(s);
+}
+
 static void test_schema_load_missing_and_malformed_file(void **state)
 {
     (void)state;
@@ -401,8 +570,11 @@ int main(void)
         cmocka_unit_test(test_schema_validate_items_min_max_items),
         cmocka_unit_test(test_schema_validate_exactly_one),
         cmocka_unit_test(test_schema_validate_local_ref),
+        cmocka_unit_test(test_schema_validate_merge_patch),
+        cmocka_unit_test(test_schema_load_external_ref),
         cmocka_unit_test(test_schema_validate_max_issues_respected),
         cmocka_unit_test(test_schema_load_scenario_schema_valid_and_invalid),
+        cmocka_unit_test(test_schema_scenario_profile_overrides_checked),
         cmocka_unit_test(test_schema_load_missing_and_malformed_file),
         cmocka_unit_test(test_schema_edit_distance_values),
     };

@@ -538,7 +538,8 @@ void bad_fixture_handle(struct bad_oms *b, const struct oms_http_request *req,
         if (strcmp(m, "GET") != 0) {
             allow = "GET";
         } else {
-            /* No plan, clock, hooks or journal: scenarios that need them are skipped. */
+            /* No plan, clock, hooks or journal: scenarios that need them are skipped. Its outbox
+             * rows carry the documented fields. */
             json_t *doc = json_pack("{s:s, s:i, s:[s, s, s, s, s]}", "protocol",
                                     "refund-harness-fixture", "version", 1, "capabilities", "state",
                                     "drain", "profile", "profile-overrides", "outbox");
