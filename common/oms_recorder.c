@@ -45,7 +45,7 @@ struct oms_recorder {
     char bind[64];
     unsigned port;
     char url[96];
-    /* Going down and up is done by a thread of its own: MHD_stop_daemon waits for handlers, so a
+    /* Going down and up is done by a thread of its own: stopping a server waits for handlers, so a
      * handler of the main listener must not run it. */
     pthread_t switcher;
     pthread_cond_t switch_cond;

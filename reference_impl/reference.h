@@ -1,5 +1,5 @@
 /* reference: the reference OMS as an embeddable server - the Package command endpoint, the webhook
- * subscription API and the fixture protocol over one libmicrohttpd listener, state in SQLite, and
+ * subscription API and the fixture protocol over one HTTP listener, state in SQLite, and
  * a delivery worker for the outbox. oms-reference is a thin main() around this. */
 #ifndef REFERENCE_H
 #define REFERENCE_H
