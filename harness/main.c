@@ -2,6 +2,7 @@
  * command. Exit codes: 0 all passed, 1 a scenario failed, 2 invalid scenario or usage,
  * 3 the environment failed. */
 #include "oms_cli.h"
+#include "oms_server_options.h"
 #include "oms_json.h"
 #include "oms_log.h"
 #include "report.h"
@@ -51,7 +52,10 @@ static void usage(FILE *out)
             "  --target URL       check the system at URL (it implements the command and the\n"
             "                     fixture protocol, docs/fixture-protocol.md) instead of the\n"
             "                     embedded reference; receivers still run here\n"
-            "  --token T          API token for commands (default: the target profile's first)\n"
+            "  --token T          API token for commands (default: the embedded reference's; a\n"
+            "                     --target whose profile hides its tokens needs it)\n"
+            "  --fixture-token T  the --target's fixture token, sent as X-Fixture-Token (default:\n"
+            "                     $REFUND_FIXTURE_TOKEN); also for serve and journal\n"
             "  --omnitron URL --webhook URL  use receivers you run (mock-omnitron, mock-webhook)\n"
             "                     instead of starting them; --omnitron-control URL and\n"
             "                     --webhook-control URL name their control listeners\n"
@@ -74,7 +78,9 @@ static void usage(FILE *out)
             "\n"
             "serve options: --port P (8000; 0 = ephemeral), --bind ADDR (127.0.0.1), --db FILE\n"
             "  (persistent sandbox), --profile FILE, --given FILE (a scenario whose given is\n"
-            "  loaded). journal options: --url URL (http://127.0.0.1:8000), --json.\n"
+            "  loaded), --fixture-token T, --request-timeout MS, --idle-timeout MS,\n"
+            "  --max-connections N, --max-client-connections N (docs/reference-impl.md).\n"
+            "  journal options: --url URL (http://127.0.0.1:8000), --json, --fixture-token T.\n"
             "\n"
             "exit status: 0 all passed, 1 a scenario failed, 2 invalid scenario or usage,\n"
             "3 the environment failed (port, server start).\n",
@@ -141,6 +147,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
             c->json = 1;
         } else if (strcmp(a, "--list") == 0) {
             c->list = 1;
+        } else if (oms_server_option(&c->serve.server, argc, argv, &i)) {
+            c->suite.fixture_token = c->serve.server.fixture_token;
         } else if (a[0] == '-' && !v) {
             fprintf(stderr, "refund-harness: %s needs a value (or is unknown)\n", a);
             return -1;
@@ -169,8 +177,6 @@ static int parse_args(int argc, char **argv, struct cli *c)
             c->suite.receivers.webhook_control_url = argv[++i];
         } else if (strcmp(a, "--url") == 0) {
             c->url = argv[++i];
-        } else if (strcmp(a, "--bind") == 0) {
-            c->serve.bind = argv[++i];
         } else if (strcmp(a, "--db") == 0) {
             c->serve.db_path = argv[++i];
         } else if (strcmp(a, "--given") == 0) {
@@ -296,7 +302,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(c.command, "journal") == 0) {
-        int code = serve_journal(c.url, c.json);
+        int code = serve_journal(c.url, c.serve.server.fixture_token, c.json);
         cli_cleanup(&c);
         return code;
     }

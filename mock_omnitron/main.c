@@ -45,12 +45,16 @@ int main(int argc, char **argv)
     }
     oms_signal_block_termination();
     struct mock_omnitron_config cfg = {
-        .bind = common.bind,
+        .bind = common.server.bind,
         .port = common.port,
         .control_port = common.control_port,
         .path = path,
         .token = token,
         .journal_limit = common.journal_limit,
+        .journal_bytes = common.journal_bytes,
+        .journal_body_bytes = common.journal_body_bytes,
+        .fixture_token = common.server.fixture_token,
+        .limits = common.server.limits,
     };
     struct oms_err err = {0};
     struct oms_recorder *r = NULL;
@@ -59,5 +63,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "mock-omnitron: %s\n", oms_err_format(&err, text, sizeof(text)));
         return 3;
     }
-    return oms_recorder_serve(r, "mock-omnitron");
+    return oms_recorder_serve(r, "mock-omnitron", common.server.bind);
 }
