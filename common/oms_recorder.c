@@ -525,6 +525,11 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
         control(r, req, resp, 0);
         return;
     }
+    if (req->body_too_large) {
+        /* Not read, so not recorded: there is nothing to show of it. */
+        answer_error(resp, 413, "the request body is larger than the receiver's limit of 16 MiB");
+        return;
+    }
     json_t *body_json = NULL;
     if (req->body_len > 0)
         body_json = json_loadb(req->body, req->body_len, 0, NULL);
