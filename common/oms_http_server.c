@@ -622,6 +622,8 @@ static void conn_from_worker(struct conn *c)
         conn_free(c);
         return;
     }
+    /* Back on the I/O thread: closing it from here on frees it. */
+    set_phase(c, PH_WRITE);
     int64_t now = oms_time_mono_us();
     if (c->polling) {
         int64_t every = c->resp.poll_interval_ms > 0 ? c->resp.poll_interval_ms : DEFAULT_POLL_MS;
