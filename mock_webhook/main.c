@@ -16,8 +16,9 @@ static void usage(FILE *out)
           out);
     oms_recorder_options_usage(out);
     fputs("  --status CODE  answer this status (default 200)\n"
-          "Control (on both listeners): GET/DELETE /__journal, GET/PUT /__behaviour,\n"
-          "POST /__reset, GET /__health.\n",
+          "Control (on both listeners, with X-Fixture-Token): GET/DELETE /__journal,\n"
+          "GET/PUT /__behaviour, POST /__reset, GET /__health. A port in use is refused\n"
+          "(exit 3).\n",
           out);
 }
 
