@@ -17,6 +17,13 @@ static size_t collect(char *data, size_t size, size_t n, void *ctx)
     return size * n;
 }
 
+const char *bench_fixture_token(void)
+{
+    /* Set once, before any server starts: the children inherit it. */
+    setenv("REFUND_FIXTURE_TOKEN", "bench-fixture-token", 0);
+    return getenv("REFUND_FIXTURE_TOKEN");
+}
+
 long bench_http(const char *method, const char *url, const char *body, size_t body_len,
                 long timeout_ms, char **resp, double *seconds)
 {
@@ -27,6 +34,10 @@ long bench_http(const char *method, const char *url, const char *body, size_t bo
     oms_buf_init(&out, 0);
     struct curl_slist *headers = curl_slist_append(NULL, "Expect:");
     headers = curl_slist_append(headers, "Content-Type: application/json");
+    /* Control calls carry the fixture token the measured servers were started with. */
+    char token[300];
+    snprintf(token, sizeof(token), "X-Fixture-Token: %s", bench_fixture_token());
+    headers = curl_slist_append(headers, token);
     curl_easy_setopt(h, CURLOPT_URL, url);
     curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
     curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);

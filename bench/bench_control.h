@@ -16,4 +16,8 @@ long bench_fixture_put(const char *base, const char *doc, size_t len, double *se
 /* POST base/_fixture/drain?timeout_ms=...; returns 1 when the outbox drained, 0 otherwise. */
 int bench_drain(const char *base, long timeout_ms);
 
+/* The fixture token of the servers a benchmark starts ($REFUND_FIXTURE_TOKEN, set to a fixed one
+ * when unset, so the children inherit it); borrowed. */
+const char *bench_fixture_token(void);
+
 #endif

@@ -14,6 +14,7 @@
 
 static int start(const struct bench_env *env, char **argv, int want_control, struct bench_proc *p)
 {
+    bench_fixture_token();
     return bench_proc_start(p, argv, env->log_path, want_control, START_TIMEOUT_MS);
 }
 
@@ -21,7 +22,15 @@ int bench_start_reference(const struct bench_env *env, const char *db_path, stru
 {
     char bin[1024];
     snprintf(bin, sizeof(bin), "%s/oms-reference", env->bindir);
-    char *argv[] = {bin, "--port", "0", db_path ? "--db" : NULL, (char *)db_path, NULL};
+    /* A million generated packages and their outbox are far past the default state bound. */
+    char *argv[] = {bin,
+                    "--port",
+                    "0",
+                    "--max-state-rows",
+                    "1000000000",
+                    db_path ? "--db" : NULL,
+                    (char *)db_path,
+                    NULL};
     return start(env, argv, 0, p);
 }
 

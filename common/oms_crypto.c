@@ -5,7 +5,9 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
+#include <openssl/sha.h>
 #include <string.h>
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
@@ -34,4 +36,21 @@ void oms_hmac_sha256_hex(const char *key, size_t key_len, const void *data, size
     unsigned int mac_len = 0;
     HMAC(EVP_sha256(), key, (int)key_len, data, len, mac, &mac_len);
     to_hex(mac, mac_len, out);
+}
+
+int oms_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len)
+{
+    unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
+    SHA256(a, a_len, da);
+    SHA256(b, b_len, db);
+    /* The lengths are compared after the digests, branch-free, so neither leaks by time. */
+    int same = CRYPTO_memcmp(da, db, sizeof(da)) == 0;
+    return same & (a_len == b_len);
+}
+
+void oms_sha256_hex(const void *data, size_t len, char out[65])
+{
+    unsigned char d[SHA256_DIGEST_LENGTH];
+    SHA256(data, len, d);
+    to_hex(d, sizeof(d), out);
 }

@@ -134,6 +134,9 @@ static struct curl_slist *setup(CURL *h, struct oms_http_exchange *x)
     curl_easy_setopt(h, CURLOPT_PROXY, "");
     curl_easy_setopt(h, CURLOPT_NOPROXY, "*");
     curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    /* Outbound calls speak HTTP only, whatever a URL says (no gopher://, file://...). */
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, OMS_HTTP_CLIENT_PROTOCOLS);
+    curl_easy_setopt(h, CURLOPT_REDIR_PROTOCOLS_STR, OMS_HTTP_CLIENT_PROTOCOLS);
 
     /* libcurl silently sends a request again when a reused connection dies before any answer;
      * a harness must send exactly once, so requests that change state get their own connection. */
@@ -341,4 +344,15 @@ size_t oms_http_pool_active(const struct oms_http_pool *p)
 void oms_http_pool_wakeup(struct oms_http_pool *p)
 {
     curl_multi_wakeup(p->multi);
+}
+
+int oms_http_url_allowed(const char *url)
+{
+    if (!url)
+        return 0;
+    size_t skip = strncasecmp(url, "http://", 7) == 0    ? 7
+                  : strncasecmp(url, "https://", 8) == 0 ? 8
+                                                         : 0;
+    /* A host must follow the scheme. */
+    return skip > 0 && url[skip] != '\0' && url[skip] != '/';
 }

@@ -72,4 +72,10 @@ const char *oms_http_exchange_header(const struct oms_http_exchange *x, const ch
 /* Frees the response part; the exchange can be performed again. NULL allowed. */
 void oms_http_exchange_cleanup(struct oms_http_exchange *x);
 
+/* The only schemes the client speaks, for libcurl's CURLOPT_PROTOCOLS_STR (and redirects). */
+#define OMS_HTTP_CLIENT_PROTOCOLS "http,https"
+/* 1 when url is an http:// or https:// URL with a host (the scheme in any case); 0 otherwise, and
+ * for NULL. Where an outbound URL is accepted, anything else is refused. */
+int oms_http_url_allowed(const char *url);
+
 #endif

@@ -1,6 +1,8 @@
-/* oms_http_server: libmicrohttpd behind a whole-request handler interface. Per-request state is
- * allocated on the first access-handler call and freed in the completion callback. */
-#define _POSIX_C_SOURCE 200809L
+/* oms_http_server: an HTTP/1.1 server of our own, so that every answer - malformed framing
+ * included - is the JSON error envelope, and every bound (head, body, time, connections) is ours
+ * to set. One I/O thread reads and writes every connection without blocking (epoll); complete
+ * requests go to a pool of worker threads; delayed answers and polls wait on timers, holding no
+ * worker. */
 #include "oms_http_server.h"
 
 #include "oms_alloc.h"
@@ -9,40 +11,53 @@
 #include "oms_time.h"
 
 #include <arpa/inet.h>
-#include <pthread.h>
-#include <time.h>
 #include <errno.h>
-#include <microhttpd.h>
+#include <fcntl.h>
+#include <jansson.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
 
-/* A connection waiting out an answer's delay (pooled servers suspend it instead of sleeping in a
- * worker thread that serves other connections too). */
-struct delayed {
-    struct MHD_Connection *conn;
-    int64_t resume_at_us; /* microseconds, so truncation never cuts a delay short */
+#define READ_CHUNK       65536
+#define SWEEP_EVERY_US   100000
+#define CLIENT_BUCKETS   256
+#define DEFAULT_POLL_MS  20
+#define DEFAULT_MAX_BODY (1024 * 1024)
+
+enum phase {
+    PH_HEAD,       /* reading the request line and headers */
+    PH_BODY,       /* reading a Content-Length body */
+    PH_CHUNK_SIZE, /* reading a chunk-size line */
+    PH_CHUNK_DATA,
+    PH_CHUNK_END, /* the CRLF after a chunk's data */
+    PH_TRAILER,   /* trailer lines after the last chunk */
+    PH_WORKER,    /* queued for or running in a worker */
+    PH_WAIT,      /* a delayed answer or a poll waits for its timer */
+    PH_WRITE,     /* sending the answer */
+    PH_LINGER,    /* answered and half-closed: what the client still sends is discarded a while */
 };
 
-struct oms_http_server {
-    struct MHD_Daemon *daemon;
-    int pooled;
-    pthread_t delay_thread;
-    pthread_mutex_t delay_mu;
-    pthread_cond_t delay_cond;
-    struct delayed *delays;
-    size_t delay_count;
-    size_t delay_cap;
-    int stopping;
-    oms_http_handler_fn handler;
-    void *ctx;
-    size_t max_body;
-    unsigned port;
-    char url[80];
-    char name[32];
+/* After an answer that closes the connection, unread input is discarded for at most this long
+ * and this much, so the client reads the answer instead of a reset. */
+#define LINGER_US    1000000
+#define LINGER_BYTES (1024 * 1024)
+#define HEAD_READ    4096
+
+/* Connections open from one client address, for the per-client limit. */
+struct client_slot {
+    unsigned char addr[16];
+    int family;
+    unsigned count;
+    struct client_slot *next;
 };
 
 struct pair_list {
@@ -51,14 +66,78 @@ struct pair_list {
     size_t cap;
 };
 
-struct conn_state {
+struct conn {
+    int fd;
+    struct oms_http_server *server;
+    struct client_slot *slot;
+    char client[INET6_ADDRSTRLEN + 16];
+    struct conn *prev, *next; /* every open connection */
+    struct conn *queue_next;  /* the worker queue or the done list */
+    enum phase phase;
+    /* Input not yet consumed: in[in_off, in_len). */
+    char *in;
+    size_t in_off, in_len, in_cap;
+    size_t head_scanned; /* bytes of the head already checked for its end */
+    int64_t started_us;  /* first byte of the current request, or accept, or the answer queued */
+    int64_t idle_since_us;
+    int idle; /* between requests: idle_timeout applies, not request_timeout */
+    /* The parsed head; strings point into head. */
+    char *head;
+    char *method, *target, *version, *path;
+    struct pair_list headers;
+    struct pair_list args;
+    int64_t content_length; /* -1: none */
+    int chunked;
+    int keep_alive;
+    int expect_continue;
+    uint64_t chunk_left;
+    size_t max_body;
     struct oms_buf body;
     int too_large;
-    int answered;
     int64_t arrival_ms;
-    struct MHD_Response *delayed; /* queued when the connection is resumed */
-    unsigned delayed_status;
+    /* The answer. */
+    struct oms_http_response resp;
+    int has_resp;
+    int close_after;
+    int64_t due_us; /* PH_WAIT: when the delay ends or the poll is due */
+    int polling;
+    char *out;
+    size_t out_len, out_off;
+    int closing; /* closed by the I/O thread while a worker had it: freed when it comes back */
+    size_t lingered;
+    struct conn *grave_next;
 };
+
+struct oms_http_server {
+    int listen_fd;
+    int epoll_fd;
+    int wake_fd;
+    pthread_t io_thread;
+    pthread_t *workers;
+    unsigned worker_count;
+    pthread_mutex_t mu; /* guards queue, done, stopping */
+    pthread_cond_t queue_cond;
+    struct conn *queue_head, *queue_tail;
+    struct conn *done;
+    int stopping;
+    /* I/O thread only. */
+    struct conn *conns;
+    unsigned conn_count;
+    unsigned wait_count;    /* connections in PH_WAIT */
+    struct conn *graveyard; /* closed, freed once the current round of events is over */
+    struct client_slot *clients[CLIENT_BUCKETS];
+    int64_t next_sweep_us;
+    oms_http_handler_fn handler;
+    oms_http_precheck_fn precheck;
+    void *ctx;
+    size_t max_body;
+    struct oms_http_limits limits;
+    unsigned port;
+    char url[80];
+    char name[32];
+};
+
+/* ---- requests and responses, as handlers see them ---- */
 
 const char *oms_http_request_header(const struct oms_http_request *req, const char *name)
 {
@@ -97,54 +176,15 @@ void oms_http_response_json(struct oms_http_response *resp, int status, const st
     oms_http_response_header(resp, "Content-Type", "application/json");
 }
 
-static void pair_list_add(struct pair_list *l, const char *name, const char *value)
+void oms_http_response_error(struct oms_http_response *resp, int status, const char *message)
 {
-    if (l->count == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 16;
-        l->items = oms_xrealloc(l->items, l->cap * sizeof(*l->items));
-    }
-    l->items[l->count].name = oms_xstrdup(name ? name : "");
-    l->items[l->count].value = oms_xstrdup(value ? value : "");
-    l->count++;
-}
-
-static void pair_list_free(struct pair_list *l)
-{
-    for (size_t i = 0; i < l->count; i++) {
-        free(l->items[i].name);
-        free(l->items[i].value);
-    }
-    free(l->items);
-}
-
-static enum MHD_Result collect_pair(void *cls, enum MHD_ValueKind kind, const char *key,
-                                    const char *value)
-{
-    (void)kind;
-    pair_list_add(cls, key, value);
-    return MHD_YES;
-}
-
-static void client_address(struct MHD_Connection *conn, char *out, size_t size)
-{
-    const union MHD_ConnectionInfo *ci =
-        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-    out[0] = '\0';
-    if (!ci || !ci->client_addr)
-        return;
-    char host[INET6_ADDRSTRLEN] = "";
-    unsigned port = 0;
-    if (ci->client_addr->sa_family == AF_INET) {
-        const struct sockaddr_in *a = (const struct sockaddr_in *)ci->client_addr;
-        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
-        port = ntohs(a->sin_port);
-        snprintf(out, size, "%s:%u", host, port);
-    } else if (ci->client_addr->sa_family == AF_INET6) {
-        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ci->client_addr;
-        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
-        port = ntohs(a->sin6_port);
-        snprintf(out, size, "[%s]:%u", host, port);
-    }
+    json_t *doc = json_object();
+    json_t *list = json_array();
+    json_array_append_new(list, oms_json_string_lossy(message, strlen(message)));
+    json_object_set_new(doc, "error", json_pack("{s:o}", "non_field_errors", list));
+    json_object_set_new(doc, "status_code", json_integer(status));
+    oms_http_response_json(resp, status, doc);
+    json_decref(doc);
 }
 
 static void response_cleanup(struct oms_http_response *resp)
@@ -154,271 +194,1396 @@ static void response_cleanup(struct oms_http_response *resp)
         free(resp->headers[i].value);
     }
     oms_buf_cleanup(&resp->body);
+    if (resp->poll_free)
+        resp->poll_free(resp->poll_state);
+    memset(resp, 0, sizeof(*resp));
 }
 
-static enum MHD_Result dispatch(struct oms_http_server *s, struct MHD_Connection *conn,
-                                const char *url, const char *method, const char *version,
-                                struct conn_state *st)
+static void pair_list_add(struct pair_list *l, char *name, char *value)
 {
-    struct pair_list headers = {0}, args = {0};
-    char client[INET6_ADDRSTRLEN + 16];
-    MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_pair, &headers);
-    MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_pair, &args);
-    client_address(conn, client, sizeof(client));
-
-    struct oms_http_request req = {
-        .method = method,
-        .path = url,
-        .version = version,
-        .headers = headers.items,
-        .header_count = headers.count,
-        .args = args.items,
-        .arg_count = args.count,
-        .body = st->too_large ? "" : oms_buf_str(&st->body),
-        .body_len = st->too_large ? 0 : st->body.len,
-        .body_too_large = st->too_large,
-        .client = client,
-        .arrival_ms = st->arrival_ms,
-    };
-    struct oms_http_response resp = {.status = 500};
-    oms_buf_init(&resp.body, 0);
-    s->handler(s->ctx, &req, &resp);
-    pair_list_free(&headers);
-    pair_list_free(&args);
-    st->answered = 1;
-
-    if (resp.delay_ms > 0 && (!s->pooled || resp.status == 0))
-        oms_time_sleep_ms(resp.delay_ms);
-    if (resp.status == 0) {
-        /* Returning MHD_NO closes the connection without a response. */
-        response_cleanup(&resp);
-        return MHD_NO;
+    if (l->count == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 16;
+        l->items = oms_xrealloc(l->items, l->cap * sizeof(*l->items));
     }
-    size_t len = 0;
-    char *body = oms_buf_take(&resp.body, &len);
-    struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
-    if (!r) {
-        free(body);
-        response_cleanup(&resp);
-        return MHD_NO;
-    }
-    for (size_t i = 0; i < resp.header_count; i++)
-        MHD_add_response_header(r, resp.headers[i].name, resp.headers[i].value);
-    pthread_mutex_lock(&s->delay_mu);
-    int suspend = resp.delay_ms > 0 && s->pooled && !s->stopping;
-    if (!suspend)
-        pthread_mutex_unlock(&s->delay_mu);
-    if (suspend) {
-        st->delayed = r;
-        st->delayed_status = (unsigned)resp.status;
-        if (s->delay_count == s->delay_cap) {
-            s->delay_cap = s->delay_cap ? s->delay_cap * 2 : 16;
-            s->delays = oms_xrealloc(s->delays, s->delay_cap * sizeof(*s->delays));
-        }
-        MHD_suspend_connection(conn);
-        s->delays[s->delay_count].conn = conn;
-        s->delays[s->delay_count].resume_at_us = oms_time_mono_us() + resp.delay_ms * 1000;
-        s->delay_count++;
-        pthread_cond_signal(&s->delay_cond);
-        pthread_mutex_unlock(&s->delay_mu);
-        response_cleanup(&resp);
-        return MHD_YES;
-    }
-    enum MHD_Result ret = MHD_queue_response(conn, (unsigned)resp.status, r);
-    MHD_destroy_response(r);
-    response_cleanup(&resp);
-    return ret;
+    l->items[l->count].name = name;
+    l->items[l->count].value = value;
+    l->count++;
 }
 
-static int declared_too_large(struct MHD_Connection *conn, size_t max)
+/* ---- connection bookkeeping (I/O thread) ---- */
+
+static unsigned client_hash(const unsigned char *addr, size_t n)
 {
-    const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-    if (!cl)
-        return 0;
-    char *end = NULL;
-    errno = 0;
-    unsigned long long n = strtoull(cl, &end, 10);
-    return errno == 0 && end != cl && n > max;
+    unsigned h = 2166136261u;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ addr[i]) * 16777619u;
+    return h % CLIENT_BUCKETS;
 }
 
-static enum MHD_Result on_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                 const char *method, const char *version, const char *upload_data,
-                                 size_t *upload_data_size, void **con_cls)
+/* The slot of the connection's address, created at need; NULL for an unknown family. */
+static struct client_slot *client_slot_get(struct oms_http_server *s, const struct sockaddr *sa)
 {
-    struct oms_http_server *s = cls;
-    struct conn_state *st = *con_cls;
-    if (!st) {
-        st = OMS_NEW(struct conn_state);
-        oms_buf_init(&st->body, s->max_body);
-        st->arrival_ms = oms_time_wall_ms();
-        *con_cls = st;
-        /* A declared oversize body is answered before it is read. */
-        if (declared_too_large(conn, s->max_body)) {
-            st->too_large = 1;
-            return dispatch(s, conn, url, method, version, st);
-        }
-        return MHD_YES;
+    unsigned char key[16] = {0};
+    size_t n;
+    if (sa->sa_family == AF_INET) {
+        n = 4;
+        memcpy(key, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+    } else if (sa->sa_family == AF_INET6) {
+        n = 16;
+        memcpy(key, &((const struct sockaddr_in6 *)sa)->sin6_addr, 16);
+    } else {
+        return NULL;
     }
-    if (st->delayed) {
-        /* Resumed after its delay: the answer was made before it was suspended. */
-        enum MHD_Result ret = MHD_queue_response(conn, st->delayed_status, st->delayed);
-        MHD_destroy_response(st->delayed);
-        st->delayed = NULL;
-        return ret;
-    }
-    if (*upload_data_size != 0) {
-        if (!st->too_large && !st->answered &&
-            oms_buf_append(&st->body, upload_data, *upload_data_size) != 0) {
-            st->too_large = 1;
-            oms_buf_cleanup(&st->body);
-        }
-        *upload_data_size = 0;
-        return MHD_YES;
-    }
-    if (st->answered)
-        return MHD_YES;
-    return dispatch(s, conn, url, method, version, st);
+    unsigned h = client_hash(key, n);
+    for (struct client_slot *c = s->clients[h]; c; c = c->next)
+        if (c->family == sa->sa_family && memcmp(c->addr, key, 16) == 0)
+            return c;
+    struct client_slot *c = OMS_NEW(struct client_slot);
+    memcpy(c->addr, key, 16);
+    c->family = sa->sa_family;
+    c->next = s->clients[h];
+    s->clients[h] = c;
+    return c;
 }
 
-static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
-                         enum MHD_RequestTerminationCode toe)
+static void client_slot_release(struct oms_http_server *s, struct client_slot *slot)
 {
-    (void)cls;
-    (void)conn;
-    (void)toe;
-    struct conn_state *st = *con_cls;
-    if (!st)
+    if (!slot || --slot->count > 0)
         return;
-    if (st->delayed)
-        MHD_destroy_response(st->delayed);
-    oms_buf_cleanup(&st->body);
-    free(st);
-    *con_cls = NULL;
+    unsigned h = client_hash(slot->addr, slot->family == AF_INET ? 4 : 16);
+    for (struct client_slot **p = &s->clients[h]; *p; p = &(*p)->next)
+        if (*p == slot) {
+            *p = slot->next;
+            free(slot);
+            return;
+        }
 }
 
-/* Resumes suspended connections as their delays run out (all of them when the server stops). */
-static void *delay_worker(void *arg)
+static void format_client(const struct sockaddr *sa, char *out, size_t size)
+{
+    char host[INET6_ADDRSTRLEN] = "";
+    out[0] = '\0';
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)sa;
+        inet_ntop(AF_INET, &a->sin_addr, host, sizeof(host));
+        snprintf(out, size, "%s:%u", host, ntohs(a->sin_port));
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)sa;
+        inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof(host));
+        snprintf(out, size, "[%s]:%u", host, ntohs(a->sin6_port));
+    }
+}
+
+/* Forgets the parsed request (not the input that follows it). */
+static void request_reset(struct conn *c)
+{
+    for (size_t i = 0; i < c->args.count; i++) {
+        free(c->args.items[i].name);
+        free(c->args.items[i].value);
+    }
+    c->args.count = 0;
+    c->headers.count = 0;
+    free(c->head);
+    c->head = NULL;
+    c->method = c->target = c->version = c->path = NULL;
+    c->content_length = -1;
+    c->chunked = 0;
+    c->keep_alive = 0;
+    c->expect_continue = 0;
+    c->chunk_left = 0;
+    c->too_large = 0;
+    c->head_scanned = 0;
+    oms_buf_cleanup(&c->body);
+    if (c->has_resp)
+        response_cleanup(&c->resp);
+    c->has_resp = 0;
+    c->polling = 0;
+    free(c->out);
+    c->out = NULL;
+    c->out_len = c->out_off = 0;
+    c->close_after = 0;
+}
+
+static void conn_free(struct conn *c)
+{
+    request_reset(c);
+    free(c->headers.items);
+    free(c->args.items);
+    free(c->in);
+    free(c);
+}
+
+static void epoll_set(struct oms_http_server *s, struct conn *c, uint32_t events)
+{
+    struct epoll_event ev = {.events = events, .data.ptr = c};
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+}
+
+#define READ_EVENTS (EPOLLIN | EPOLLRDHUP)
+
+static void set_phase(struct conn *c, enum phase ph)
+{
+    if (c->phase == PH_WAIT)
+        c->server->wait_count--;
+    if (ph == PH_WAIT)
+        c->server->wait_count++;
+    c->phase = ph;
+}
+
+/* Closes the socket and unlinks the connection; it is freed now, or by the I/O thread when a
+ * worker hands it back. */
+static void conn_close(struct conn *c)
+{
+    struct oms_http_server *s = c->server;
+    if (c->fd < 0)
+        return;
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    close(c->fd);
+    c->fd = -1;
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        s->conns = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    s->conn_count--;
+    client_slot_release(s, c->slot);
+    c->slot = NULL;
+    if (c->phase == PH_WORKER) {
+        c->closing = 1;
+        return;
+    }
+    set_phase(c, PH_HEAD);
+    /* Freed later: the caller, or an event of this round, may still hold it. */
+    c->grave_next = s->graveyard;
+    s->graveyard = c;
+}
+
+static void bury(struct oms_http_server *s)
+{
+    while (s->graveyard) {
+        struct conn *c = s->graveyard;
+        s->graveyard = c->grave_next;
+        conn_free(c);
+    }
+}
+
+/* ---- answers ---- */
+
+static const char *reason_phrase(int status)
+{
+    switch (status) {
+    case 100:
+        return "Continue";
+    case 200:
+        return "OK";
+    case 201:
+        return "Created";
+    case 202:
+        return "Accepted";
+    case 204:
+        return "No Content";
+    case 301:
+        return "Moved Permanently";
+    case 302:
+        return "Found";
+    case 304:
+        return "Not Modified";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 406:
+        return "Not Acceptable";
+    case 408:
+        return "Request Timeout";
+    case 409:
+        return "Conflict";
+    case 410:
+        return "Gone";
+    case 411:
+        return "Length Required";
+    case 413:
+        return "Content Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 417:
+        return "Expectation Failed";
+    case 422:
+        return "Unprocessable Content";
+    case 429:
+        return "Too Many Requests";
+    case 431:
+        return "Request Header Fields Too Large";
+    case 500:
+        return "Internal Server Error";
+    case 502:
+        return "Bad Gateway";
+    case 503:
+        return "Service Unavailable";
+    case 504:
+        return "Gateway Timeout";
+    default:
+        return "Status";
+    }
+}
+
+static void out_append(struct oms_buf *b, const char *name, const char *value)
+{
+    /* A header value never carries a line break into the answer. */
+    oms_buf_puts(b, name);
+    oms_buf_puts(b, ": ");
+    for (const char *p = value; *p; p++)
+        if (*p != '\r' && *p != '\n')
+            oms_buf_append(b, p, 1);
+    oms_buf_puts(b, "\r\n");
+}
+
+/* Serialises c->resp into c->out. */
+static void build_answer(struct conn *c)
+{
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    int status = c->resp.status;
+    int head_only = c->method && strcmp(c->method, "HEAD") == 0;
+    int no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
+    if (!c->keep_alive)
+        c->close_after = 1;
+    char date[64];
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+    oms_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, reason_phrase(status), date);
+    if (!no_body)
+        oms_buf_printf(&b, "Content-Length: %zu\r\n", c->resp.body.len);
+    if (c->close_after)
+        oms_buf_puts(&b, "Connection: close\r\n");
+    for (size_t i = 0; i < c->resp.header_count; i++)
+        out_append(&b, c->resp.headers[i].name, c->resp.headers[i].value);
+    oms_buf_puts(&b, "\r\n");
+    if (!no_body && !head_only && c->resp.body.len)
+        oms_buf_append(&b, c->resp.body.data, c->resp.body.len);
+    free(c->out);
+    c->out = oms_buf_take(&b, &c->out_len);
+    c->out_off = 0;
+}
+
+static void conn_after_write(struct conn *c);
+
+/* Sends what it can of c->out; on completion goes on with the connection. */
+static void conn_write(struct conn *c)
+{
+    while (c->out_off < c->out_len) {
+        ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+        if (n > 0) {
+            c->out_off += (size_t)n;
+            continue;
+        }
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            epoll_set(c->server, c, EPOLLOUT);
+            return;
+        }
+        conn_close(c);
+        return;
+    }
+    conn_after_write(c);
+}
+
+/* Starts sending the answer in c->resp (or closes at once for status 0). */
+static void conn_answer(struct conn *c)
+{
+    if (c->resp.status == 0) {
+        conn_close(c);
+        return;
+    }
+    build_answer(c);
+    set_phase(c, PH_WRITE);
+    c->started_us = oms_time_mono_us(); /* the write has a deadline too */
+    conn_write(c);
+}
+
+/* Answers a request the server itself refuses: the E-1 envelope, then the connection closes
+ * (the rest of what the client sent cannot be trusted to frame a next request). */
+static void conn_refuse(struct conn *c, int status, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void conn_refuse(struct conn *c, int status, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (c->has_resp)
+        response_cleanup(&c->resp);
+    memset(&c->resp, 0, sizeof(c->resp));
+    oms_buf_init(&c->resp.body, 0);
+    c->has_resp = 1;
+    oms_http_response_error(&c->resp, status, msg);
+    c->close_after = 1;
+    conn_answer(c);
+}
+
+/* ---- workers ---- */
+
+static void queue_push(struct oms_http_server *s, struct conn *c)
+{
+    set_phase(c, PH_WORKER);
+    c->queue_next = NULL;
+    epoll_set(s, c, 0); /* nothing is read while the request is handled */
+    pthread_mutex_lock(&s->mu);
+    if (s->queue_tail)
+        s->queue_tail->queue_next = c;
+    else
+        s->queue_head = c;
+    s->queue_tail = c;
+    pthread_cond_signal(&s->queue_cond);
+    pthread_mutex_unlock(&s->mu);
+}
+
+static void run_handler(struct oms_http_server *s, struct conn *c)
+{
+    if (c->polling) {
+        struct oms_http_response *r = &c->resp;
+        if (r->poll(r->poll_state, r)) {
+            if (r->poll_free)
+                r->poll_free(r->poll_state);
+            r->poll = NULL;
+            r->poll_free = NULL;
+            r->poll_state = NULL;
+            c->polling = 0;
+        }
+        return;
+    }
+    struct oms_http_request req = {
+        .method = c->method,
+        .path = c->path,
+        .version = c->version,
+        .headers = c->headers.items,
+        .header_count = c->headers.count,
+        .args = c->args.items,
+        .arg_count = c->args.count,
+        .body = c->too_large ? "" : oms_buf_str(&c->body),
+        .body_len = c->too_large ? 0 : c->body.len,
+        .body_too_large = c->too_large,
+        .client = c->client,
+        .arrival_ms = c->arrival_ms,
+    };
+    if (c->has_resp)
+        response_cleanup(&c->resp);
+    memset(&c->resp, 0, sizeof(c->resp));
+    c->resp.status = 500;
+    oms_buf_init(&c->resp.body, 0);
+    c->has_resp = 1;
+    s->handler(s->ctx, &req, &c->resp);
+    c->polling = c->resp.poll != NULL;
+}
+
+static void *worker_main(void *arg)
 {
     struct oms_http_server *s = arg;
-    pthread_mutex_lock(&s->delay_mu);
+    pthread_mutex_lock(&s->mu);
     for (;;) {
-        int64_t now = oms_time_mono_us(), next = INT64_MAX;
-        for (size_t i = 0; i < s->delay_count;) {
-            if (s->stopping || s->delays[i].resume_at_us <= now) {
-                MHD_resume_connection(s->delays[i].conn);
-                s->delays[i] = s->delays[--s->delay_count];
-                continue;
-            }
-            if (s->delays[i].resume_at_us < next)
-                next = s->delays[i].resume_at_us;
-            i++;
-        }
+        while (!s->queue_head && !s->stopping)
+            pthread_cond_wait(&s->queue_cond, &s->mu);
         if (s->stopping)
             break;
-        if (next == INT64_MAX) {
-            pthread_cond_wait(&s->delay_cond, &s->delay_mu);
-        } else {
-            struct timespec ts;
-            clock_gettime(CLOCK_MONOTONIC, &ts);
-            int64_t wait = next - now;
-            ts.tv_sec += (time_t)(wait / 1000000);
-            ts.tv_nsec += (long)(wait % 1000000) * 1000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&s->delay_cond, &s->delay_mu, &ts);
-        }
+        struct conn *c = s->queue_head;
+        s->queue_head = c->queue_next;
+        if (!s->queue_head)
+            s->queue_tail = NULL;
+        pthread_mutex_unlock(&s->mu);
+        run_handler(s, c);
+        pthread_mutex_lock(&s->mu);
+        c->queue_next = s->done;
+        s->done = c;
+        uint64_t one = 1;
+        ssize_t w = write(s->wake_fd, &one, sizeof(one));
+        (void)w;
     }
-    pthread_mutex_unlock(&s->delay_mu);
+    pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+/* A worker handed c back: answer, or wait out a delay or the next poll. */
+static void conn_from_worker(struct conn *c)
 {
-    struct oms_http_server *s = cls;
-    if (oms_log_get_level() < OMS_LOG_DEBUG)
+    if (c->closing) {
+        conn_free(c);
         return;
-    char line[512];
-    vsnprintf(line, sizeof(line), fmt, ap);
-    size_t n = strlen(line);
-    while (n && (line[n - 1] == '\n' || line[n - 1] == '\r'))
-        line[--n] = '\0';
-    oms_log(OMS_LOG_DEBUG, s->name, "libmicrohttpd: %s", line);
+    }
+    /* Back on the I/O thread: closing it from here on frees it. */
+    set_phase(c, PH_WRITE);
+    int64_t now = oms_time_mono_us();
+    if (c->polling) {
+        int64_t every = c->resp.poll_interval_ms > 0 ? c->resp.poll_interval_ms : DEFAULT_POLL_MS;
+        set_phase(c, PH_WAIT);
+        c->due_us = now + every * 1000;
+        return;
+    }
+    if (c->resp.delay_ms > 0) {
+        set_phase(c, PH_WAIT);
+        c->due_us = now + c->resp.delay_ms * 1000;
+        c->resp.delay_ms = 0;
+        return;
+    }
+    conn_answer(c);
+}
+
+/* ---- parsing ---- */
+
+static int is_tchar(unsigned char ch)
+{
+    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+           (ch && strchr("!#$%&'*+-.^_`|~", ch));
+}
+
+static int hexval(unsigned char ch)
+{
+    if (ch >= '0' && ch <= '9')
+        return ch - '0';
+    if (ch >= 'a' && ch <= 'f')
+        return ch - 'a' + 10;
+    if (ch >= 'A' && ch <= 'F')
+        return ch - 'A' + 10;
+    return -1;
+}
+
+/* Percent-decodes [s, s+n) ('+' is a space) into a new string; NULL when an escape is malformed
+ * or decodes to NUL. */
+static char *query_decode(const char *s, size_t n)
+{
+    char *out = oms_xmalloc(n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] != '%') {
+            out[o++] = s[i] == '+' ? ' ' : s[i];
+            continue;
+        }
+        int hi = i + 1 < n ? hexval((unsigned char)s[i + 1]) : -1;
+        int lo = i + 2 < n ? hexval((unsigned char)s[i + 2]) : -1;
+        if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
+            free(out);
+            return NULL;
+        }
+        out[o++] = (char)(hi * 16 + lo);
+        i += 2;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+/* Splits the query into c->args. Returns 0, or answers 400 and returns -1. */
+static int parse_query(struct conn *c, const char *q)
+{
+    while (*q) {
+        const char *end = strchr(q, '&');
+        size_t n = end ? (size_t)(end - q) : strlen(q);
+        if (n > 0) {
+            if (c->args.count >= OMS_HTTP_MAX_QUERY_ARGS) {
+                conn_refuse(c, 400, "too many query arguments: at most %d are accepted",
+                            OMS_HTTP_MAX_QUERY_ARGS);
+                return -1;
+            }
+            const char *eq = memchr(q, '=', n);
+            size_t kn = eq ? (size_t)(eq - q) : n;
+            char *k = query_decode(q, kn);
+            char *v = eq ? query_decode(eq + 1, n - kn - 1) : oms_xstrdup("");
+            if (!k || !v) {
+                free(k);
+                free(v);
+                conn_refuse(c, 400,
+                            "malformed query string: a percent-escape is not two hex digits or "
+                            "decodes to NUL");
+                return -1;
+            }
+            pair_list_add(&c->args, k, v);
+        }
+        if (!end)
+            break;
+        q = end + 1;
+    }
+    return 0;
+}
+
+static const char *header_of(const struct conn *c, const char *name, size_t *count)
+{
+    const char *found = NULL;
+    size_t n = 0;
+    for (size_t i = 0; i < c->headers.count; i++)
+        if (strcasecmp(c->headers.items[i].name, name) == 0) {
+            if (!found)
+                found = c->headers.items[i].value;
+            n++;
+        }
+    if (count)
+        *count = n;
+    return found;
+}
+
+/* 1 when the comma-separated list value holds token (case-insensitive). */
+static int list_has(const char *value, const char *token)
+{
+    size_t tn = strlen(token);
+    const char *p = value;
+    while (*p) {
+        while (*p == ' ' || *p == '\t' || *p == ',')
+            p++;
+        const char *e = p;
+        while (*e && *e != ',')
+            e++;
+        const char *t = e;
+        while (t > p && (t[-1] == ' ' || t[-1] == '\t'))
+            t--;
+        if ((size_t)(t - p) == tn && strncasecmp(p, token, tn) == 0)
+            return 1;
+        p = e;
+    }
+    return 0;
+}
+
+/* The request line: METHOD SP origin-form SP HTTP/1.x. Returns 0, or answers and returns -1. */
+static int parse_request_line(struct conn *c, char *line)
+{
+    char *sp1 = strchr(line, ' ');
+    if (!sp1 || sp1 == line) {
+        conn_refuse(c, 400, "malformed request line: expected \"METHOD /path HTTP/1.1\"");
+        return -1;
+    }
+    *sp1 = '\0';
+    c->method = line;
+    for (const char *p = line; *p; p++)
+        if (!is_tchar((unsigned char)*p) || p - line >= 32) {
+            conn_refuse(c, 400, "malformed request line: the method is not a token");
+            return -1;
+        }
+    c->target = sp1 + 1;
+    char *sp2 = strchr(c->target, ' ');
+    if (!sp2) {
+        conn_refuse(c, 400,
+                    "malformed request line: no HTTP version (HTTP/0.9 is not supported; send "
+                    "HTTP/1.1)");
+        return -1;
+    }
+    *sp2 = '\0';
+    c->version = sp2 + 1;
+    if (strcmp(c->version, "HTTP/1.1") != 0 && strcmp(c->version, "HTTP/1.0") != 0) {
+        conn_refuse(c, 400, "unsupported HTTP version \"%.16s\": send HTTP/1.1 or HTTP/1.0",
+                    c->version);
+        return -1;
+    }
+    size_t tlen = strlen(c->target);
+    if (tlen > OMS_HTTP_MAX_TARGET) {
+        conn_refuse(c, 414, "the request target is longer than %d bytes", OMS_HTTP_MAX_TARGET);
+        return -1;
+    }
+    if (c->target[0] != '/') {
+        conn_refuse(c, 400, "the request target must be a path starting with \"/\"");
+        return -1;
+    }
+    for (const unsigned char *p = (const unsigned char *)c->target; *p; p++)
+        if (*p <= 0x20 || *p >= 0x7f) {
+            conn_refuse(c, 400, "the request target holds a byte outside printable ASCII");
+            return -1;
+        }
+    for (const char *p = c->target; *p; p++)
+        if (*p == '%' && (hexval((unsigned char)p[1]) < 0 || hexval((unsigned char)p[2]) < 0)) {
+            conn_refuse(c, 400, "the request target has a \"%%\" not followed by two hex digits");
+            return -1;
+        }
+    char *q = strchr(c->target, '?');
+    c->path = c->target;
+    if (q) {
+        *q = '\0';
+        if (parse_query(c, q + 1) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* One header line "name: value" (value with its surrounding blanks trimmed). */
+static int parse_header_line(struct conn *c, char *line)
+{
+    if (line[0] == ' ' || line[0] == '\t') {
+        conn_refuse(c, 400, "malformed header: a line folded onto the previous one (obs-fold)");
+        return -1;
+    }
+    char *colon = strchr(line, ':');
+    if (!colon || colon == line) {
+        conn_refuse(c, 400, "malformed header line: expected \"Name: value\"");
+        return -1;
+    }
+    *colon = '\0';
+    for (const char *p = line; *p; p++)
+        if (!is_tchar((unsigned char)*p)) {
+            conn_refuse(c, 400, "malformed header name: only token characters are allowed");
+            return -1;
+        }
+    char *v = colon + 1;
+    while (*v == ' ' || *v == '\t')
+        v++;
+    size_t n = strlen(v);
+    while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t'))
+        v[--n] = '\0';
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++)
+        if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
+            conn_refuse(c, 400, "header \"%.64s\" holds a control character", line);
+            return -1;
+        }
+    if (c->headers.count >= OMS_HTTP_MAX_HEADERS) {
+        conn_refuse(c, 431, "too many header fields: at most %d are accepted",
+                    OMS_HTTP_MAX_HEADERS);
+        return -1;
+    }
+    pair_list_add(&c->headers, line, v);
+    return 0;
+}
+
+/* Content-Length, Transfer-Encoding, Host, Expect, Connection. Returns 0 or answers, -1. */
+static int check_framing(struct conn *c)
+{
+    int v11 = strcmp(c->version, "HTTP/1.1") == 0;
+    size_t n = 0;
+    const char *host = header_of(c, "Host", &n);
+    if ((v11 && !host) || n > 1) {
+        conn_refuse(c, 400, "an HTTP/1.1 request needs exactly one Host header");
+        return -1;
+    }
+    const char *te = header_of(c, "Transfer-Encoding", &n);
+    const char *cl = NULL;
+    size_t cl_count = 0;
+    for (size_t i = 0; i < c->headers.count; i++) {
+        if (strcasecmp(c->headers.items[i].name, "Content-Length") != 0)
+            continue;
+        const char *v = c->headers.items[i].value;
+        size_t digits = strspn(v, "0123456789");
+        if (digits == 0 || v[digits] != '\0' || digits > 18) {
+            conn_refuse(c, 400, "malformed Content-Length \"%.32s\": expected a decimal number", v);
+            return -1;
+        }
+        if (cl && strtoll(cl, NULL, 10) != strtoll(v, NULL, 10)) {
+            conn_refuse(c, 400, "two Content-Length headers with different values");
+            return -1;
+        }
+        cl = v;
+        cl_count++;
+    }
+    if (te) {
+        if (n > 1 || strcasecmp(te, "chunked") != 0) {
+            conn_refuse(c, 400,
+                        "unsupported Transfer-Encoding \"%.64s\": only \"chunked\" (alone) is "
+                        "accepted",
+                        te);
+            return -1;
+        }
+        if (cl) {
+            conn_refuse(c, 400, "Content-Length and Transfer-Encoding together are refused");
+            return -1;
+        }
+        if (!v11) {
+            conn_refuse(c, 400, "Transfer-Encoding needs HTTP/1.1");
+            return -1;
+        }
+        c->chunked = 1;
+    }
+    c->content_length = cl ? strtoll(cl, NULL, 10) : -1;
+    const char *expect = header_of(c, "Expect", NULL);
+    if (expect) {
+        if (strcasecmp(expect, "100-continue") != 0) {
+            conn_refuse(c, 417, "unsupported Expect \"%.64s\": only 100-continue is understood",
+                        expect);
+            return -1;
+        }
+        c->expect_continue = v11;
+    }
+    const char *conn = header_of(c, "Connection", NULL);
+    c->keep_alive = v11 && !(conn && list_has(conn, "close"));
+    return 0;
+}
+
+/* The head is in[in_off, in_off + len) (its final empty line included). */
+static int parse_head(struct conn *c, size_t len)
+{
+    const char *start = c->in + c->in_off;
+    c->head = oms_xstrndup(start, len);
+    char *p = c->head;
+    /* Lines end with CRLF; the scan already refused bare CR and LF. */
+    char *eol = strstr(p, "\r\n");
+    *eol = '\0';
+    if (parse_request_line(c, p) != 0)
+        return -1;
+    p = eol + 2;
+    while (*p && !(p[0] == '\r' && p[1] == '\n')) {
+        eol = strstr(p, "\r\n");
+        *eol = '\0';
+        if (parse_header_line(c, p) != 0)
+            return -1;
+        p = eol + 2;
+    }
+    return check_framing(c);
+}
+
+static void dispatch(struct conn *c)
+{
+    c->idle = 0;
+    queue_push(c->server, c);
+}
+
+/* Asks the precheck; returns 1 when it answered (the connection then closes after its answer). */
+static int precheck(struct conn *c)
+{
+    struct oms_http_server *s = c->server;
+    c->max_body = s->max_body;
+    if (!s->precheck)
+        return 0;
+    struct oms_http_request head = {
+        .method = c->method,
+        .path = c->path,
+        .version = c->version,
+        .headers = c->headers.items,
+        .header_count = c->headers.count,
+        .args = c->args.items,
+        .arg_count = c->args.count,
+        .body = "",
+        .client = c->client,
+        .arrival_ms = c->arrival_ms,
+    };
+    memset(&c->resp, 0, sizeof(c->resp));
+    oms_buf_init(&c->resp.body, 0);
+    c->has_resp = 1;
+    if (!s->precheck(s->ctx, &head, &c->resp, &c->max_body)) {
+        response_cleanup(&c->resp);
+        c->has_resp = 0;
+        return 0;
+    }
+    if (c->content_length > 0 || c->chunked)
+        c->close_after = 1;
+    conn_answer(c);
+    return 1;
+}
+
+/* The body is larger than allowed: the handler answers with body_too_large set, unread. */
+static void body_too_large(struct conn *c)
+{
+    c->too_large = 1;
+    oms_buf_cleanup(&c->body);
+    c->close_after = 1;
+    c->keep_alive = 0;
+    dispatch(c);
+}
+
+static void send_continue(struct conn *c)
+{
+    static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    ssize_t n = send(c->fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+    (void)n; /* best effort: a client that misses it sends its body after its own wait */
+}
+
+/* Scans for the end of the head. Returns 1 found (*len set), 0 need more, -1 answered. */
+static int find_head_end(struct conn *c, size_t *len)
+{
+    const unsigned char *base = (const unsigned char *)c->in + c->in_off;
+    size_t avail = c->in_len - c->in_off;
+    /* Empty lines before a request line are skipped (RFC 9112 2.2). */
+    while (c->head_scanned == 0 && avail >= 2 && base[0] == '\r' && base[1] == '\n') {
+        c->in_off += 2;
+        base += 2;
+        avail -= 2;
+    }
+    int in_method = 1;
+    for (size_t i = 0; i < avail; i++) {
+        unsigned char ch = base[i];
+        if (in_method && ch == ' ')
+            in_method = 0;
+        else if (in_method && !is_tchar(ch) && !(ch == '\r' && i > 0)) {
+            conn_refuse(c, 400, "malformed request line: the method is not a token");
+            return -1;
+        }
+        if (i < c->head_scanned)
+            continue;
+        if (ch == '\0') {
+            conn_refuse(c, 400, "the request head holds a NUL byte");
+            return -1;
+        }
+        if (ch == '\n' && (i == 0 || base[i - 1] != '\r')) {
+            conn_refuse(c, 400, "malformed request head: lines must end with CRLF, not a bare LF");
+            return -1;
+        }
+        if (i > 0 && base[i - 1] == '\r' && ch != '\n') {
+            conn_refuse(c, 400, "malformed request head: a CR not followed by LF");
+            return -1;
+        }
+        if (ch == '\n' && i >= 3 && base[i - 2] == '\n' && base[i - 3] == '\r') {
+            *len = i + 1;
+            return 1;
+        }
+        if (i + 1 > OMS_HTTP_MAX_HEAD_BYTES) {
+            conn_refuse(c, 431, "the request head is larger than %d bytes",
+                        OMS_HTTP_MAX_HEAD_BYTES);
+            return -1;
+        }
+    }
+    /* Keep the last byte unscanned: a CR waits for its LF. */
+    c->head_scanned = avail > 0 ? avail - 1 : 0;
+    if (avail > OMS_HTTP_MAX_HEAD_BYTES) {
+        conn_refuse(c, 431, "the request head is larger than %d bytes", OMS_HTTP_MAX_HEAD_BYTES);
+        return -1;
+    }
+    return 0;
+}
+
+/* One CRLF-terminated line at in_off (at most max bytes before it). Returns 1 with *line_len
+ * (CRLF excluded), 0 need more, -1 too long or malformed. */
+static int take_line(struct conn *c, size_t max, size_t *line_len)
+{
+    const char *base = c->in + c->in_off;
+    size_t avail = c->in_len - c->in_off;
+    for (size_t i = 0; i < avail; i++) {
+        if (base[i] == '\n')
+            return i > 0 && base[i - 1] == '\r' ? (*line_len = i - 1, 1) : -1;
+        if (i > max)
+            return -1;
+    }
+    return avail > max + 1 ? -1 : 0;
+}
+
+static int body_append(struct conn *c, const char *data, size_t n)
+{
+    if (c->body.len + n > c->max_body) {
+        body_too_large(c);
+        return -1;
+    }
+    oms_buf_append(&c->body, data, n);
+    return 0;
+}
+
+/* Parses as much of the request as the input holds; dispatches it when complete. */
+static void conn_process(struct conn *c)
+{
+    for (;;) {
+        size_t avail = c->in_len - c->in_off;
+        if (c->phase == PH_HEAD) {
+            if (avail == 0)
+                return;
+            if (c->idle) {
+                c->idle = 0;
+                c->started_us = oms_time_mono_us();
+                c->arrival_ms = oms_time_wall_ms();
+            }
+            size_t len = 0;
+            int found = find_head_end(c, &len);
+            if (found <= 0)
+                return;
+            if (parse_head(c, len) != 0)
+                return;
+            c->in_off += len;
+            oms_buf_init(&c->body, 0);
+            if (precheck(c))
+                return;
+            if (c->content_length > (int64_t)c->max_body) {
+                body_too_large(c);
+                return;
+            }
+            if (c->expect_continue && (c->content_length > 0 || c->chunked))
+                send_continue(c);
+            if (c->chunked) {
+                c->phase = PH_CHUNK_SIZE;
+            } else if (c->content_length > 0) {
+                c->phase = PH_BODY;
+            } else {
+                dispatch(c);
+                return;
+            }
+        } else if (c->phase == PH_BODY) {
+            size_t want = (size_t)c->content_length - c->body.len;
+            size_t n = avail < want ? avail : want;
+            if (n > 0) {
+                if (body_append(c, c->in + c->in_off, n) != 0)
+                    return;
+                c->in_off += n;
+            }
+            if (c->body.len == (size_t)c->content_length) {
+                dispatch(c);
+                return;
+            }
+            return;
+        } else if (c->phase == PH_CHUNK_SIZE) {
+            size_t len = 0;
+            int got = take_line(c, OMS_HTTP_MAX_CHUNK_LINE, &len);
+            if (got < 0) {
+                conn_refuse(c, 400,
+                            "malformed chunked body: a chunk-size line is malformed or "
+                            "longer than 1024 bytes");
+                return;
+            }
+            if (got == 0)
+                return;
+            const char *line = c->in + c->in_off;
+            uint64_t size = 0;
+            size_t i = 0;
+            for (; i < len && hexval((unsigned char)line[i]) >= 0; i++) {
+                if (i >= 15) {
+                    conn_refuse(c, 400, "malformed chunked body: the chunk size is too large");
+                    return;
+                }
+                size = size * 16 + (uint64_t)hexval((unsigned char)line[i]);
+            }
+            if (i == 0 || (i < len && line[i] != ';')) {
+                conn_refuse(c, 400, "malformed chunked body: expected a hexadecimal chunk size");
+                return;
+            }
+            for (size_t k = i; k < len; k++)
+                if ((unsigned char)line[k] < 0x20 && line[k] != '\t') {
+                    conn_refuse(c, 400, "malformed chunked body: a control byte in a chunk line");
+                    return;
+                }
+            c->in_off += len + 2;
+            if (size == 0) {
+                c->phase = PH_TRAILER;
+                continue;
+            }
+            if (c->body.len + size > c->max_body) {
+                body_too_large(c);
+                return;
+            }
+            c->chunk_left = size;
+            c->phase = PH_CHUNK_DATA;
+        } else if (c->phase == PH_CHUNK_DATA) {
+            size_t n = avail < c->chunk_left ? avail : (size_t)c->chunk_left;
+            if (n == 0)
+                return;
+            if (body_append(c, c->in + c->in_off, n) != 0)
+                return;
+            c->in_off += n;
+            c->chunk_left -= n;
+            if (c->chunk_left == 0)
+                c->phase = PH_CHUNK_END;
+        } else if (c->phase == PH_CHUNK_END) {
+            if (avail < 2)
+                return;
+            if (c->in[c->in_off] != '\r' || c->in[c->in_off + 1] != '\n') {
+                conn_refuse(c, 400, "malformed chunked body: chunk data not followed by CRLF");
+                return;
+            }
+            c->in_off += 2;
+            c->phase = PH_CHUNK_SIZE;
+        } else if (c->phase == PH_TRAILER) {
+            size_t len = 0;
+            int got = take_line(c, OMS_HTTP_MAX_HEAD_BYTES, &len);
+            if (got < 0) {
+                conn_refuse(c, 400, "malformed chunked body: a trailer line is malformed");
+                return;
+            }
+            if (got == 0)
+                return;
+            c->in_off += len + 2;
+            if (len == 0) {
+                dispatch(c);
+                return;
+            }
+        } else {
+            return;
+        }
+    }
+}
+
+/* Reads what the socket has (bounded per call, for fairness) and processes it. */
+static void conn_linger(struct conn *c)
+{
+    char sink[16384];
+    for (;;) {
+        ssize_t n = recv(c->fd, sink, sizeof(sink), 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0 || (c->lingered += (size_t)n) > LINGER_BYTES) {
+            conn_close(c);
+            return;
+        }
+    }
+}
+
+static void conn_read(struct conn *c)
+{
+    if (c->phase == PH_LINGER) {
+        conn_linger(c);
+        return;
+    }
+    for (int round = 0; round < 4; round++) {
+        if (c->in_off == c->in_len)
+            c->in_off = c->in_len = 0;
+        /* Small reads for a head, large ones for a body. */
+        size_t want = c->phase == PH_HEAD ? HEAD_READ : READ_CHUNK;
+        if (c->in_cap - c->in_len < want) {
+            if (c->in_off > 0) {
+                memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+                c->in_len -= c->in_off;
+                c->in_off = 0;
+            }
+            if (c->in_cap - c->in_len < want) {
+                c->in_cap = c->in_len + want;
+                c->in = oms_xrealloc(c->in, c->in_cap);
+            }
+        }
+        ssize_t n = recv(c->fd, c->in + c->in_len, c->in_cap - c->in_len, 0);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            return;
+        if (n <= 0) {
+            conn_close(c);
+            return;
+        }
+        c->in_len += (size_t)n;
+        conn_process(c);
+        if (c->fd < 0 || c->phase == PH_WORKER || c->phase == PH_WAIT || c->phase == PH_WRITE)
+            return;
+    }
+}
+
+/* The answer is out: close, or wait for the next request (which may be buffered already). */
+static void conn_after_write(struct conn *c)
+{
+    if (c->close_after) {
+        /* Half-close, then discard what the client still sends for a while: closing with unread
+         * input would reset the connection, and the client could lose the answer. */
+        shutdown(c->fd, SHUT_WR);
+        request_reset(c);
+        set_phase(c, PH_LINGER);
+        c->started_us = oms_time_mono_us();
+        c->lingered = 0;
+        c->in_off = c->in_len = 0;
+        epoll_set(c->server, c, READ_EVENTS);
+        return;
+    }
+    request_reset(c);
+    set_phase(c, PH_HEAD);
+    c->idle = 1;
+    c->idle_since_us = oms_time_mono_us();
+    if (c->in_off == c->in_len && c->in_cap > 4 * HEAD_READ) {
+        /* An idle connection keeps no large buffer. */
+        free(c->in);
+        c->in = NULL;
+        c->in_cap = c->in_off = c->in_len = 0;
+    }
+    epoll_set(c->server, c, READ_EVENTS);
+    if (c->in_off < c->in_len)
+        conn_process(c);
+}
+
+/* ---- the I/O thread ---- */
+
+static void refuse_connection(int fd, int status, const char *message)
+{
+    struct oms_http_response r;
+    memset(&r, 0, sizeof(r));
+    oms_buf_init(&r.body, 0);
+    oms_http_response_error(&r, status, message);
+    char head[160];
+    int n = snprintf(head, sizeof(head),
+                     "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: "
+                     "%zu\r\nConnection: close\r\n\r\n",
+                     status, reason_phrase(status), r.body.len);
+    struct iovec iov[2] = {{head, (size_t)n}, {r.body.data, r.body.len}};
+    struct msghdr mh = {.msg_iov = iov, .msg_iovlen = 2};
+    ssize_t w = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+    (void)w;
+    response_cleanup(&r);
+    shutdown(fd, SHUT_WR);
+    close(fd);
+}
+
+static void accept_all(struct oms_http_server *s)
+{
+    for (;;) {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        int fd = accept4(s->listen_fd, (struct sockaddr *)&ss, &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED)
+                continue;
+            return; /* EAGAIN, or out of descriptors: try again at the next event */
+        }
+        char client[INET6_ADDRSTRLEN + 16];
+        format_client((struct sockaddr *)&ss, client, sizeof(client));
+        if (s->conn_count >= s->limits.max_connections) {
+            oms_log(OMS_LOG_DEBUG, s->name, "refused %s: %u connections open", client,
+                    s->conn_count);
+            refuse_connection(fd, 429, "too many connections open: try again later");
+            continue;
+        }
+        struct client_slot *slot = client_slot_get(s, (struct sockaddr *)&ss);
+        if (slot && slot->count >= s->limits.max_client_connections) {
+            oms_log(OMS_LOG_DEBUG, s->name, "refused %s: its address has %u connections open",
+                    client, slot->count);
+            refuse_connection(fd, 429, "too many connections from this address: try again later");
+            continue;
+        }
+        if (slot)
+            slot->count++;
+        int one = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+        struct conn *c = OMS_NEW(struct conn);
+        c->fd = fd;
+        c->server = s;
+        c->slot = slot;
+        snprintf(c->client, sizeof(c->client), "%s", client);
+        c->phase = PH_HEAD;
+        c->content_length = -1;
+        c->started_us = oms_time_mono_us();
+        c->arrival_ms = oms_time_wall_ms();
+        c->next = s->conns;
+        if (s->conns)
+            s->conns->prev = c;
+        s->conns = c;
+        s->conn_count++;
+        struct epoll_event ev = {.events = READ_EVENTS, .data.ptr = c};
+        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+    }
+}
+
+/* Deadlines: a request not complete within request_timeout gets 408; an idle kept-alive
+ * connection closes after idle_timeout; an answer the client does not read is abandoned. */
+static void sweep(struct oms_http_server *s, int64_t now)
+{
+    int64_t req_us = s->limits.request_timeout_ms * 1000;
+    int64_t idle_us = s->limits.idle_timeout_ms * 1000;
+    struct conn *next;
+    for (struct conn *c = s->conns; c; c = next) {
+        next = c->next;
+        if (c->phase == PH_WAIT && c->due_us <= now) {
+            if (c->polling)
+                queue_push(s, c);
+            else
+                conn_answer(c);
+            continue;
+        }
+        if (c->phase == PH_WORKER || c->phase == PH_WAIT)
+            continue;
+        if (c->phase == PH_LINGER) {
+            if (now - c->started_us > LINGER_US)
+                conn_close(c);
+            continue;
+        }
+        if (c->phase == PH_WRITE) {
+            if (now - c->started_us > req_us)
+                conn_close(c);
+            continue;
+        }
+        if (c->idle) {
+            if (now - c->idle_since_us > idle_us)
+                conn_close(c);
+            continue;
+        }
+        if (now - c->started_us > req_us)
+            conn_refuse(c, 408, "the request was not complete within %lld ms (--request-timeout)",
+                        (long long)s->limits.request_timeout_ms);
+    }
+}
+
+/* The earliest timer of a waiting connection, or INT64_MAX. */
+static int64_t next_due(const struct oms_http_server *s)
+{
+    int64_t due = INT64_MAX;
+    for (const struct conn *c = s->conns; c; c = c->next)
+        if (c->phase == PH_WAIT && c->due_us < due)
+            due = c->due_us;
+    return due;
+}
+
+static void take_done(struct oms_http_server *s)
+{
+    uint64_t v;
+    ssize_t r = read(s->wake_fd, &v, sizeof(v));
+    (void)r;
+    pthread_mutex_lock(&s->mu);
+    struct conn *list = s->done;
+    s->done = NULL;
+    pthread_mutex_unlock(&s->mu);
+    /* Oldest first is not needed: each connection has one request in flight. */
+    while (list) {
+        struct conn *c = list;
+        list = c->queue_next;
+        conn_from_worker(c);
+    }
+}
+
+static void *io_main(void *arg)
+{
+    struct oms_http_server *s = arg;
+    struct epoll_event events[64];
+    s->next_sweep_us = oms_time_mono_us() + SWEEP_EVERY_US;
+    for (;;) {
+        int64_t now = oms_time_mono_us();
+        int64_t due = s->wait_count ? next_due(s) : INT64_MAX;
+        int64_t wake = due < s->next_sweep_us ? due : s->next_sweep_us;
+        int timeout = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
+        int n = epoll_wait(s->epoll_fd, events, 64, timeout);
+        for (int i = 0; i < n; i++) {
+            void *p = events[i].data.ptr;
+            if (p == &s->listen_fd) {
+                accept_all(s);
+                continue;
+            }
+            if (p == &s->wake_fd) {
+                pthread_mutex_lock(&s->mu);
+                int stop = s->stopping;
+                pthread_mutex_unlock(&s->mu);
+                if (stop) {
+                    bury(s);
+                    return NULL;
+                }
+                take_done(s);
+                continue;
+            }
+            struct conn *c = p;
+            uint32_t ev = events[i].events;
+            if (c->fd < 0 || c->phase == PH_WORKER)
+                continue;
+            if (c->phase == PH_WRITE && (ev & EPOLLOUT)) {
+                conn_write(c);
+            } else if (c->phase == PH_WAIT || c->phase == PH_WRITE) {
+                /* Nothing is read now; a connection that failed is closed. */
+                if (ev & (EPOLLHUP | EPOLLERR))
+                    conn_close(c);
+            } else if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+                conn_read(c);
+            }
+        }
+        now = oms_time_mono_us();
+        if (now >= s->next_sweep_us || (due != INT64_MAX && due <= now)) {
+            sweep(s, now);
+            s->next_sweep_us = now + SWEEP_EVERY_US;
+        }
+        bury(s);
+    }
+}
+
+/* ---- start and stop ---- */
+
+int oms_http_bind_is_loopback(const char *bind)
+{
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (!bind)
+        return 1;
+    if (inet_pton(AF_INET, bind, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, bind, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return 0;
+}
+
+static int open_listener(const char *host, unsigned port, int *fd_out, unsigned *port_out,
+                         int *v6_out, struct oms_err *err)
+{
+    struct sockaddr_storage ss;
+    memset(&ss, 0, sizeof(ss));
+    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
+    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
+    socklen_t sl;
+    int v6 = 0;
+    if (inet_pton(AF_INET, host, &a4->sin_addr) == 1) {
+        a4->sin_family = AF_INET;
+        a4->sin_port = htons((uint16_t)port);
+        sl = sizeof(*a4);
+    } else if (inet_pton(AF_INET6, host, &a6->sin6_addr) == 1) {
+        a6->sin6_family = AF_INET6;
+        a6->sin6_port = htons((uint16_t)port);
+        sl = sizeof(*a6);
+        v6 = 1;
+    } else {
+        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
+                           "bind address \"%s\" is not a numeric IPv4 or IPv6 address", host);
+    }
+    if (port > 65535)
+        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL, "port %u is out of range", port);
+    int fd = socket(v6 ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL, "cannot open a socket: %s",
+                           strerror(errno));
+    /* SO_REUSEADDR lets a listener come back on its port while old connections linger in
+     * TIME_WAIT; unlike SO_REUSEPORT it never lets two listeners share a port. */
+    int one = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (v6)
+        setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&ss, sl) != 0 || listen(fd, SOMAXCONN) != 0) {
+        int e = errno;
+        close(fd);
+        if (e == EADDRINUSE)
+            return oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL,
+                               "cannot listen on %s%s%s:%u: port %u is already in use",
+                               v6 ? "[" : "", host, v6 ? "]" : "", port, port);
+        return oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL, "cannot listen on %s%s%s:%u: %s",
+                           v6 ? "[" : "", host, v6 ? "]" : "", port, strerror(e));
+    }
+    getsockname(fd, (struct sockaddr *)&ss, &sl);
+    *port_out = ntohs(v6 ? a6->sin6_port : a4->sin_port);
+    *fd_out = fd;
+    *v6_out = v6;
+    return 0;
 }
 
 int oms_http_server_start(const struct oms_http_server_config *cfg, struct oms_http_server **out,
                           struct oms_err *err)
 {
     const char *bind = cfg->bind ? cfg->bind : "127.0.0.1";
-    struct sockaddr_storage ss;
-    memset(&ss, 0, sizeof(ss));
-    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG;
-    struct sockaddr_in *a4 = (struct sockaddr_in *)&ss;
-    struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&ss;
-    int v6 = 0;
-    if (inet_pton(AF_INET, bind, &a4->sin_addr) == 1) {
-        a4->sin_family = AF_INET;
-        a4->sin_port = htons((uint16_t)cfg->port);
-    } else if (inet_pton(AF_INET6, bind, &a6->sin6_addr) == 1) {
-        a6->sin6_family = AF_INET6;
-        a6->sin6_port = htons((uint16_t)cfg->port);
-        flags |= MHD_USE_IPv6;
-        v6 = 1;
-    } else {
-        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
-                           "bind address \"%s\" is not a numeric IPv4 or IPv6 address", bind);
-    }
-    if (cfg->port > 65535)
-        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL, "port %u is out of range",
-                           cfg->port);
-
+    int fd = -1, v6 = 0;
+    unsigned port = 0;
+    int rc = open_listener(bind, cfg->port, &fd, &port, &v6, err);
+    if (rc != 0)
+        return rc;
     struct oms_http_server *s = OMS_NEW(struct oms_http_server);
+    s->listen_fd = fd;
+    s->port = port;
     s->handler = cfg->handler;
+    s->precheck = cfg->precheck;
     s->ctx = cfg->ctx;
-    s->max_body = cfg->max_body ? cfg->max_body : 1024 * 1024;
+    s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
+    s->limits = cfg->limits;
+    if (s->limits.request_timeout_ms <= 0)
+        s->limits.request_timeout_ms = OMS_HTTP_DEFAULT_REQUEST_TIMEOUT_MS;
+    if (s->limits.idle_timeout_ms <= 0)
+        s->limits.idle_timeout_ms = OMS_HTTP_DEFAULT_IDLE_TIMEOUT_MS;
+    if (s->limits.max_connections == 0)
+        s->limits.max_connections = OMS_HTTP_DEFAULT_MAX_CONNECTIONS;
+    if (s->limits.max_client_connections == 0)
+        s->limits.max_client_connections = OMS_HTTP_DEFAULT_MAX_CLIENT_CONNECTIONS;
     snprintf(s->name, sizeof(s->name), "%s", cfg->name ? cfg->name : "http");
-
-    unsigned pool = 0;
-    if (cfg->threads == 0) {
-        flags |= MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
-    } else {
-        flags |= MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME;
-        pool = cfg->threads > 1 ? cfg->threads : 0;
-        s->pooled = 1;
-    }
-    pthread_mutex_init(&s->delay_mu, NULL);
-    pthread_condattr_t ca;
-    pthread_condattr_init(&ca);
-    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-    pthread_cond_init(&s->delay_cond, &ca);
-    pthread_condattr_destroy(&ca);
-    struct MHD_OptionItem ops[] = {
-        {MHD_OPTION_NOTIFY_COMPLETED, (intptr_t)on_completed, NULL},
-        {MHD_OPTION_SOCK_ADDR, 0, &ss},
-        {MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger, s},
-        {MHD_OPTION_CONNECTION_TIMEOUT, 60, NULL},
-        {MHD_OPTION_LISTENING_ADDRESS_REUSE, 1, NULL},
-        {MHD_OPTION_CONNECTION_LIMIT, 4096, NULL},
-        {pool ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END, pool, NULL},
-        {MHD_OPTION_END, 0, NULL},
-    };
-    s->daemon = MHD_start_daemon(flags, (uint16_t)cfg->port, NULL, NULL, on_access, s,
-                                 MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
-    if (!s->daemon) {
-        int saved = errno;
-        pthread_cond_destroy(&s->delay_cond);
-        pthread_mutex_destroy(&s->delay_mu);
-        free(s);
-        return oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL, "cannot listen on %s%s%s:%u: %s",
-                           v6 ? "[" : "", bind, v6 ? "]" : "", cfg->port,
-                           saved ? strerror(saved) : "libmicrohttpd refused to start");
-    }
-    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = di ? di->port : cfg->port;
     snprintf(s->url, sizeof(s->url), "http://%s%s%s:%u", v6 ? "[" : "", bind, v6 ? "]" : "",
              s->port);
-    if (s->pooled && pthread_create(&s->delay_thread, NULL, delay_worker, s) != 0) {
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->queue_cond, NULL);
+    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (s->epoll_fd < 0 || s->wake_fd < 0) {
+        fprintf(stderr, "fatal: cannot create an epoll or event descriptor: %s\n", strerror(errno));
+        abort();
+    }
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->listen_fd};
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev);
+    struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &s->wake_fd};
+    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_fd, &wev);
+    s->worker_count = cfg->threads ? cfg->threads : 4;
+    s->workers = oms_xcalloc(s->worker_count, sizeof(*s->workers));
+    for (unsigned i = 0; i < s->worker_count; i++)
+        if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0) {
+            fprintf(stderr, "fatal: cannot start a thread\n");
+            abort();
+        }
+    if (pthread_create(&s->io_thread, NULL, io_main, s) != 0) {
         fprintf(stderr, "fatal: cannot start a thread\n");
         abort();
     }
@@ -440,17 +1605,41 @@ void oms_http_server_stop(struct oms_http_server *s)
 {
     if (!s)
         return;
-    if (s->pooled) {
-        /* MHD must not be stopped with connections suspended: resume them all first. */
-        pthread_mutex_lock(&s->delay_mu);
-        s->stopping = 1;
-        pthread_cond_signal(&s->delay_cond);
-        pthread_mutex_unlock(&s->delay_mu);
-        pthread_join(s->delay_thread, NULL);
+    /* The listener closes first, so new connections are refused from here on. */
+    pthread_mutex_lock(&s->mu);
+    s->stopping = 1;
+    pthread_cond_broadcast(&s->queue_cond);
+    pthread_mutex_unlock(&s->mu);
+    uint64_t one = 1;
+    ssize_t w = write(s->wake_fd, &one, sizeof(one));
+    (void)w;
+    pthread_join(s->io_thread, NULL);
+    close(s->listen_fd);
+    for (unsigned i = 0; i < s->worker_count; i++)
+        pthread_join(s->workers[i], NULL);
+    /* Connections handed back after the I/O thread stopped, then every open one. */
+    while (s->done) {
+        struct conn *c = s->done;
+        s->done = c->queue_next;
+        if (c->closing)
+            conn_free(c);
     }
-    MHD_stop_daemon(s->daemon);
-    pthread_cond_destroy(&s->delay_cond);
-    pthread_mutex_destroy(&s->delay_mu);
-    free(s->delays);
+    while (s->conns) {
+        struct conn *c = s->conns;
+        c->phase = PH_HEAD; /* no worker has it any more */
+        conn_close(c);
+    }
+    bury(s);
+    for (unsigned i = 0; i < CLIENT_BUCKETS; i++)
+        while (s->clients[i]) {
+            struct client_slot *n = s->clients[i]->next;
+            free(s->clients[i]);
+            s->clients[i] = n;
+        }
+    close(s->epoll_fd);
+    close(s->wake_fd);
+    pthread_cond_destroy(&s->queue_cond);
+    pthread_mutex_destroy(&s->mu);
+    free(s->workers);
     free(s);
 }

@@ -1,6 +1,8 @@
 /* oms_profile: parsing, validation and lookups of installation data. */
 #include "oms_profile.h"
 
+#include "oms_crypto.h"
+
 #include "oms_alloc.h"
 #include "oms_json.h"
 #include "oms_retry.h"
@@ -793,10 +795,11 @@ int oms_profile_token_ok(const struct oms_profile *p, const char *token)
 {
     if (!token)
         return 0;
+    /* Every token is compared, in constant time, whatever matches first. */
+    int ok = 0;
     for (size_t i = 0; i < p->token_count; i++)
-        if (strcmp(p->tokens[i], token) == 0)
-            return 1;
-    return 0;
+        ok |= oms_secret_equal(p->tokens[i], strlen(p->tokens[i]), token, strlen(token));
+    return ok;
 }
 
 const char *oms_profile_default_token(const struct oms_profile *p)

@@ -4,6 +4,8 @@
 
 #include "oms_alloc.h"
 #include "oms_cli.h"
+#include "oms_crypto.h"
+#include "oms_fixture_token.h"
 #include "oms_journal.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -45,7 +47,7 @@ struct oms_recorder {
     char bind[64];
     unsigned port;
     char url[96];
-    /* Going down and up is done by a thread of its own: MHD_stop_daemon waits for handlers, so a
+    /* Going down and up is done by a thread of its own: stopping a server waits for handlers, so a
      * handler of the main listener must not run it. */
     pthread_t switcher;
     pthread_cond_t switch_cond;
@@ -61,6 +63,10 @@ struct oms_recorder {
     int64_t seq;
     struct behaviour initial;
     struct behaviour current;
+    size_t body_keep; /* bodies longer than this are journaled truncated */
+    char fixture_token[OMS_FIXTURE_TOKEN_MAX + 1];
+    int fixture_token_generated;
+    struct oms_http_limits limits;
 };
 
 static void behaviour_cleanup(struct behaviour *b)
@@ -410,9 +416,19 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
     json_object_set_new(e, "path", oms_json_string_lossy(req->path, strlen(req->path)));
     json_object_set_new(e, "query", query);
     json_object_set_new(e, "headers", headers_json(req));
-    json_object_set_new(e, "body", oms_json_string_lossy(req->body, req->body_len));
+    size_t kept = req->body_len;
+    if (req->body_len > r->body_keep) {
+        /* A large body is kept in part, with what identifies the whole. */
+        char sha[65];
+        oms_sha256_hex(req->body, req->body_len, sha);
+        kept = r->body_keep;
+        json_object_set_new(e, "body_truncated", json_true());
+        json_object_set_new(e, "body_length", json_integer((json_int_t)req->body_len));
+        json_object_set_new(e, "body_sha256", json_string(sha));
+    }
+    json_object_set_new(e, "body", oms_json_string_lossy(req->body, kept));
     /* true: the body parsed as JSON (so it is valid UTF-8 and "body" holds it unchanged). */
-    json_object_set_new(e, "json", json_boolean(body_json != NULL));
+    json_object_set_new(e, "json", json_boolean(body_json != NULL && kept == req->body_len));
     json_object_set_new(e, "received_ms", json_integer(req->arrival_ms));
     json_object_set_new(e, "outcome", json_string(resp->status ? "answered" : "dropped"));
     json_object_set_new(e, "answered", resp->status ? json_integer(resp->status) : json_null());
@@ -420,16 +436,17 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
         json_object_set_new(e, "delay_ms", json_integer(resp->delay_ms));
     pthread_mutex_lock(&r->lock);
     json_object_set_new(e, "seq", json_integer(++r->seq));
-    oms_journal_append(r->journal, e);
+    /* Weighed by what it holds that a client chose: the body kept and the headers. */
+    size_t weight = kept + 256;
+    for (size_t i = 0; i < req->header_count; i++)
+        weight += strlen(req->headers[i].name) + strlen(req->headers[i].value);
+    oms_journal_append_sized(r->journal, e, weight);
     pthread_mutex_unlock(&r->lock);
 }
 
 static void answer_error(struct oms_http_response *resp, int status, const char *message)
 {
-    json_t *doc =
-        json_pack("{s:{s:[s]}, s:i}", "error", "non_field_errors", message, "status_code", status);
-    oms_http_response_json(resp, status, doc);
-    json_decref(doc);
+    oms_http_response_error(resp, status, message);
 }
 
 /* wait: the request came in on the control listener, so it may wait for the main listener to go
@@ -438,6 +455,10 @@ static void control(struct oms_recorder *r, const struct oms_http_request *req,
                     struct oms_http_response *resp, int wait)
 {
     const char *m = req->method;
+    if (!oms_fixture_token_ok(req, r->fixture_token)) {
+        answer_error(resp, 401, oms_fixture_token_refusal());
+        return;
+    }
     if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "GET") == 0) {
         const char *last_arg = oms_http_request_arg(req, "last");
         long last = LONG_MAX;
@@ -451,10 +472,11 @@ static void control(struct oms_recorder *r, const struct oms_http_request *req,
         pthread_mutex_lock(&r->lock);
         json_int_t dropped = oms_journal_dropped(r->journal);
         json_int_t limit = (json_int_t)oms_journal_limit(r->journal);
+        json_int_t bytes = (json_int_t)oms_journal_bytes(r->journal);
         pthread_mutex_unlock(&r->lock);
-        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
-                                (json_int_t)matched, "dropped", dropped, "limit", limit, "requests",
-                                requests);
+        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
+                                (json_int_t)matched, "dropped", dropped, "limit", limit, "bytes",
+                                bytes, "requests", requests);
         oms_http_response_json(resp, 200, doc);
         json_decref(doc);
     } else if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "DELETE") == 0) {
@@ -501,6 +523,11 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
     struct oms_recorder *r = ctx;
     if (strncmp(req->path, "/__", 3) == 0) {
         control(r, req, resp, 0);
+        return;
+    }
+    if (req->body_too_large) {
+        /* Not read, so not recorded: there is nothing to show of it. */
+        answer_error(resp, 413, "the request body is larger than the receiver's limit of 16 MiB");
         return;
     }
     json_t *body_json = NULL;
@@ -551,16 +578,30 @@ static void handle_control(void *ctx, const struct oms_http_request *req,
                  "/__health are served here");
 }
 
+/* Control requests without the fixture token are refused before their body is read. */
+static int precheck(void *ctx, const struct oms_http_request *head, struct oms_http_response *resp,
+                    size_t *max_body)
+{
+    struct oms_recorder *r = ctx;
+    (void)max_body;
+    if (strncmp(head->path, "/__", 3) != 0 || oms_fixture_token_ok(head, r->fixture_token))
+        return 0;
+    answer_error(resp, 401, oms_fixture_token_refusal());
+    return 1;
+}
+
 static int listen_main(struct oms_recorder *r, unsigned port, struct oms_err *err)
 {
     struct oms_http_server_config sc = {
         .bind = r->bind,
         .port = port,
-        .max_body = 16 * 1024 * 1024,
-        .threads = 2, /* a pool: a delayed answer suspends its connection, holding up no one */
+        .max_body = OMS_RECORDER_MAX_BODY,
+        .threads = 2, /* delayed answers wait on a timer, holding up no worker */
         .handler = handle,
+        .precheck = precheck,
         .ctx = r,
         .name = r->name,
+        .limits = r->limits,
     };
     return oms_http_server_start(&sc, &r->server, err);
 }
@@ -613,10 +654,21 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
                        struct oms_err *err)
 {
     struct oms_recorder *r = OMS_NEW(struct oms_recorder);
+    int trc = oms_fixture_token_choose(cfg->fixture_token, r->fixture_token,
+                                       sizeof(r->fixture_token), &r->fixture_token_generated, err);
+    if (trc != 0) {
+        free(r);
+        return trc;
+    }
+    r->limits = cfg->limits;
+    r->body_keep =
+        cfg->journal_body_bytes ? cfg->journal_body_bytes : OMS_RECORDER_DEFAULT_JOURNAL_BODY_BYTES;
     snprintf(r->name, sizeof(r->name), "%s", cfg->name ? cfg->name : "receiver");
     r->inspect = cfg->inspect;
     r->inspect_ctx = cfg->inspect_ctx;
     r->journal = oms_journal_create(cfg->journal_limit);
+    oms_journal_set_max_bytes(r->journal, cfg->journal_bytes ? cfg->journal_bytes
+                                                             : OMS_RECORDER_DEFAULT_JOURNAL_BYTES);
     r->initial.status = cfg->status ? cfg->status : 200;
     if (cfg->body) {
         r->initial.body = json_loads(cfg->body, 0, NULL);
@@ -638,10 +690,12 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
         struct oms_http_server_config cc = {
             .bind = r->bind,
             .port = cfg->control_port,
-            .threads = 0,
+            .threads = 2,
             .handler = handle_control,
+            .precheck = precheck,
             .ctx = r,
             .name = r->name,
+            .limits = r->limits,
         };
         rc = oms_http_server_start(&cc, &r->control, err);
     }
@@ -697,4 +751,14 @@ const char *oms_recorder_url(const struct oms_recorder *r)
 const char *oms_recorder_control_url(const struct oms_recorder *r)
 {
     return oms_http_server_url(r->control);
+}
+
+const char *oms_recorder_fixture_token(const struct oms_recorder *r)
+{
+    return r->fixture_token;
+}
+
+int oms_recorder_fixture_token_generated(const struct oms_recorder *r)
+{
+    return r->fixture_token_generated;
 }

@@ -29,7 +29,22 @@ struct oms_recorder_config {
     void *inspect_ctx;
     void (*inspect_free)(void *ctx); /* optional: frees inspect_ctx when the recorder stops */
     size_t journal_limit;            /* entries kept, the oldest forgotten past it; 0: 100000 */
+    /* Bytes of bodies the journal keeps in all, the oldest entries forgotten past it (counted as
+     * dropped); 0: OMS_RECORDER_DEFAULT_JOURNAL_BYTES. */
+    size_t journal_bytes;
+    /* A body longer than this is kept truncated to it, with its full length and SHA-256
+     * ("body_length", "body_sha256", "body_truncated": true); 0: the default below. */
+    size_t journal_body_bytes;
+    /* X-Fixture-Token the /__ control endpoints require, on both listeners; NULL:
+     * $REFUND_FIXTURE_TOKEN, else a random one (oms_recorder_fixture_token). */
+    const char *fixture_token;
+    struct oms_http_limits limits; /* both listeners; 0 fields: the server defaults */
 };
+
+#define OMS_RECORDER_DEFAULT_JOURNAL_BYTES      (64 * 1024 * 1024)
+#define OMS_RECORDER_DEFAULT_JOURNAL_BODY_BYTES (1024 * 1024)
+/* Largest request body a receiver reads (413 past it). */
+#define OMS_RECORDER_MAX_BODY (16 * 1024 * 1024)
 
 /* Starts the receiver. Returns 0 and *out, or a negative code with err set (nothing running). */
 int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorder **out,
@@ -44,6 +59,10 @@ const char *oms_recorder_url(const struct oms_recorder *r);
 /* Base URL of the control-only listener, which serves the /__ endpoints even while the receiver
  * is down (refusing connections); borrowed. */
 const char *oms_recorder_control_url(const struct oms_recorder *r);
+/* The fixture token the control endpoints require (borrowed), and whether it was made up at start
+ * (so the program prints it once). */
+const char *oms_recorder_fixture_token(const struct oms_recorder *r);
+int oms_recorder_fixture_token_generated(const struct oms_recorder *r);
 
 /* The journal as a JSON array of entries (new reference), oldest first; path_filter (NULL for
  * all) keeps entries whose path equals it. Same shape as GET /__journal. */

@@ -2,6 +2,7 @@
  * command. Exit codes: 0 all passed, 1 a scenario failed, 2 invalid scenario or usage,
  * 3 the environment failed. */
 #include "oms_cli.h"
+#include "oms_server_options.h"
 #include "oms_json.h"
 #include "oms_log.h"
 #include "report.h"
@@ -33,57 +34,61 @@ enum exit_code { EXIT_PASS = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
 
 static void usage(FILE *out)
 {
-    fprintf(
-        out,
-        "usage: refund-harness run [options] [FILE|DIR...]\n"
-        "       refund-harness validate [FILE|DIR...]\n"
-        "       refund-harness list [options] [FILE|DIR...]\n"
-        "       refund-harness serve [--port P] [--bind ADDR] [--db FILE] [--given FILE]\n"
-        "       refund-harness journal [--url URL] [--json]\n"
-        "\n"
-        "Runs JSON scenarios for the Akinon OMS Package Packed for Refund command against\n"
-        "the embedded reference implementation (or --target URL), with recording Omnitron\n"
-        "and webhook receivers, and writes reports. Without FILE|DIR, the bundled\n"
-        "scenarios run (%s).\n"
-        "\n"
-        "serve runs the reference OMS and both receivers as a sandbox for an ERP to call,\n"
-        "until Ctrl-C; journal shows what a sandbox received, did and sent.\n"
-        "\n"
-        "run options:\n"
-        "  --target URL       check the system at URL (it implements the command and the\n"
-        "                     fixture protocol, docs/fixture-protocol.md) instead of the\n"
-        "                     embedded reference; receivers still run here\n"
-        "  --token T          API token for commands (default: the target profile's first)\n"
-        "  --strict-reference with --target: differences on reference-only rules (docs/spec.md,\n"
-        "                     R-n: wording, check order, uuid scope...) fail instead of\n"
-        "                     being noted\n"
-        "  --omnitron URL --webhook URL  use receivers you run (mock-omnitron, mock-webhook)\n"
-        "                     instead of starting them; --omnitron-control URL and\n"
-        "                     --webhook-control URL name their control listeners\n"
-        "  --report-dir DIR   write junit.xml, results.json, report.html here (reports)\n"
-        "  --no-reports       write no report files\n"
-        "  --filter GLOB      only scenarios whose name or file matches GLOB\n"
-        "  --tag TAG          only scenarios with TAG (repeatable)\n"
-        "  --rule ID          only scenarios exercising SPEC rule ID (repeatable)\n"
-        "  --jobs N           N independent sandboxes in parallel (1)\n"
-        "  --shard I/N        run the I-th of N interleaved shards\n"
-        "  --list             print the selected scenarios instead of running them\n"
-        "  --fail-fast        stop after the first scenario that does not pass\n"
-        "  --strict           fail when a SPEC rule is exercised by no selected scenario\n"
-        "  --profile FILE     profile of the embedded reference (profiles/default.json)\n"
-        "  --quiet            print only failures and the summary\n"
-        "  --verbose          print every check of scenarios that do not pass\n"
-        "  --color, --no-color  force colour on or off (default: on a terminal, and\n"
-        "                     never with NO_COLOR set)\n"
-        "  --help, --version\n"
-        "\n"
-        "serve options: --port P (8000; 0 = ephemeral), --bind ADDR (127.0.0.1), --db FILE\n"
-        "  (persistent sandbox), --profile FILE, --given FILE (a scenario whose given is\n"
-        "  loaded). journal options: --url URL (http://127.0.0.1:8000), --json.\n"
-        "\n"
-        "exit status: 0 all passed, 1 a scenario failed, 2 invalid scenario or usage,\n"
-        "3 the environment failed (port, server start).\n",
-        REFUND_SCENARIO_DIR);
+    fprintf(out,
+            "usage: refund-harness run [options] [FILE|DIR...]\n"
+            "       refund-harness validate [FILE|DIR...]\n"
+            "       refund-harness list [options] [FILE|DIR...]\n"
+            "       refund-harness serve [--port P] [--bind ADDR] [--db FILE] [--given FILE]\n"
+            "       refund-harness journal [--url URL] [--json]\n"
+            "\n"
+            "Runs JSON scenarios for the Akinon OMS Package Packed for Refund command against\n"
+            "the embedded reference implementation (or --target URL), with recording Omnitron\n"
+            "and webhook receivers, and writes reports. Without FILE|DIR, the bundled\n"
+            "scenarios run (%s).\n"
+            "\n"
+            "serve runs the reference OMS and both receivers as a sandbox for an ERP to call,\n"
+            "until Ctrl-C; journal shows what a sandbox received, did and sent.\n"
+            "\n"
+            "run options:\n"
+            "  --target URL       check the system at URL (it implements the command and the\n"
+            "                     fixture protocol, docs/fixture-protocol.md) instead of the\n"
+            "                     embedded reference; receivers still run here\n"
+            "  --token T          API token for commands (default: the embedded reference's; a\n"
+            "                     --target whose profile hides its tokens needs it)\n"
+            "  --strict-reference with --target: differences on reference-only rules (docs/spec.md,\n"
+            "                     R-n: wording, check order, uuid scope...) fail instead of\n"
+            "                     being noted\n"
+            "  --fixture-token T  the --target's fixture token, sent as X-Fixture-Token (default:\n"
+            "                     $REFUND_FIXTURE_TOKEN); also for serve and journal\n"
+            "  --omnitron URL --webhook URL  use receivers you run (mock-omnitron, mock-webhook)\n"
+            "                     instead of starting them; --omnitron-control URL and\n"
+            "                     --webhook-control URL name their control listeners\n"
+            "  --report-dir DIR   write junit.xml, results.json, report.html here (reports)\n"
+            "  --no-reports       write no report files\n"
+            "  --filter GLOB      only scenarios whose name or file matches GLOB\n"
+            "  --tag TAG          only scenarios with TAG (repeatable)\n"
+            "  --rule ID          only scenarios exercising SPEC rule ID (repeatable)\n"
+            "  --jobs N           N independent sandboxes in parallel (1)\n"
+            "  --shard I/N        run the I-th of N interleaved shards\n"
+            "  --list             print the selected scenarios instead of running them\n"
+            "  --fail-fast        stop after the first scenario that does not pass\n"
+            "  --strict           fail when a SPEC rule is exercised by no selected scenario\n"
+            "  --profile FILE     profile of the embedded reference (profiles/default.json)\n"
+            "  --quiet            print only failures and the summary\n"
+            "  --verbose          print every check of scenarios that do not pass\n"
+            "  --color, --no-color  force colour on or off (default: on a terminal, and\n"
+            "                     never with NO_COLOR set)\n"
+            "  --help, --version\n"
+            "\n"
+            "serve options: --port P (8000; 0 = ephemeral), --bind ADDR (127.0.0.1), --db FILE\n"
+            "  (persistent sandbox), --profile FILE, --given FILE (a scenario whose given is\n"
+            "  loaded), --fixture-token T, --request-timeout MS, --idle-timeout MS,\n"
+            "  --max-connections N, --max-client-connections N (docs/reference-impl.md).\n"
+            "  journal options: --url URL (http://127.0.0.1:8000), --json, --fixture-token T.\n"
+            "\n"
+            "exit status: 0 all passed, 1 a scenario failed, 2 invalid scenario or usage,\n"
+            "3 the environment failed (port, server start).\n",
+            REFUND_SCENARIO_DIR);
 }
 
 struct cli {
@@ -148,6 +153,8 @@ static int parse_args(int argc, char **argv, struct cli *c)
             c->json = 1;
         } else if (strcmp(a, "--list") == 0) {
             c->list = 1;
+        } else if (oms_server_option(&c->serve.server, argc, argv, &i)) {
+            c->suite.fixture_token = c->serve.server.fixture_token;
         } else if (a[0] == '-' && !v) {
             fprintf(stderr, "refund-harness: %s needs a value (or is unknown)\n", a);
             return -1;
@@ -176,8 +183,6 @@ static int parse_args(int argc, char **argv, struct cli *c)
             c->suite.receivers.webhook_control_url = argv[++i];
         } else if (strcmp(a, "--url") == 0) {
             c->url = argv[++i];
-        } else if (strcmp(a, "--bind") == 0) {
-            c->serve.bind = argv[++i];
         } else if (strcmp(a, "--db") == 0) {
             c->serve.db_path = argv[++i];
         } else if (strcmp(a, "--given") == 0) {
@@ -303,7 +308,7 @@ int main(int argc, char **argv)
         return EXIT_USAGE;
     }
     if (strcmp(c.command, "journal") == 0) {
-        int code = serve_journal(c.url, c.json);
+        int code = serve_journal(c.url, c.serve.server.fixture_token, c.json);
         cli_cleanup(&c);
         return code;
     }

@@ -128,6 +128,9 @@ static void build_request(struct target *t, const struct oms_profile *p, const c
                                   : oms_profile_default_token(p));
         json_object_set_new(headers, "Authorization", json_string(auth));
     }
+    /* Fixture-protocol steps (a plan) carry the target's fixture token. */
+    if (strncmp(b->path, "/_fixture", 9) == 0 && target_fixture_token(t))
+        json_object_set_new(headers, "X-Fixture-Token", json_string(target_fixture_token(t)));
     json_t *body = json_object_get(r, "body");
     const char *raw = json_string_value(json_object_get(r, "raw_body"));
     if (body || raw)
@@ -169,6 +172,18 @@ static void build_request(struct target *t, const struct oms_profile *p, const c
     } else if (raw) {
         b->body = oms_xstrdup(raw);
         b->body_len = strlen(raw);
+    }
+    /* Reports never show a secret: the token part of credentials reads "***". */
+    json_object_foreach(headers, name, v)
+    {
+        const char *text = json_string_value(v);
+        if (strcasecmp(name, "X-Fixture-Token") == 0 && text)
+            json_object_set_new(headers, name, json_string("***"));
+        else if (strcasecmp(name, "Authorization") == 0 && text && strchr(text, ' ')) {
+            char shown[80];
+            snprintf(shown, sizeof(shown), "%.*s ***", (int)(strchr(text, ' ') - text), text);
+            json_object_set_new(headers, name, json_string(shown));
+        }
     }
     b->shown = json_pack("{s:s, s:s, s:o, s:O?}", "method", b->method, "path", b->path, "headers",
                          headers, "body", body ? body : json_object_get(r, "raw_body"));

@@ -4,6 +4,7 @@
 #include "mock_omnitron.h"
 #include "mock_webhook.h"
 #include "oms_alloc.h"
+#include "oms_fixture_token.h"
 #include "reference.h"
 
 #include <stdlib.h>
@@ -12,14 +13,24 @@ struct sandbox {
     struct reference *oms;
     struct oms_recorder *omnitron;
     struct oms_recorder *webhook;
+    char fixture_token[OMS_FIXTURE_TOKEN_MAX + 1];
+    int fixture_token_generated;
 };
 
 int sandbox_start(const struct sandbox_config *cfg, struct sandbox **out, struct oms_err *err)
 {
     struct sandbox *s = OMS_NEW(struct sandbox);
-    struct mock_omnitron_config oc = {.bind = cfg->bind};
-    struct mock_webhook_config wc = {.bind = cfg->bind};
-    int ret = mock_omnitron_start(&oc, &s->omnitron, err);
+    int ret = oms_fixture_token_choose(cfg->fixture_token, s->fixture_token,
+                                       sizeof(s->fixture_token), &s->fixture_token_generated, err);
+    if (ret != 0) {
+        free(s);
+        return ret;
+    }
+    struct mock_omnitron_config oc = {
+        .bind = cfg->bind, .fixture_token = s->fixture_token, .limits = cfg->limits};
+    struct mock_webhook_config wc = {
+        .bind = cfg->bind, .fixture_token = s->fixture_token, .limits = cfg->limits};
+    ret = mock_omnitron_start(&oc, &s->omnitron, err);
     if (ret == 0)
         ret = mock_webhook_start(&wc, &s->webhook, err);
     if (ret == 0 && !cfg->receivers_only) {
@@ -30,6 +41,8 @@ int sandbox_start(const struct sandbox_config *cfg, struct sandbox **out, struct
             .db_path = cfg->db_path,
             .threads = cfg->threads ? cfg->threads : 2,
             .omnitron_url = oms_recorder_url(s->omnitron),
+            .fixture_token = s->fixture_token,
+            .limits = cfg->limits,
         };
         ret = reference_start(&rc, &s->oms, err);
     }
@@ -49,6 +62,21 @@ void sandbox_stop(struct sandbox *s)
     oms_recorder_stop(s->omnitron);
     oms_recorder_stop(s->webhook);
     free(s);
+}
+
+const char *sandbox_fixture_token(const struct sandbox *s)
+{
+    return s->fixture_token;
+}
+
+int sandbox_fixture_token_generated(const struct sandbox *s)
+{
+    return s->fixture_token_generated;
+}
+
+const char *sandbox_api_token(const struct sandbox *s)
+{
+    return s->oms ? reference_api_token(s->oms) : NULL;
 }
 
 const char *sandbox_oms_url(const struct sandbox *s)

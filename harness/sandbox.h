@@ -5,6 +5,7 @@
 #define SANDBOX_H
 
 #include "oms_error.h"
+#include "oms_http_server.h"
 
 struct sandbox;
 
@@ -15,12 +16,22 @@ struct sandbox_config {
     unsigned oms_port;        /* 0: ephemeral */
     const char *db_path;      /* the reference's database; NULL: memory */
     unsigned threads;         /* the reference's HTTP threads; 0: 2 */
+    /* The one fixture token of the reference and both receivers; NULL: $REFUND_FIXTURE_TOKEN,
+     * else a random one. */
+    const char *fixture_token;
+    struct oms_http_limits limits; /* every listener's bounds; 0 fields: the defaults */
 };
 
 /* Starts the receivers and, unless receivers_only, the reference (told where Omnitron is).
  * Returns 0 and *out, or OMS_E_ENV with err naming the part that failed (nothing left running). */
 int sandbox_start(const struct sandbox_config *cfg, struct sandbox **out, struct oms_err *err);
 void sandbox_stop(struct sandbox *s);
+
+/* The fixture token of all three (borrowed), and whether it was made up at start. */
+const char *sandbox_fixture_token(const struct sandbox *s);
+int sandbox_fixture_token_generated(const struct sandbox *s);
+/* The reference's first API token (borrowed); NULL when receivers_only. */
+const char *sandbox_api_token(const struct sandbox *s);
 
 /* NULL when receivers_only. */
 const char *sandbox_oms_url(const struct sandbox *s);

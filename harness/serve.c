@@ -54,10 +54,12 @@ int serve_run(const struct serve_options *opt, struct schema *schema, const json
     struct sandbox *box = NULL;
     struct sandbox_config sc = {
         .profile_path = opt->profile_path,
-        .bind = opt->bind,
+        .bind = opt->server.bind,
         .oms_port = opt->port,
         .db_path = opt->db_path,
         .threads = 4,
+        .fixture_token = opt->server.fixture_token,
+        .limits = opt->server.limits,
     };
     if (sandbox_start(&sc, &box, &err) != 0) {
         char text[2048];
@@ -73,6 +75,8 @@ int serve_run(const struct serve_options *opt, struct schema *schema, const json
         .webhook_control_url = sandbox_webhook_control_url(box),
         .omnitron_recorder = sandbox_omnitron(box),
         .webhook_recorder = sandbox_webhook(box),
+        .fixture_token = sandbox_fixture_token(box),
+        .api_token = sandbox_api_token(box),
     };
     struct target *t = target_create(&tc);
     int code = opt->given_file ? load_given(t, opt->given_file, schema, rules) : 0;
@@ -80,9 +84,14 @@ int serve_run(const struct serve_options *opt, struct schema *schema, const json
     if (code == 0 && target_profile(t, &profile, &err) != 0)
         code = 3;
     if (code == 0) {
-        const char *token =
-            json_string_value(json_array_get(json_object_get(profile, "tokens"), 0));
+        const char *token = sandbox_api_token(box);
         const char *oms = sandbox_oms_url(box);
+        oms_server_announce("refund-harness serve",
+                            opt->server.bind ? opt->server.bind : "127.0.0.1",
+                            sandbox_fixture_token(box), sandbox_fixture_token_generated(box),
+                            "the OMS command endpoint and hooks API (with the API token), the "
+                            "fixture protocol that replaces all state, and both receivers with "
+                            "their journals and control endpoints (with the fixture token)");
         printf("refund-harness sandbox (Ctrl-C stops it)\n\n"
                "  OMS command endpoint  %s/api/v1/oms/packages/{package_id}/command/\n"
                "  token                 Authorization: Token %s\n"
@@ -173,9 +182,9 @@ static void print_tables(const json_t *commands, const json_t *state)
     }
 }
 
-int serve_journal(const char *url, int as_json)
+int serve_journal(const char *url, const char *fixture_token, int as_json)
 {
-    struct target_config tc = {.oms_url = url};
+    struct target_config tc = {.oms_url = url, .fixture_token = fixture_token};
     struct target *t = target_create(&tc);
     struct oms_err err = {0};
     json_t *journal = NULL, *state = NULL;

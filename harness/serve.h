@@ -6,24 +6,25 @@
 
 #include <jansson.h>
 
+#include "oms_server_options.h"
 #include "schema.h"
 
 struct serve_options {
-    const char *bind;         /* NULL: 127.0.0.1 */
-    unsigned port;            /* the OMS port; 0: ephemeral */
-    const char *db_path;      /* NULL: memory */
-    const char *profile_path; /* NULL: default */
-    const char *given_file;   /* a scenario file whose given is loaded; NULL: empty state */
+    struct oms_server_options server; /* bind, fixture token, limits */
+    unsigned port;                    /* the OMS port; 0: ephemeral */
+    const char *db_path;              /* NULL: memory */
+    const char *profile_path;         /* NULL: default */
+    const char *given_file;           /* a scenario file whose given is loaded; NULL: empty state */
 };
 
 /* Runs the sandbox until SIGINT/SIGTERM (which the caller blocked before any thread started).
  * Returns an exit code: 0, 2 (invalid --given file) or 3 (could not start). */
 int serve_run(const struct serve_options *opt, struct schema *schema, const json_t *rules);
 
-/* Prints the journal of the sandbox at url: commands received (with the error answered to each
- * rejected one), transitions made, and what was sent to Omnitron and the webhook receivers with
- * the outcome - as tables, or as one JSON document. Returns an exit code: 0, or 3 when the sandbox
- * does not answer. */
-int serve_journal(const char *url, int as_json);
+/* Prints the journal of the sandbox at url (fixture_token NULL: $REFUND_FIXTURE_TOKEN): commands
+ * received (with the error answered to each rejected one), transitions made, and what was sent to
+ * Omnitron and the webhook receivers with the outcome - as tables, or as one JSON document. Returns
+ * an exit code: 0, or 3 when the sandbox does not answer. */
+int serve_journal(const char *url, const char *fixture_token, int as_json);
 
 #endif

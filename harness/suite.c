@@ -210,6 +210,10 @@ static void *job(void *arg)
         .webhook_control_url = box ? sandbox_webhook_control_url(box) : given->webhook_control_url,
         .omnitron_recorder = box ? sandbox_omnitron(box) : NULL,
         .webhook_recorder = box ? sandbox_webhook(box) : NULL,
+        /* An embedded reference's tokens are known here; a --target's come from the user. */
+        .fixture_token =
+            sh->opt->target_url || !box ? sh->opt->fixture_token : sandbox_fixture_token(box),
+        .api_token = sh->opt->target_url || !box ? sh->opt->token : sandbox_api_token(box),
     };
     struct target *t = target_create(&tc);
     json_t *doc = NULL, *hello = NULL;

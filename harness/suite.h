@@ -32,15 +32,16 @@ struct suite_options {
     size_t rule_count;
     unsigned shard_index; /* 1-based; 0: no sharding */
     unsigned shard_count;
-    unsigned jobs;            /* parallel sandboxes; 0: 1 */
-    int fail_fast;            /* stop starting scenarios after the first failure */
-    int verbosity;            /* 0 quiet, 1 normal, 2 verbose */
-    int color;                /* ANSI colour on the console */
-    int progress;             /* a progress line on a terminal */
-    const char *profile_path; /* embedded reference's profile; NULL: default */
-    const char *target_url;   /* an external system under test; NULL: the embedded reference */
-    const char *token;        /* API token for commands; NULL: the target profile's first */
-    int strict_reference;     /* with target_url: reference-only differences fail too */
+    unsigned jobs;             /* parallel sandboxes; 0: 1 */
+    int fail_fast;             /* stop starting scenarios after the first failure */
+    int verbosity;             /* 0 quiet, 1 normal, 2 verbose */
+    int color;                 /* ANSI colour on the console */
+    int progress;              /* a progress line on a terminal */
+    const char *profile_path;  /* embedded reference's profile; NULL: default */
+    const char *target_url;    /* an external system under test; NULL: the embedded reference */
+    const char *token;         /* API token for commands; NULL: the target profile's first */
+    const char *fixture_token; /* the --target's fixture token; NULL: $REFUND_FIXTURE_TOKEN */
+    int strict_reference;      /* with target_url: reference-only differences fail too */
     struct suite_receivers receivers; /* with target_url only */
 };
 

@@ -2,6 +2,7 @@
 #include "target.h"
 
 #include "oms_alloc.h"
+#include "oms_fixture_token.h"
 #include "oms_json.h"
 
 #include <stdio.h>
@@ -17,7 +18,10 @@ struct target {
     struct oms_recorder *omnitron_rec; /* in this process, or NULL */
     struct oms_recorder *webhook_rec;
     long timeout_ms;
-    int state_answers; /* the target has the "state-answer" capability */
+    int state_answers;    /* the target has the "state-answer" capability */
+    char *fixture_header; /* "X-Fixture-Token: T", or NULL */
+    char *fixture_token;
+    char *api_token;
     struct oms_http_client *client;
 };
 
@@ -36,6 +40,14 @@ struct target *target_create(const struct target_config *cfg)
         t->webhook_rec = cfg->webhook_recorder;
     }
     t->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+    const char *ft = cfg->fixture_token ? cfg->fixture_token : getenv(OMS_FIXTURE_TOKEN_ENV);
+    if (ft && ft[0]) {
+        size_t n = strlen(OMS_FIXTURE_TOKEN_HEADER) + strlen(ft) + 3;
+        t->fixture_header = oms_xmalloc(n);
+        snprintf(t->fixture_header, n, "%s: %s", OMS_FIXTURE_TOKEN_HEADER, ft);
+        t->fixture_token = oms_xstrdup(ft);
+    }
+    t->api_token = oms_xstrdup(cfg->api_token);
     t->client = oms_http_client_create();
     return t;
 }
@@ -49,6 +61,9 @@ void target_destroy(struct target *t)
     free(t->webhook_url);
     free(t->omnitron_control);
     free(t->webhook_control);
+    free(t->fixture_header);
+    free(t->fixture_token);
+    free(t->api_token);
     oms_http_client_destroy(t->client);
     free(t);
 }
@@ -73,6 +88,11 @@ struct oms_http_client *target_client(struct target *t)
     return t->client;
 }
 
+const char *target_fixture_token(const struct target *t)
+{
+    return t->fixture_token;
+}
+
 long target_timeout_ms(const struct target *t)
 {
     return t->timeout_ms;
@@ -86,12 +106,14 @@ static int call(struct target *t, const char *method, const char *base, const ch
     char url[2048];
     snprintf(url, sizeof(url), "%s%s", base ? base : "", path);
     char *text = body ? oms_json_dumps(body) : NULL;
-    const char *headers[] = {"Content-Type: application/json", "Accept: application/json"};
+    /* The fixture token goes with every call here: all are fixture or control calls. */
+    const char *headers[] = {"Content-Type: application/json", "Accept: application/json",
+                             t->fixture_header};
     struct oms_http_exchange x = {
         .method = method,
         .url = url,
         .headers = headers,
-        .header_count = body ? 2 : 1,
+        .header_count = (body ? 2 : 1) + (t->fixture_header ? 1 : 0),
         .body = text,
         .body_len = text ? strlen(text) : 0,
         .timeout_ms = timeout_ms > 0 ? timeout_ms : t->timeout_ms,
@@ -99,6 +121,7 @@ static int call(struct target *t, const char *method, const char *base, const ch
     };
     if (!body)
         x.headers = headers + 1;
+
     oms_http_client_perform(t->client, &x);
     free(text);
     int rc = 0;
@@ -114,7 +137,14 @@ static int call(struct target *t, const char *method, const char *base, const ch
             field = json_object_iter_key(it);
             msg = json_string_value(json_array_get(json_object_iter_value(it), 0));
         }
-        if (msg)
+        if (x.status == 401 && msg)
+            rc = oms_err_set(err, OMS_E_INVAL, url, 0, 0, NULL, "%s %s answered 401: %s - %s",
+                             method, path, msg,
+                             t->fixture_header ? "is --fixture-token (or $" OMS_FIXTURE_TOKEN_ENV
+                                                 ") the server's fixture token?"
+                                               : "pass the server's fixture token with "
+                                                 "--fixture-token or $" OMS_FIXTURE_TOKEN_ENV);
+        else if (msg)
             rc = oms_err_set(err, OMS_E_INVAL, url, 0, 0, field && field[0] == '$' ? field : NULL,
                              "%s %s answered %ld: %s%s%s", method, path, x.status,
                              field && field[0] != '$' ? field : "",
@@ -163,9 +193,36 @@ int target_capabilities(struct target *t, json_t **doc, struct oms_err *err)
     return rc;
 }
 
+/* 1 when every token of the profile is hidden ("***"). */
+static int tokens_redacted(const json_t *profile)
+{
+    json_t *tokens = json_object_get(profile, "tokens");
+    size_t i;
+    json_t *v;
+    if (json_array_size(tokens) == 0)
+        return 0;
+    json_array_foreach(tokens, i, v)
+    {
+        if (!json_is_string(v) || strcmp(json_string_value(v), "***") != 0)
+            return 0;
+    }
+    return 1;
+}
+
 int target_profile(struct target *t, json_t **profile, struct oms_err *err)
 {
-    return call(t, "GET", t->oms_url, "/_fixture/profile", NULL, 200, 0, profile, err);
+    int rc = call(t, "GET", t->oms_url, "/_fixture/profile", NULL, 200, 0, profile, err);
+    if (rc != 0 || !tokens_redacted(*profile))
+        return rc; /* a profile that shows its tokens is taken as it is */
+    if (!t->api_token) {
+        json_decref(*profile);
+        *profile = NULL;
+        return oms_err_set(err, OMS_E_INVAL, t->oms_url, 0, 0, NULL,
+                           "the target's profile hides its API tokens: pass --token T with a "
+                           "token the target accepts");
+    }
+    json_object_set_new(*profile, "tokens", json_pack("[s]", t->api_token));
+    return 0;
 }
 
 int target_load(struct target *t, const json_t *fixture, json_t **state, struct oms_err *err)

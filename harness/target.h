@@ -25,6 +25,12 @@ struct target_config {
     struct oms_recorder *omnitron_recorder;
     struct oms_recorder *webhook_recorder;
     long timeout_ms; /* per request; 0: 10 s */
+    /* Sent as X-Fixture-Token on every fixture-protocol and receiver-control call; NULL:
+     * $REFUND_FIXTURE_TOKEN (none when unset). */
+    const char *fixture_token;
+    /* The target's API token, for when GET /_fixture/profile hides its tokens ("***"); NULL:
+     * none known (target_profile then says to pass --token). */
+    const char *api_token;
 };
 
 /* Never NULL; URLs are copied. One target per thread (it owns an HTTP client). */
@@ -35,6 +41,8 @@ const char *target_oms_url(const struct target *t);
 const char *target_omnitron_url(const struct target *t);
 const char *target_webhook_url(const struct target *t);
 struct oms_http_client *target_client(struct target *t);
+/* The fixture token sent to the target (borrowed), or NULL when none is known. */
+const char *target_fixture_token(const struct target *t);
 long target_timeout_ms(const struct target *t);
 
 /* Fixture protocol. Each returns 0, or a negative code with err naming the URL and what came back
@@ -42,6 +50,8 @@ long target_timeout_ms(const struct target *t);
 /* The handshake: GET /_fixture/ -> {"protocol", "version": 1, "capabilities": [...]}. Also
  * notes whether the target answers with its state ("state-answer"), saving a round trip below. */
 int target_capabilities(struct target *t, json_t **doc, struct oms_err *err);
+/* GET /_fixture/profile. A profile whose tokens are redacted ("***") gets the known API token in
+ * their place; with none known, OMS_E_INVAL says to pass --token. */
 int target_profile(struct target *t, json_t **profile, struct oms_err *err);
 /* GET /_fixture/journal: {"commands": [...]} (new reference). */
 int target_journal(struct target *t, json_t **doc, struct oms_err *err);

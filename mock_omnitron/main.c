@@ -17,8 +17,9 @@ static void usage(FILE *out)
     oms_recorder_options_usage(out);
     fputs("  --path PATH    the bulk status update path\n"
           "  --token T      require \"Authorization: Token T\"\n"
-          "Control (on both listeners): GET/DELETE /__journal, GET/PUT /__behaviour,\n"
-          "POST /__reset, GET /__health.\n",
+          "Control (on both listeners, with X-Fixture-Token): GET/DELETE /__journal,\n"
+          "GET/PUT /__behaviour, POST /__reset, GET /__health. A port in use is refused\n"
+          "(exit 3).\n",
           out);
 }
 
@@ -45,12 +46,16 @@ int main(int argc, char **argv)
     }
     oms_signal_block_termination();
     struct mock_omnitron_config cfg = {
-        .bind = common.bind,
+        .bind = common.server.bind,
         .port = common.port,
         .control_port = common.control_port,
         .path = path,
         .token = token,
         .journal_limit = common.journal_limit,
+        .journal_bytes = common.journal_bytes,
+        .journal_body_bytes = common.journal_body_bytes,
+        .fixture_token = common.server.fixture_token,
+        .limits = common.server.limits,
     };
     struct oms_err err = {0};
     struct oms_recorder *r = NULL;
@@ -59,5 +64,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "mock-omnitron: %s\n", oms_err_format(&err, text, sizeof(text)));
         return 3;
     }
-    return oms_recorder_serve(r, "mock-omnitron");
+    return oms_recorder_serve(r, "mock-omnitron", common.server.bind);
 }

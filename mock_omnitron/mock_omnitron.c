@@ -2,6 +2,7 @@
 #include "mock_omnitron.h"
 
 #include "oms_alloc.h"
+#include "oms_crypto.h"
 #include "oms_json.h"
 
 #include <stdio.h>
@@ -26,7 +27,8 @@ static int inspect(void *ctx, const struct oms_http_request *req, const json_t *
     const struct omnitron *o = ctx;
     if (o->token) {
         const char *h = oms_http_request_header(req, "Authorization");
-        if (!h || strncasecmp(h, "Token ", 6) != 0 || strcmp(h + 6, o->token) != 0) {
+        if (!h || strncasecmp(h, "Token ", 6) != 0 ||
+            !oms_secret_equal(h + 6, strlen(h + 6), o->token, strlen(o->token))) {
             answer(resp, 401, json_pack("{s:s}", "detail", "Invalid token."));
             return 1;
         }
@@ -113,6 +115,10 @@ int mock_omnitron_start(const struct mock_omnitron_config *cfg, struct oms_recor
         .inspect_ctx = o,
         .inspect_free = omnitron_free,
         .journal_limit = cfg->journal_limit,
+        .journal_bytes = cfg->journal_bytes,
+        .journal_body_bytes = cfg->journal_body_bytes,
+        .fixture_token = cfg->fixture_token,
+        .limits = cfg->limits,
     };
     int ret = oms_recorder_start(&rc, out, err);
     if (ret != 0)

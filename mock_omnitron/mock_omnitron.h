@@ -14,6 +14,10 @@ struct mock_omnitron_config {
     const char *path;      /* NULL: MOCK_OMNITRON_DEFAULT_PATH */
     const char *token;    /* when set, "Authorization: Token <token>" is required (401 otherwise) */
     size_t journal_limit; /* entries kept; 0: OMS_JOURNAL_DEFAULT_LIMIT */
+    size_t journal_bytes; /* see oms_recorder_config; 0: the default */
+    size_t journal_body_bytes; /* see oms_recorder_config; 0: the default */
+    const char *fixture_token; /* the control endpoints' token; NULL: see oms_recorder_config */
+    struct oms_http_limits limits;
 };
 
 /* Starts the mock. Every request is journaled, whatever it answered. Answers: 200 with the updated

@@ -16,8 +16,9 @@ static void usage(FILE *out)
           out);
     oms_recorder_options_usage(out);
     fputs("  --status CODE  answer this status (default 200)\n"
-          "Control (on both listeners): GET/DELETE /__journal, GET/PUT /__behaviour,\n"
-          "POST /__reset, GET /__health.\n",
+          "Control (on both listeners, with X-Fixture-Token): GET/DELETE /__journal,\n"
+          "GET/PUT /__behaviour, POST /__reset, GET /__health. A port in use is refused\n"
+          "(exit 3).\n",
           out);
 }
 
@@ -44,11 +45,15 @@ int main(int argc, char **argv)
     }
     oms_signal_block_termination();
     struct mock_webhook_config cfg = {
-        .bind = common.bind,
+        .bind = common.server.bind,
         .port = common.port,
         .control_port = common.control_port,
         .status = status,
         .journal_limit = common.journal_limit,
+        .journal_bytes = common.journal_bytes,
+        .journal_body_bytes = common.journal_body_bytes,
+        .fixture_token = common.server.fixture_token,
+        .limits = common.server.limits,
     };
     struct oms_err err = {0};
     struct oms_recorder *r = NULL;
@@ -57,5 +62,5 @@ int main(int argc, char **argv)
         fprintf(stderr, "mock-webhook: %s\n", oms_err_format(&err, text, sizeof(text)));
         return 3;
     }
-    return oms_recorder_serve(r, "mock-webhook");
+    return oms_recorder_serve(r, "mock-webhook", common.server.bind);
 }

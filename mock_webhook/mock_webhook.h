@@ -7,11 +7,15 @@
 #include "oms_recorder.h"
 
 struct mock_webhook_config {
-    const char *bind;      /* NULL: 127.0.0.1 */
-    unsigned port;         /* 0: ephemeral */
-    unsigned control_port; /* the control-only listener (see oms_recorder.h); 0: ephemeral */
-    int status;            /* answered status; 0: 200 */
-    size_t journal_limit;  /* entries kept; 0: OMS_JOURNAL_DEFAULT_LIMIT */
+    const char *bind;          /* NULL: 127.0.0.1 */
+    unsigned port;             /* 0: ephemeral */
+    unsigned control_port;     /* the control-only listener (see oms_recorder.h); 0: ephemeral */
+    int status;                /* answered status; 0: 200 */
+    size_t journal_limit;      /* entries kept; 0: OMS_JOURNAL_DEFAULT_LIMIT */
+    size_t journal_bytes;      /* see oms_recorder_config; 0: the default */
+    size_t journal_body_bytes; /* see oms_recorder_config; 0: the default */
+    const char *fixture_token; /* the control endpoints' token; NULL: see oms_recorder_config */
+    struct oms_http_limits limits;
 };
 
 /* Starts the receiver. Returns 0 and *out (stop with oms_recorder_stop), or a negative code with

@@ -5,6 +5,7 @@
 #include "command.h"
 #include "fixture.h"
 #include "oms_alloc.h"
+#include "oms_fixture_token.h"
 #include "oms_json.h"
 #include "oms_log.h"
 #include "outbox.h"
@@ -80,6 +81,68 @@ static int authorised(const struct oms_profile *p, const struct oms_http_request
     return 1;
 }
 
+/* The fixture protocol's own token (never an API token), compared in constant time. Answers 401
+ * and returns 0 when it is missing or wrong; the answer reveals nothing else. */
+static int fixture_authorised(struct reference *r, const struct oms_http_request *req,
+                              struct oms_http_response *resp)
+{
+    if (oms_fixture_token_ok(req, r->fixture_token))
+        return 1;
+    reply_error(resp, 401, "non_field_errors", oms_fixture_token_refusal());
+    return 0;
+}
+
+#define REDACTED "***"
+
+/* Secrets never leave in an answer: a subscription's secret_key reads "***" (null stays null). */
+static void redact_subscription(json_t *sub)
+{
+    if (json_is_string(json_object_get(sub, "secret_key")))
+        json_object_set_new(sub, "secret_key", json_string(REDACTED));
+}
+
+static void redact_subscriptions(json_t *list)
+{
+    size_t i;
+    json_t *sub;
+    json_array_foreach(list, i, sub)
+    {
+        redact_subscription(sub);
+    }
+}
+
+/* The state as shown: secret keys and the Authorization header of outbox rows read "***". The
+ * subscriptions are copied first: the store shares them with its cache. */
+static void redact_state(json_t *state)
+{
+    json_t *subs = json_deep_copy(json_object_get(state, "subscriptions"));
+    redact_subscriptions(subs);
+    json_object_set_new(state, "subscriptions", subs ? subs : json_array());
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(state, "outbox"), i, row)
+    {
+        json_t *headers = json_object_get(row, "headers");
+        const char *key;
+        json_t *v;
+        json_object_foreach(headers, key, v)
+        {
+            if (strcasecmp(key, "Authorization") == 0 && json_is_string(v))
+                json_object_set_new(headers, key, json_string(REDACTED));
+        }
+    }
+}
+
+/* The profile as shown: every API token reads "***" (new reference). */
+static json_t *redacted_profile(const json_t *profile)
+{
+    json_t *copy = json_deep_copy(profile);
+    json_t *tokens = json_object_get(copy, "tokens");
+    for (size_t i = 0; i < json_array_size(tokens); i++)
+        json_array_set_new(tokens, i, json_string(REDACTED));
+    return copy;
+}
+
 static int method_is(const struct oms_http_request *req, const char *m)
 {
     return strcmp(req->method, m) == 0;
@@ -147,8 +210,18 @@ static json_t *json_body(const struct oms_profile *p, const struct oms_http_requ
         reply_error(resp, 415, "non_field_errors", msg);
         return NULL;
     }
+    /* A raw NUL is never JSON; the parser would skip one after a number or a literal. */
+    const char *nul = memchr(req->body, '\0', req->body_len);
+    if (nul) {
+        char msg[160];
+        snprintf(msg, sizeof(msg), "the request body is not valid JSON: a NUL byte at offset %zu",
+                 (size_t)(nul - req->body));
+        reply_error(resp, 400, "non_field_errors", msg);
+        return NULL;
+    }
     json_error_t je;
-    json_t *doc = json_loadb(req->body, req->body_len, JSON_DECODE_ANY, &je);
+    json_t *doc =
+        json_loadb(req->body, req->body_len, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &je);
     if (!doc && json_error_code(&je) == json_error_numeric_overflow &&
         out_of_range_fields(req, resp))
         return NULL;
@@ -192,8 +265,12 @@ static void handle_hooks(struct reference *r, struct oms_profile *p, const char 
     if (*rest == '\0') {
         if (method_is(req, "GET")) {
             store_lock(r->store);
-            json_t *list = store_subscriptions(r->store, NULL);
+            json_t *shared = store_subscriptions(r->store, NULL);
             store_unlock(r->store);
+            /* Copied before redacting: the objects belong to the store's cache. */
+            json_t *list = json_deep_copy(shared);
+            json_decref(shared);
+            redact_subscriptions(list);
             reply(resp, 200,
                   json_pack("{s:I, s:n, s:n, s:o}", "count", (json_int_t)json_array_size(list),
                             "next", "previous", "results", list));
@@ -212,6 +289,7 @@ static void handle_hooks(struct reference *r, struct oms_profile *p, const char 
                 int rc = store_subscription_insert(r->store, &in.sub, &id);
                 json_t *created = rc == 0 ? store_subscription_get(r->store, id) : NULL;
                 store_unlock(r->store);
+                redact_subscription(created);
                 if (created)
                     reply(resp, 201, created);
                 else
@@ -235,6 +313,7 @@ static void handle_hooks(struct reference *r, struct oms_profile *p, const char 
         store_lock(r->store);
         json_t *sub = store_subscription_get(r->store, id);
         store_unlock(r->store);
+        redact_subscription(sub);
         if (sub)
             reply(resp, 200, sub);
         else
@@ -255,7 +334,8 @@ static void handle_hooks(struct reference *r, struct oms_profile *p, const char 
 static json_t *fixture_body(const struct oms_http_request *req, struct oms_http_response *resp)
 {
     if (req->body_too_large) {
-        reply_error(resp, 413, "non_field_errors", "the fixture is larger than the server's limit");
+        reply_error(resp, 413, "non_field_errors",
+                    "the fixture is larger than the server's limit (--max-fixture-bytes)");
         return NULL;
     }
     json_error_t je;
@@ -269,13 +349,54 @@ static json_t *fixture_body(const struct oms_http_request *req, struct oms_http_
     return doc;
 }
 
-/* The whole state as GET /_fixture/state shows it (new reference). */
-static json_t *export_state(struct reference *r)
+/* The whole state as GET /_fixture/state shows it, secrets redacted (new reference); NULL after
+ * answering 400 when it has more rows than the server shows at once. */
+static json_t *export_state(struct reference *r, struct oms_http_response *resp)
 {
+    int64_t rows = 0;
     store_lock(r->store);
-    json_t *doc = store_export(r->store);
+    json_t *doc = NULL;
+    if (store_count_rows(r->store, &rows) == 0 && rows <= r->max_state_rows)
+        doc = store_export(r->store);
     store_unlock(r->store);
+    if (!doc) {
+        char msg[400];
+        snprintf(msg, sizeof(msg),
+                 "the state has %lld rows (packages, items, reservations, discrepancies, "
+                 "transition log, outbox rows and attempts), more than the %lld the server shows "
+                 "at once: load a smaller fixture, or start the server with a larger "
+                 "--max-state-rows",
+                 (long long)rows, (long long)r->max_state_rows);
+        reply_error(resp, 400, "non_field_errors", msg);
+        return NULL;
+    }
+    redact_state(doc);
     return doc;
+}
+
+/* A drain waiting for the outbox, looked at again by the server's poll. */
+struct drain_wait {
+    struct reference *r;
+    struct outbox_drain d;
+    int answer_state;
+};
+
+static int drain_poll(void *state, struct oms_http_response *resp)
+{
+    struct drain_wait *w = state;
+    json_t *result = NULL;
+    if (!outbox_drain_step(w->r->outbox, &w->d, &result))
+        return 0;
+    if (w->answer_state) {
+        json_t *st = export_state(w->r, resp);
+        if (!st) {
+            json_decref(result);
+            return 1;
+        }
+        json_object_set_new(result, "state", st);
+    }
+    reply(resp, 200, result);
+    return 1;
 }
 
 /* "?answer=state" (capability "state-answer"): the answer carries the state, sparing the caller
@@ -305,10 +426,12 @@ static void handle_fixture(struct reference *r, const char *rest,
                         "state-answer", "outbox"));
     } else if (strcmp(rest, "profile") == 0 && method_is(req, "GET")) {
         struct oms_profile *p = reference_profile(r);
-        reply(resp, 200, json_deep_copy(oms_profile_json(p)));
+        reply(resp, 200, redacted_profile(oms_profile_json(p)));
         oms_profile_unref(p);
     } else if (strcmp(rest, "state") == 0 && method_is(req, "GET")) {
-        reply(resp, 200, export_state(r));
+        json_t *st = export_state(r, resp);
+        if (st)
+            reply(resp, 200, st);
     } else if (strcmp(rest, "state") == 0 && method_is(req, "PUT")) {
         int answer_state = 0;
         if (parse_answer(req, resp, &answer_state) != 0)
@@ -319,9 +442,10 @@ static void handle_fixture(struct reference *r, const char *rest,
         struct oms_err err = {0};
         if (fixture_load(r, doc, &err) == 0) {
             cmdlog_clear(r->cmdlog);
-            if (answer_state)
-                reply(resp, 200, export_state(r));
-            else
+            json_t *st = answer_state ? export_state(r, resp) : NULL;
+            if (st)
+                reply(resp, 200, st);
+            else if (!answer_state)
                 resp->status = 204;
         } else
             reply_error(resp, 400, err.path[0] ? err.path : "$", err.message);
@@ -346,22 +470,35 @@ static void handle_fixture(struct reference *r, const char *rest,
         int answer_state = 0;
         if (parse_answer(req, resp, &answer_state) != 0)
             return;
-        int64_t timeout = 5000;
+        int64_t timeout = 5000 < r->max_drain_ms ? 5000 : r->max_drain_ms;
         const char *t = oms_http_request_arg(req, "timeout_ms");
         if (t) {
             char *end = NULL;
             errno = 0;
             long long v = strtoll(t, &end, 10);
-            if (errno || !end || *end || v < 0 || v > 600000) {
-                reply_error(resp, 400, "timeout_ms", "expected milliseconds from 0 to 600000");
+            if (errno || !end || *end || end == t || v < 0 || v > r->max_drain_ms) {
+                char msg[160];
+                snprintf(msg, sizeof(msg),
+                         "expected milliseconds from 0 to %lld (the server's --max-drain-ms)",
+                         (long long)r->max_drain_ms);
+                reply_error(resp, 400, "timeout_ms", msg);
                 return;
             }
             timeout = v;
         }
-        json_t *drained = outbox_drain(r->outbox, timeout);
-        if (answer_state)
-            json_object_set_new(drained, "state", export_state(r));
-        reply(resp, 200, drained);
+        /* The wait is polled by the server: no worker is held while the outbox drains. */
+        struct drain_wait *w = OMS_NEW(struct drain_wait);
+        w->r = r;
+        w->answer_state = answer_state;
+        outbox_drain_begin(&w->d, timeout);
+        if (drain_poll(w, resp)) {
+            free(w);
+            return;
+        }
+        resp->poll = drain_poll;
+        resp->poll_state = w;
+        resp->poll_free = free;
+        resp->poll_interval_ms = 10;
     } else if (strcmp(rest, "") == 0 || strcmp(rest, "profile") == 0 ||
                strcmp(rest, "journal") == 0) {
         not_allowed(req, resp, "GET");
@@ -382,31 +519,67 @@ static void journal(struct reference *r, const struct oms_http_request *req,
                resp->status, resp->body.len ? oms_buf_str(&resp->body) : NULL);
 }
 
+enum route { ROUTE_COMMAND, ROUTE_HOOKS, ROUTE_FIXTURE, ROUTE_OTHER };
+
+/* Which endpoint a path names; *id gets the package of a command path. */
+static enum route route_of(const struct reference *r, const char *path, int64_t *id)
+{
+    size_t plen = strlen(path);
+    *id = 0;
+    if (strncmp(path, COMMAND_PREFIX, strlen(COMMAND_PREFIX)) == 0 &&
+        plen > strlen(COMMAND_PREFIX) + strlen(COMMAND_SUFFIX) &&
+        strcmp(path + plen - strlen(COMMAND_SUFFIX), COMMAND_SUFFIX) == 0) {
+        *id = parse_id(path + strlen(COMMAND_PREFIX), path + plen - strlen(COMMAND_SUFFIX));
+        return *id > 0 ? ROUTE_COMMAND : ROUTE_OTHER;
+    }
+    if (strncmp(path, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0)
+        return ROUTE_HOOKS;
+    if (strncmp(path, FIXTURE_PREFIX, strlen(FIXTURE_PREFIX)) == 0 && r->fixtures_enabled)
+        return ROUTE_FIXTURE;
+    return ROUTE_OTHER;
+}
+
+int api_precheck(void *ctx, const struct oms_http_request *head, struct oms_http_response *resp,
+                 size_t *max_body)
+{
+    struct reference *r = ctx;
+    int64_t id;
+    enum route rt = route_of(r, head->path, &id);
+    if (rt == ROUTE_FIXTURE) {
+        *max_body = r->max_fixture_bytes;
+        return !fixture_authorised(r, head, resp);
+    }
+    /* SPEC E-2: the token is checked before a byte of the body is read. */
+    struct oms_profile *p = reference_profile(r);
+    int answered = (rt == ROUTE_COMMAND || rt == ROUTE_HOOKS) && !authorised(p, head, resp);
+    *max_body = oms_profile_max_body(p);
+    oms_profile_unref(p);
+    if (answered && rt == ROUTE_COMMAND)
+        journal(r, head, resp);
+    return answered;
+}
+
 void api_handle(void *ctx, const struct oms_http_request *req, struct oms_http_response *resp)
 {
     struct reference *r = ctx;
     const char *path = req->path;
-    size_t plen = strlen(path);
+    int64_t id;
+    enum route rt = route_of(r, path, &id);
 
-    if (strncmp(path, COMMAND_PREFIX, strlen(COMMAND_PREFIX)) == 0 &&
-        plen > strlen(COMMAND_PREFIX) + strlen(COMMAND_SUFFIX) &&
-        strcmp(path + plen - strlen(COMMAND_SUFFIX), COMMAND_SUFFIX) == 0) {
-        const char *id_start = path + strlen(COMMAND_PREFIX);
-        int64_t id = parse_id(id_start, path + plen - strlen(COMMAND_SUFFIX));
-        if (id > 0) {
-            struct oms_profile *p = reference_profile(r);
-            handle_command(r, p, id, req, resp);
-            oms_profile_unref(p);
-            journal(r, req, resp);
-            return;
-        }
-    } else if (strncmp(path, HOOKS_PREFIX, strlen(HOOKS_PREFIX)) == 0) {
+    if (rt == ROUTE_COMMAND) {
+        struct oms_profile *p = reference_profile(r);
+        handle_command(r, p, id, req, resp);
+        oms_profile_unref(p);
+        journal(r, req, resp);
+        return;
+    } else if (rt == ROUTE_HOOKS) {
         struct oms_profile *p = reference_profile(r);
         handle_hooks(r, p, path + strlen(HOOKS_PREFIX), req, resp);
         oms_profile_unref(p);
         return;
-    } else if (strncmp(path, FIXTURE_PREFIX, strlen(FIXTURE_PREFIX)) == 0 && r->fixtures_enabled) {
-        handle_fixture(r, path + strlen(FIXTURE_PREFIX), req, resp);
+    } else if (rt == ROUTE_FIXTURE) {
+        if (fixture_authorised(r, req, resp))
+            handle_fixture(r, path + strlen(FIXTURE_PREFIX), req, resp);
         return;
     }
     char msg[300];

@@ -1,6 +1,8 @@
 /* fixture: validation and installation of an initial state. */
 #include "fixture.h"
 
+#include "oms_http_client.h"
+
 #include "oms_alloc.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -404,6 +406,7 @@ static int load_generated(struct load *l, const json_t *arr)
                                        NULL};
     size_t i;
     json_t *v;
+    int64_t rows = 0;
     json_array_foreach((json_t *)arr, i, v)
     {
         char path[OMS_ERR_PATH_MAX];
@@ -422,6 +425,13 @@ static int load_generated(struct load *l, const json_t *arr)
             return OMS_E_INVAL;
         if (count > 10000000 || per > 100 || reservations > 100)
             return bad(l, path, "at most 10000000 packages of 100 items and 100 reservations");
+        /* Checked before a row is made: a 200-byte fixture must not build millions. */
+        rows += count * (1 + per + reservations);
+        if (rows > l->r->max_state_rows)
+            return bad(l, path,
+                       "the generate blocks would make %lld rows (packages, items, reservations), "
+                       "more than the server's limit of %lld (--max-state-rows)",
+                       (long long)rows, (long long)l->r->max_state_rows);
         if (!store_exists(l->r->store, "locations", location))
             return bad(l, path, "location %lld does not exist", (long long)location);
         struct store *s = l->r->store;
@@ -459,6 +469,12 @@ static int load_all(struct load *l, const json_t *doc)
     if (load_locations(l, locations) || load_packages(l, packages) || load_generated(l, generate) ||
         load_subscriptions(l, subscriptions) || check_quota(l, locations))
         return OMS_E_INVAL;
+    int64_t rows = 0;
+    if (store_count_rows(l->r->store, &rows) == 0 && rows > l->r->max_state_rows)
+        return bad(l, "$",
+                   "the fixture makes %lld rows (packages, items, reservations, discrepancies), "
+                   "more than the server's limit of %lld (--max-state-rows)",
+                   (long long)rows, (long long)l->r->max_state_rows);
     return 0;
 }
 
@@ -483,6 +499,11 @@ int fixture_load(struct reference *r, const json_t *doc, struct oms_err *err)
         return oms_err_isset(err)
                    ? OMS_E_INVAL
                    : bad(&l, "$.omnitron", "expected {\"url\": string, \"token\": string}");
+    /* SSRF: deliveries go to http(s) only; "" leaves Omnitron unset. */
+    const char *omni_url = json_string_value(json_object_get(omnitron, "url"));
+    if (omni_url && omni_url[0] && !oms_http_url_allowed(omni_url))
+        return bad(&l, "$.omnitron.url",
+                   "must be an http:// or https:// URL (other schemes are refused)");
     if (patch && !json_is_object(patch))
         return bad(&l, "$.profile", "expected an object of profile overrides, found %s",
                    oms_json_type_name(patch));

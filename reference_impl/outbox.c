@@ -334,41 +334,57 @@ static void timespec_in(struct timespec *ts, int64_t ms)
     }
 }
 
-json_t *outbox_drain(struct outbox *o, int64_t timeout_ms)
+void outbox_drain_begin(struct outbox_drain *d, int64_t timeout_ms)
 {
     /* Microseconds: a bound of N ms is never cut short by clock truncation. */
-    int64_t deadline_us = oms_time_mono_us() + (timeout_ms > 0 ? timeout_ms : 0) * 1000;
-    int64_t pending, delivered, dead, next_due, advanced = 0;
-    for (;;) {
-        pthread_mutex_lock(&o->mu);
-        size_t flying = o->count;
-        pthread_mutex_unlock(&o->mu);
+    d->deadline_us = oms_time_mono_us() + (timeout_ms > 0 ? timeout_ms : 0) * 1000;
+    d->advanced_ms = 0;
+}
+
+int outbox_drain_step(struct outbox *o, struct outbox_drain *d, json_t **result)
+{
+    int64_t pending, delivered, dead, next_due;
+    pthread_mutex_lock(&o->mu);
+    size_t flying = o->count;
+    pthread_mutex_unlock(&o->mu);
+    store_lock(o->store);
+    store_outbox_pending(o->store, &pending, &next_due);
+    store_unlock(o->store);
+    int64_t left = (d->deadline_us - oms_time_mono_us() + 999) / 1000;
+    if ((pending == 0 && flying == 0) || left <= 0) {
+        /* The full counts read every row: once, for the answer. */
         store_lock(o->store);
-        store_outbox_pending(o->store, &pending, &next_due);
+        store_outbox_counts(o->store, &pending, &delivered, &dead, &next_due);
         store_unlock(o->store);
-        int64_t left = (deadline_us - oms_time_mono_us() + 999) / 1000;
-        if ((pending == 0 && flying == 0) || left <= 0)
-            break;
-        /* A scenario clock jumps to the next scheduled retry rather than waiting for it. */
-        if (flying == 0 && pending > 0 && o->clock.is_virtual(o->clock.ctx)) {
-            int64_t gap = next_due - now_ms(o);
-            if (gap > 0) {
-                o->clock.advance(o->clock.ctx, gap);
-                advanced += gap;
-            }
+        *result = json_pack("{s:b, s:I, s:I, s:I, s:I}", "drained", pending == 0, "pending",
+                            (json_int_t)pending, "delivered", (json_int_t)delivered, "dead",
+                            (json_int_t)dead, "clock_advanced_ms", (json_int_t)d->advanced_ms);
+        return 1;
+    }
+    /* A scenario clock jumps to the next scheduled retry rather than waiting for it. */
+    if (flying == 0 && pending > 0 && o->clock.is_virtual(o->clock.ctx)) {
+        int64_t gap = next_due - now_ms(o);
+        if (gap > 0) {
+            o->clock.advance(o->clock.ctx, gap);
+            d->advanced_ms += gap;
         }
-        outbox_notify(o);
+    }
+    outbox_notify(o);
+    return 0;
+}
+
+json_t *outbox_drain(struct outbox *o, int64_t timeout_ms)
+{
+    struct outbox_drain d;
+    json_t *result = NULL;
+    outbox_drain_begin(&d, timeout_ms);
+    while (!outbox_drain_step(o, &d, &result)) {
+        int64_t left = (d.deadline_us - oms_time_mono_us() + 999) / 1000;
         struct timespec ts;
-        timespec_in(&ts, left < 20 ? left : 20);
+        timespec_in(&ts, left < 20 ? (left > 0 ? left : 1) : 20);
         pthread_mutex_lock(&o->mu);
         pthread_cond_timedwait(&o->progress, &o->mu, &ts);
         pthread_mutex_unlock(&o->mu);
     }
-    /* The full counts read every row: once, for the answer. */
-    store_lock(o->store);
-    store_outbox_counts(o->store, &pending, &delivered, &dead, &next_due);
-    store_unlock(o->store);
-    return json_pack("{s:b, s:I, s:I, s:I, s:I}", "drained", pending == 0, "pending",
-                     (json_int_t)pending, "delivered", (json_int_t)delivered, "dead",
-                     (json_int_t)dead, "clock_advanced_ms", (json_int_t)advanced);
+    return result;
 }

@@ -45,4 +45,14 @@ void outbox_resume(struct outbox *o);
  * "clock_advanced_ms": n}. */
 json_t *outbox_drain(struct outbox *o, int64_t timeout_ms);
 
+/* The same wait taken one look at a time, so a server can wait without holding a thread. */
+struct outbox_drain {
+    int64_t deadline_us; /* monotonic */
+    int64_t advanced_ms;
+};
+void outbox_drain_begin(struct outbox_drain *d, int64_t timeout_ms);
+/* Looks once (never blocks): returns 1 with *result (the object outbox_drain returns) when no row
+ * is pending or the time is up; returns 0 to be asked again a little later. */
+int outbox_drain_step(struct outbox *o, struct outbox_drain *d, json_t **result);
+
 #endif

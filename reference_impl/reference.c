@@ -4,6 +4,8 @@
 #include "api.h"
 #include "fixture.h"
 #include "oms_alloc.h"
+#include "oms_fixture_token.h"
+#include "oms_http_client.h"
 #include "oms_log.h"
 #include "oms_time.h"
 #include "reference_internal.h"
@@ -87,10 +89,27 @@ static void clock_advance(void *ctx, int64_t ms)
 int reference_start(const struct reference_config *cfg, struct reference **out, struct oms_err *err)
 {
     struct reference *r = OMS_NEW(struct reference);
+    r->fixtures_enabled = !cfg->disable_fixtures;
+    r->max_fixture_bytes =
+        cfg->max_fixture_bytes ? cfg->max_fixture_bytes : REFERENCE_DEFAULT_MAX_FIXTURE_BYTES;
+    r->max_drain_ms = cfg->max_drain_ms > 0 ? cfg->max_drain_ms : REFERENCE_DEFAULT_MAX_DRAIN_MS;
+    r->max_state_rows =
+        cfg->max_state_rows > 0 ? cfg->max_state_rows : REFERENCE_DEFAULT_MAX_STATE_ROWS;
+    if (cfg->omnitron_url && cfg->omnitron_url[0] && !oms_http_url_allowed(cfg->omnitron_url)) {
+        free(r);
+        return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
+                           "the Omnitron URL \"%s\" must be an http:// or https:// URL",
+                           cfg->omnitron_url);
+    }
+    int trc = oms_fixture_token_choose(cfg->fixture_token, r->fixture_token,
+                                       sizeof(r->fixture_token), &r->fixture_token_generated, err);
+    if (trc != 0) {
+        free(r);
+        return trc;
+    }
     pthread_mutex_init(&r->mu, NULL);
     atomic_init(&r->clock_offset_ms, 0);
     atomic_init(&r->clock_virtual, 0);
-    r->fixtures_enabled = !cfg->disable_fixtures;
     r->cmdlog = cmdlog_create();
     r->omnitron_url = oms_xstrdup(cfg->omnitron_url);
     r->omnitron_token = oms_xstrdup(cfg->omnitron_token);
@@ -109,9 +128,11 @@ int reference_start(const struct reference_config *cfg, struct reference **out, 
         struct oms_http_server_config sc = {
             .bind = cfg->bind,
             .port = cfg->port,
-            .max_body = 64 * 1024 * 1024, /* fixtures can be large; commands are capped lower */
+            .max_body = r->max_fixture_bytes, /* the precheck lowers it for all but fixtures */
             .threads = cfg->threads ? cfg->threads : 4,
             .handler = api_handle,
+            .precheck = api_precheck,
+            .limits = cfg->limits,
             .ctx = r,
             .name = "oms-reference",
         };
@@ -133,6 +154,21 @@ const char *reference_url(const struct reference *r)
 unsigned reference_port(const struct reference *r)
 {
     return oms_http_server_port(r->server);
+}
+
+const char *reference_fixture_token(const struct reference *r)
+{
+    return r->fixture_token;
+}
+
+int reference_fixture_token_generated(const struct reference *r)
+{
+    return r->fixture_token_generated;
+}
+
+const char *reference_api_token(const struct reference *r)
+{
+    return oms_profile_default_token(r->base_profile);
 }
 
 void reference_stop(struct reference *r)

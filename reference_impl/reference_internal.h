@@ -25,6 +25,11 @@ struct reference {
     char *omnitron_url;
     char *omnitron_token;
     int fixtures_enabled;
+    char fixture_token[256];
+    int fixture_token_generated;
+    size_t max_fixture_bytes;
+    int64_t max_drain_ms;
+    int64_t max_state_rows;
     atomic_llong clock_offset_ms; /* scenario clock: added to the wall clock */
     atomic_int clock_virtual;     /* drain advances the clock instead of waiting */
 };

@@ -921,3 +921,21 @@ json_t *store_export(struct store *s)
     json_object_set_new(doc, "outbox", outbox);
     return doc;
 }
+
+int store_count_rows(struct store *s, int64_t *rows)
+{
+    static const char sql[] =
+        "SELECT (SELECT COUNT(*) FROM packages) + (SELECT COUNT(*) FROM package_items)"
+        " + (SELECT COUNT(*) FROM reservations) + (SELECT COUNT(*) FROM discrepancies)"
+        " + (SELECT COUNT(*) FROM transition_log) + (SELECT COUNT(*) FROM outbox)"
+        " + (SELECT COUNT(*) FROM outbox_attempts)";
+    sqlite3_stmt *st = NULL;
+    *rows = 0;
+    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK)
+        return OMS_E_DB;
+    int rc = sqlite3_step(st) == SQLITE_ROW ? 0 : OMS_E_DB;
+    if (rc == 0)
+        *rows = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return rc;
+}

@@ -167,5 +167,8 @@ int store_setting_set(struct store *s, const char *key, const char *value);
 /* The whole state as JSON (new reference): locations (with available_quota), packages with items,
  * reservations and discrepancies, transition_log, subscriptions and outbox with attempts. */
 json_t *store_export(struct store *s);
+/* How many rows store_export would show: packages, items, reservations, discrepancies, transition
+ * log, outbox rows and their attempts. Returns 0 or OMS_E_DB. */
+int store_count_rows(struct store *s, int64_t *rows);
 
 #endif

@@ -1,6 +1,8 @@
 /* subscription: field checks for webhook subscriptions. */
 #include "subscription.h"
 
+#include "oms_http_client.h"
+
 #include "oms_json.h"
 #include "oms_retry.h"
 
@@ -45,8 +47,7 @@ int subscription_validate(const json_t *doc, int strict, struct subscription_inp
                    "must be an event type such as \"package.status.packed_for_refund\"");
     if (!url)
         valerr_add(errors, "target_url", "this field is required");
-    else if (!json_is_string(url) || (strncmp(json_string_value(url), "http://", 7) != 0 &&
-                                      strncmp(json_string_value(url), "https://", 8) != 0))
+    else if (!json_is_string(url) || !oms_http_url_allowed(json_string_value(url)))
         valerr_add(errors, "target_url", "must be an http:// or https:// URL");
     if (headers && !json_is_null(headers)) {
         if (!json_is_object(headers)) {

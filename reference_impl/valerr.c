@@ -45,5 +45,13 @@ json_t *valerr_envelope(const struct valerr *v, int status)
 
 json_t *valerr_single(int status, const char *field, const char *message)
 {
-    return json_pack("{s:{s:[s]}, s:i}", "error", field, message, "status_code", status);
+    /* Messages may quote what the client sent (a path, a media type): invalid UTF-8 in them is
+     * shown as U+FFFD, never turned into a null body. */
+    json_t *key = oms_json_string_lossy(field, strlen(field));
+    json_t *list = json_array();
+    json_array_append_new(list, oms_json_string_lossy(message, strlen(message)));
+    json_t *fields = json_object();
+    json_object_set_new(fields, json_string_value(key), list);
+    json_decref(key);
+    return json_pack("{s:o, s:i}", "error", fields, "status_code", status);
 }

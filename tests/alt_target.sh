@@ -7,6 +7,9 @@
 # Usage: alt_target.sh BIN_DIR SCENARIO_DIR REPORT_DIR
 set -eu
 bin=$1 scenarios=$2 reports=$3
+# One fixture token for the receivers and the harness (alt-oms does not ask for one).
+REFUND_FIXTURE_TOKEN=alt-target-fixture-token
+export REFUND_FIXTURE_TOKEN
 tmp=$(mktemp -d)
 pids=""
 oms_pid=""

@@ -31,6 +31,11 @@ url() {
     return 1
 }
 
+# One fixture token for the three programs and the harness; the API token is the default
+# profile's (GET /_fixture/profile no longer shows it).
+REFUND_FIXTURE_TOKEN=external-target-fixture-token
+export REFUND_FIXTURE_TOKEN
+
 start oms-reference --port 0
 start mock-omnitron --port 0 --control-port 0
 start mock-webhook --port 0 --control-port 0
@@ -40,7 +45,7 @@ omnitron_control=$(url mock-omnitron "control on")
 webhook=$(url mock-webhook "listening on")
 webhook_control=$(url mock-webhook "control on")
 
-"$bin/refund-harness" run "$scenarios" --target "$oms" \
+"$bin/refund-harness" run "$scenarios" --target "$oms" --token refund-harness-token \
     --omnitron "$omnitron" --omnitron-control "$omnitron_control" \
     --webhook "$webhook" --webhook-control "$webhook_control" \
     --quiet --no-color --report-dir "$reports"

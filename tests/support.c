@@ -1,12 +1,15 @@
 /* support: test helpers. */
 #include "support.h"
 
+#include "oms_alloc.h"
+
 #include "oms_buf.h"
 #include "reference.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 const char *support_path(const char *relative)
 {
@@ -35,17 +38,39 @@ char *support_printf(const char *fmt, ...)
     return oms_buf_take(&b, NULL);
 }
 
+/* Every server a test starts - in this process or as a child - takes its fixture token from the
+ * environment, so the tests know it. Set before main() runs. */
+__attribute__((constructor)) static void support_fixture_token_env(void)
+{
+    setenv("REFUND_FIXTURE_TOKEN", SUPPORT_FIXTURE_TOKEN, 0);
+}
+
+/* 1 when path is a test-control endpoint (fixture protocol, receiver control). */
+static int is_control_path(const char *path)
+{
+    return strncmp(path, "/_fixture", 9) == 0 || strncmp(path, "/__", 3) == 0;
+}
+
 long support_http(struct oms_http_client *c, struct oms_http_exchange *x, const char *method,
                   const char *base, const char *path, const char *const *headers, const char *body,
                   size_t body_len)
 {
     char *url = support_printf("%s%s", base, path);
     size_t n = 0;
-    while (headers && headers[n])
+    int has_token = 0;
+    while (headers && headers[n]) {
+        has_token |= strncasecmp(headers[n], "X-Fixture-Token:", 16) == 0;
         n++;
+    }
+    /* Control calls carry the fixture token unless the test chose the header itself. */
+    const char **all = oms_xcalloc(n + 2, sizeof(*all));
+    for (size_t i = 0; i < n; i++)
+        all[i] = headers[i];
+    if (is_control_path(path) && !has_token)
+        all[n++] = SUPPORT_FIXTURE_HEADER;
     x->method = method;
     x->url = url;
-    x->headers = headers;
+    x->headers = all;
     x->header_count = n;
     x->body = body;
     x->body_len = body_len;
@@ -53,6 +78,8 @@ long support_http(struct oms_http_client *c, struct oms_http_exchange *x, const 
         x->timeout_ms = 30000;
     oms_http_client_perform(c, x);
     x->url = NULL;
+    x->headers = NULL;
+    free(all);
     free(url);
     return x->result == 0 ? x->status : 0;
 }

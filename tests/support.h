@@ -37,6 +37,12 @@ json_t *support_parse(const char *text);
 #define SUPPORT_AUTH       "Authorization: Token " SUPPORT_TOKEN
 #define SUPPORT_JSON_CTYPE "Content-Type: application/json"
 
+/* The fixture token every server started by a test uses (support.c puts it in the environment as
+ * REFUND_FIXTURE_TOKEN before main), and the header that carries it. support_http adds the header
+ * to /_fixture and /__ calls. */
+#define SUPPORT_FIXTURE_TOKEN  "test-fixture-token"
+#define SUPPORT_FIXTURE_HEADER "X-Fixture-Token: " SUPPORT_FIXTURE_TOKEN
+
 /* A printf into a new string the caller frees; never NULL. */
 char *support_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
