@@ -101,6 +101,7 @@ struct conn {
     int close_after;
     int64_t due_us; /* PH_WAIT: when the delay ends or the poll is due */
     int polling;
+    int hanging; /* PH_WAIT for OMS_HTTP_FAULT_HANG: the client's hang-up ends it */
     char *out;
     size_t out_len, out_off;
     int closing; /* closed by the I/O thread while a worker had it: freed when it comes back */
@@ -292,6 +293,7 @@ static void request_reset(struct conn *c)
     c->expect_continue = 0;
     c->chunk_left = 0;
     c->too_large = 0;
+    c->hanging = 0;
     c->head_scanned = 0;
     oms_buf_cleanup(&c->body);
     if (c->has_resp)
@@ -503,11 +505,25 @@ static void conn_write(struct conn *c)
 /* Starts sending the answer in c->resp (or closes at once for status 0). */
 static void conn_answer(struct conn *c)
 {
+    if (c->resp.fault == OMS_HTTP_FAULT_RESET) {
+        /* SO_LINGER with a zero timeout: close() sends RST, not FIN. */
+        struct linger now = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &now, sizeof(now));
+        conn_close(c);
+        return;
+    }
     if (c->resp.status == 0) {
         conn_close(c);
         return;
     }
     build_answer(c);
+    if (c->resp.fault == OMS_HTTP_FAULT_TRUNCATE) {
+        /* The head promises the whole body; half of it arrives before the close. An answer
+         * without a body is cut inside its head instead. */
+        size_t body = c->resp.body.len;
+        c->out_len = body ? c->out_len - (body - body / 2) : c->out_len / 2;
+        c->close_after = 1;
+    }
     set_phase(c, PH_WRITE);
     c->started_us = oms_time_mono_us(); /* the write has a deadline too */
     conn_write(c);
@@ -635,6 +651,17 @@ static void conn_from_worker(struct conn *c)
         set_phase(c, PH_WAIT);
         c->due_us = now + c->resp.delay_ms * 1000;
         c->resp.delay_ms = 0;
+        return;
+    }
+    if (c->resp.fault == OMS_HTTP_FAULT_HANG) {
+        /* Nothing is ever answered: when the client hangs up, or the request timeout passes,
+         * the connection closes as a drop. */
+        set_phase(c, PH_WAIT);
+        c->due_us = now + c->server->limits.request_timeout_ms * 1000;
+        c->resp.fault = OMS_HTTP_FAULT_NONE;
+        c->resp.status = 0;
+        c->hanging = 1;
+        epoll_set(c->server, c, EPOLLRDHUP);
         return;
     }
     conn_answer(c);
@@ -1454,8 +1481,9 @@ static void *io_main(void *arg)
             if (c->phase == PH_WRITE && (ev & EPOLLOUT)) {
                 conn_write(c);
             } else if (c->phase == PH_WAIT || c->phase == PH_WRITE) {
-                /* Nothing is read now; a connection that failed is closed. */
-                if (ev & (EPOLLHUP | EPOLLERR))
+                /* Nothing is read now; a connection that failed is closed, and so is a hanging
+                 * one whose client gave up. */
+                if ((ev & (EPOLLHUP | EPOLLERR)) || (c->hanging && (ev & EPOLLRDHUP)))
                     conn_close(c);
             } else if (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
                 conn_read(c);

@@ -47,10 +47,22 @@ struct oms_http_response;
  * filled. poll_free (optional) releases state afterwards, also when the server stops first. */
 typedef int (*oms_http_poll_fn)(void *state, struct oms_http_response *resp);
 
+/* Transport faults a handler may ask for instead of a clean answer (the receivers' fault
+ * injection, as Toxiproxy's toxics do). */
+enum oms_http_fault {
+    OMS_HTTP_FAULT_NONE = 0,
+    OMS_HTTP_FAULT_RESET,    /* no answer: the connection is reset (TCP RST) */
+    OMS_HTTP_FAULT_TRUNCATE, /* the head and half the body go out (half the head when there is no
+                                body), then the connection closes */
+    OMS_HTTP_FAULT_HANG,     /* no answer at all: the connection stays open until the client gives
+                                up (or the listener's request timeout passes), then closes */
+};
+
 /* What a handler fills. status 0 means: drop the connection without answering (used for fault
  * injection). Headers are copied when added. */
 struct oms_http_response {
     int status;
+    enum oms_http_fault fault;
     struct oms_buf body;
     struct oms_http_pair headers[OMS_HTTP_MAX_RESPONSE_HEADERS];
     size_t header_count;

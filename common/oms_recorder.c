@@ -21,7 +21,11 @@
 #include <string.h>
 #include <time.h>
 
-enum fault_kind { FAULT_STATUS, FAULT_DELAY, FAULT_DROP };
+/* A rule answers a status, answers late, or fails the transport: drop (read, close), reset (TCP
+ * RST), truncate (half the body, then close), hang (never answer). */
+enum fault_kind { FAULT_STATUS, FAULT_DELAY, FAULT_DROP, FAULT_RESET, FAULT_TRUNCATE, FAULT_HANG };
+
+static const char *const TRANSPORT_FAULTS[] = {"drop", "reset", "truncate", "hang"};
 
 struct fault {
     enum fault_kind kind;
@@ -103,7 +107,7 @@ static json_t *behaviour_to_json(const struct behaviour *b)
         else if (f->kind == FAULT_DELAY)
             json_object_set_new(o, "delay_ms", json_integer(f->delay_ms));
         else
-            json_object_set_new(o, "drop", json_true());
+            json_object_set_new(o, TRANSPORT_FAULTS[f->kind - FAULT_DROP], json_true());
         json_object_set_new(o, "times", json_integer(f->times_left));
         if (f->path[0])
             json_object_set_new(o, "path", json_string(f->path));
@@ -121,6 +125,15 @@ static int parse_status(const json_t *v, const char *path, int *out, struct oms_
                            oms_json_type_name(v));
     *out = (int)n;
     return 0;
+}
+
+/* The index of a transport fault's key in TRANSPORT_FAULTS, or -1. */
+static int transport_fault(const char *key)
+{
+    for (size_t i = 0; i < OMS_ARRAY_LEN(TRANSPORT_FAULTS); i++)
+        if (strcmp(key, TRANSPORT_FAULTS[i]) == 0)
+            return (int)i;
+    return -1;
 }
 
 static int parse_fault(const json_t *v, const char *path, struct fault *f, struct oms_err *err)
@@ -147,8 +160,8 @@ static int parse_fault(const json_t *v, const char *path, struct fault *f, struc
             if (oms_json_int(val, &f->delay_ms) != 0 || f->delay_ms < 0 || f->delay_ms > 600000)
                 return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
                                    "expected milliseconds between 0 and 600000");
-        } else if (strcmp(key, "drop") == 0) {
-            f->kind = FAULT_DROP;
+        } else if (transport_fault(key) >= 0) {
+            f->kind = (enum fault_kind)(FAULT_DROP + transport_fault(key));
             kinds++;
             if (!json_is_true(val))
                 return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p, "expected true");
@@ -165,12 +178,15 @@ static int parse_fault(const json_t *v, const char *path, struct fault *f, struc
         } else {
             return oms_err_set(
                 err, OMS_E_INVAL, NULL, 0, 0, p,
-                "unknown key \"%s\" (expected status, delay_ms, drop, times or path)", key);
+                "unknown key \"%s\" (expected status, delay_ms, drop, reset, truncate, hang, "
+                "times or path)",
+                key);
         }
     }
     if (kinds != 1)
         return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, path,
-                           "a fault rule needs exactly one of status, delay_ms, drop");
+                           "a fault rule needs exactly one of status, delay_ms, drop, reset, "
+                           "truncate, hang");
     return 0;
 }
 
@@ -430,8 +446,14 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
     /* true: the body parsed as JSON (so it is valid UTF-8 and "body" holds it unchanged). */
     json_object_set_new(e, "json", json_boolean(body_json != NULL && kept == req->body_len));
     json_object_set_new(e, "received_ms", json_integer(req->arrival_ms));
-    json_object_set_new(e, "outcome", json_string(resp->status ? "answered" : "dropped"));
-    json_object_set_new(e, "answered", resp->status ? json_integer(resp->status) : json_null());
+    static const char *const outcomes[] = {"answered", "reset", "truncated", "hung"};
+    json_object_set_new(e, "outcome",
+                        json_string(resp->fault    ? outcomes[resp->fault]
+                                    : resp->status ? "answered"
+                                                   : "dropped"));
+    /* A truncated answer never arrived whole: nothing was answered. */
+    json_object_set_new(e, "answered",
+                        resp->status && !resp->fault ? json_integer(resp->status) : json_null());
     if (resp->delay_ms)
         json_object_set_new(e, "delay_ms", json_integer(resp->delay_ms));
     pthread_mutex_lock(&r->lock);
@@ -548,17 +570,29 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
 
     if (have_fault && f.kind == FAULT_DROP) {
         resp->status = 0;
+    } else if (have_fault && (f.kind == FAULT_RESET || f.kind == FAULT_HANG)) {
+        resp->status = 0;
+        resp->fault = f.kind == FAULT_RESET ? OMS_HTTP_FAULT_RESET : OMS_HTTP_FAULT_HANG;
     } else if (have_fault && f.kind == FAULT_STATUS) {
         answer_error(resp, f.status, "fault injected by the recorder");
     } else {
         if (have_fault && f.kind == FAULT_DELAY)
             resp->delay_ms = f.delay_ms;
+        if (have_fault && f.kind == FAULT_TRUNCATE)
+            resp->fault = OMS_HTTP_FAULT_TRUNCATE;
         if (status_set || !r->inspect || !r->inspect(r->inspect_ctx, req, body_json, resp)) {
             if (body)
                 oms_http_response_json(resp, status, body);
             else
                 resp->status = status;
         }
+    }
+    if (resp->fault == OMS_HTTP_FAULT_TRUNCATE && resp->body.len == 0) {
+        /* Cut a body short, not a head: clients read a head cut after its status line as a whole
+         * answer. */
+        json_t *filler = json_pack("{s:s}", "detail", "this answer is cut short on purpose");
+        oms_http_response_json(resp, resp->status ? resp->status : 200, filler);
+        json_decref(filler);
     }
     record(r, req, body_json, resp);
     json_decref(body);

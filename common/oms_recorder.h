@@ -81,9 +81,12 @@ int64_t oms_recorder_dropped(struct oms_recorder *r);
  * Fault rules are used in order, each for `times` requests (default 1), before the default status
  * applies again. A "status" given here is answered to every request without fault (an inspector,
  * such as mock_omnitron's, no longer decides). A rule is one of: {"status": N}, {"delay_ms": D}
- * (then the default answer), {"drop": true} (read the request, close without answering). A rule
- * with "path": "/hooks/a" applies only to requests to that exact path (one failing subscriber
- * among several); requests to other paths pass over it to the next rule that applies.
+ * (then the default answer), or a transport fault: {"drop": true} (read the request, close without
+ * answering), {"reset": true} (close with a TCP reset), {"truncate": true} (the default answer's
+ * head and half its body - half its head when it has none - then close), {"hang": true} (never
+ * answer; the connection closes when the client gives up or the listener's request timeout passes).
+ * A rule with "path": "/hooks/a" applies only to requests to that exact path (one failing
+ * subscriber among several); requests to other paths pass over it to the next rule that applies.
  * "down": true closes the main
  * listener (connections are refused) until "down": false; "down_ms" does so for N ms. Returns once
  * the listener is down or up. On a bad document returns OMS_E_INVAL with err naming the JSON

@@ -486,7 +486,7 @@ static size_t probe_call(const struct expect_span *span, const struct matcher_ct
 {
     json_t *scratch = json_array();
     struct matcher_ctx trial = *mc;
-    trial.captures = json_deep_copy(span->captures);
+    trial.captures = json_deep_copy(mc->captures ? mc->captures : span->captures);
     call_compare(span, &trial, exp, entry, "$", scratch);
     size_t n = matcher_hard_count(mc, scratch, 0);
     if (diffs)
@@ -528,24 +528,65 @@ static const char *calls_brief(const json_t *calls, char *out, size_t size)
     return out;
 }
 
+/* One near miss: how the nearest recorded call differs from an expected one that did not arrive. */
+static void near_miss(const struct expect_span *span, const struct matcher_ctx *mc,
+                      const json_t *exp, const json_t *entry, const char *path, const char *mock,
+                      json_t *out)
+{
+    json_t *diffs = json_array();
+    probe_call(span, mc, exp, entry, diffs);
+    struct oms_buf text;
+    oms_buf_init(&text, 0);
+    size_t k;
+    json_t *d;
+    json_array_foreach(diffs, k, d)
+    {
+        if (k == 3) {
+            oms_buf_printf(&text, "; (+%zu more)", json_array_size(diffs) - 3);
+            break;
+        }
+        oms_buf_printf(&text, "%sat %s: %s", k ? "; " : "",
+                       json_string_value(json_object_get(d, "path")),
+                       json_string_value(json_object_get(d, "message")));
+    }
+    json_t *view = call_view(entry);
+    matcher_mismatch(out, path, exp, view,
+                     "not received; the nearest call the %s mock recorded (%s %s) differs: %s",
+                     mock, json_string_value(json_object_get(entry, "method")),
+                     json_string_value(json_object_get(entry, "path")), oms_buf_str(&text));
+    json_decref(view);
+    oms_buf_cleanup(&text);
+    json_decref(diffs);
+}
+
 /* For each expected call that no recorded call of the span matches, the nearest recorded call
  * (the fewest differences) and how it differs - as WireMock's near misses do. nearby holds every
- * call the mock recorded during the span (any path). */
+ * call the mock recorded during the span (any path). The expected calls are first paired in order
+ * with the recorded ones they match, in a scratch capture table, so a $same after its $capture is
+ * judged as the real comparison would judge it. */
 static void near_misses(const struct expect_span *span, const struct matcher_ctx *mc,
                         const json_t *list, const json_t *nearby, const char *mock,
                         const char *implied_path, json_t *out)
 {
-    size_t shown = 0;
+    size_t n = json_array_size(nearby), shown = 0;
+    unsigned char *used = oms_xcalloc(n + 1, 1);
+    struct matcher_ctx scratch = *mc;
+    scratch.captures = json_deep_copy(span->captures ? span->captures : json_object());
     for (size_t i = 0; i < json_array_size(list) && shown < 3; i++) {
         /* A named receiver's calls go to its own path: part of what is expected. */
         json_t *exp = json_deep_copy(json_array_get(list, i));
         if (implied_path && json_is_object(exp) && !json_object_get(exp, "path"))
             json_object_set_new(exp, "path", json_string(implied_path));
         size_t best = (size_t)-1, best_n = (size_t)-1;
-        for (size_t j = 0; j < json_array_size(nearby); j++) {
-            size_t n = probe_call(span, mc, exp, json_array_get(nearby, j), NULL);
-            if (n < best_n) {
-                best_n = n;
+        for (size_t j = 0; j < n; j++) {
+            size_t d = probe_call(span, &scratch, exp, json_array_get(nearby, j), NULL);
+            if (d == 0 && !used[j]) {
+                best = j;
+                best_n = 0;
+                break;
+            }
+            if (d < best_n) {
+                best_n = d;
                 best = j;
             }
         }
@@ -555,41 +596,22 @@ static void near_misses(const struct expect_span *span, const struct matcher_ctx
             if (shown++ == 0)
                 matcher_mismatch(out, p, exp, NULL,
                                  "no call at all reached the %s mock during this span", mock);
-            json_decref(exp);
-            continue;
-        }
-        if (best_n == 0) {
-            json_decref(exp);
-            continue; /* it arrived; the count or the order is what differs */
-        }
-        const json_t *entry = json_array_get(nearby, best);
-        json_t *diffs = json_array();
-        probe_call(span, mc, exp, entry, diffs);
-        struct oms_buf text;
-        oms_buf_init(&text, 0);
-        size_t k;
-        json_t *d;
-        json_array_foreach(diffs, k, d)
-        {
-            if (k == 3) {
-                oms_buf_printf(&text, "; (+%zu more)", json_array_size(diffs) - 3);
-                break;
+        } else if (best_n == 0) {
+            /* It arrived; keep its captures for the calls after it. */
+            if (!used[best]) {
+                json_t *sink = json_array();
+                call_compare(span, &scratch, exp, json_array_get(nearby, best), "$", sink);
+                json_decref(sink);
             }
-            oms_buf_printf(&text, "%sat %s: %s", k ? "; " : "",
-                           json_string_value(json_object_get(d, "path")),
-                           json_string_value(json_object_get(d, "message")));
+            used[best] = 1;
+        } else {
+            near_miss(span, &scratch, exp, json_array_get(nearby, best), p, mock, out);
+            shown++;
         }
-        json_t *view = call_view(entry);
-        matcher_mismatch(out, p, exp, view,
-                         "not received; the nearest call the %s mock recorded (%s %s) differs: %s",
-                         mock, json_string_value(json_object_get(entry, "method")),
-                         json_string_value(json_object_get(entry, "path")), oms_buf_str(&text));
-        json_decref(view);
-        oms_buf_cleanup(&text);
-        json_decref(diffs);
         json_decref(exp);
-        shown++;
     }
+    json_decref(scratch.captures);
+    free(used);
 }
 
 static void check_calls(const struct expect_span *span, const char *kind, const char *what,

@@ -1,6 +1,7 @@
 /* test_recorder: the recording receiver over HTTP - the journal, behaviour documents with fault
- * rules (status for N requests, drop, delay), its control endpoints' errors - and the two mocks
- * built on it: Omnitron's checks of the bulk status update, and the webhook receiver. */
+ * rules (status for N requests, drop, reset, truncate, hang, delay), its control endpoints' errors
+ * - and the two mocks built on it: Omnitron's checks of the bulk status update, and the webhook
+ * receiver. */
 #include "support.h"
 
 #include "mock_omnitron.h"
@@ -8,9 +9,15 @@
 #include "oms_recorder.h"
 #include "oms_time.h"
 
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <unistd.h>
 
 struct env {
     struct oms_recorder *rec;
@@ -295,6 +302,88 @@ static void test_behaviour_drop(void **state)
     json_decref(journal);
 }
 
+/* Sends one POST /hook on a fresh connection and reads until it ends or timeout_ms passes: the
+ * bytes read go to buf (NUL-terminated, at most size - 1), *err gets the errno that ended the
+ * reading (0: an orderly close). Returns 1 when the time ran out first, else 0. */
+static int raw_post(unsigned port, long timeout_ms, char *buf, size_t size, int *err)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(fd >= 0);
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+    struct timeval tv = {.tv_sec = timeout_ms / 1000, .tv_usec = (timeout_ms % 1000) * 1000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    static const char req[] = "POST /hook HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                              "Content-Length: 2\r\n\r\n{}";
+    assert_int_equal(send(fd, req, sizeof(req) - 1, MSG_NOSIGNAL), (ssize_t)(sizeof(req) - 1));
+    size_t got = 0;
+    int timed_out = 0;
+    *err = 0;
+    for (;;) {
+        ssize_t n = recv(fd, buf + got, size - 1 - got, 0);
+        if (n > 0) {
+            got += (size_t)n;
+            if (got < size - 1)
+                continue;
+            break;
+        }
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            timed_out = 1;
+        else if (n < 0)
+            *err = errno;
+        break;
+    }
+    buf[got] = '\0';
+    close(fd);
+    return timed_out;
+}
+
+/* Transport faults beside drop: a reset (the client's read fails with ECONNRESET), a truncated
+ * answer (a head promising more body than arrives before the close), a hang (nothing at all until
+ * the client gives up). The journal names each, and none counts as answered. */
+static void test_behaviour_reset_truncate_hang(void **state)
+{
+    struct env *e = *state;
+    unsigned port = oms_recorder_port(e->rec);
+    behave(e, "{\"faults\": [{\"reset\": true}, {\"truncate\": true}, {\"hang\": true}]}");
+    char buf[4096];
+    int err;
+
+    assert_int_equal(raw_post(port, 5000, buf, sizeof(buf), &err), 0);
+    assert_int_equal(err, ECONNRESET);
+    assert_string_equal(buf, "");
+
+    assert_int_equal(raw_post(port, 5000, buf, sizeof(buf), &err), 0);
+    assert_int_equal(err, 0);
+    assert_true(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
+    const char *cl = strcasestr(buf, "Content-Length: ");
+    const char *body = strstr(buf, "\r\n\r\n");
+    assert_non_null(cl);
+    assert_non_null(body);
+    long promised = strtol(cl + 16, NULL, 10);
+    size_t arrived = strlen(body + 4);
+    assert_true(promised > 0);
+    assert_int_equal(arrived, (size_t)promised / 2);
+
+    int64_t t0 = oms_time_mono_us();
+    assert_int_equal(raw_post(port, 300, buf, sizeof(buf), &err), 1);
+    assert_string_equal(buf, "");
+    assert_true(oms_time_mono_us() - t0 >= 300000);
+
+    json_t *journal = oms_recorder_journal(e->rec, NULL);
+    assert_int_equal(json_array_size(journal), 3);
+    static const char *const outcome[] = {"reset", "truncated", "hung"};
+    for (size_t i = 0; i < 3; i++) {
+        json_t *entry = json_array_get(journal, i);
+        assert_string_equal(json_string_value(json_object_get(entry, "outcome")), outcome[i]);
+        assert_true(json_is_null(json_object_get(entry, "answered")));
+    }
+    json_decref(journal);
+    /* The rules are used up: the default answer again, on a connection of the recorder's own. */
+    assert_int_equal(call(e, "POST", "/hook", "{}"), 200);
+}
+
 /* oms_http_client performs ONE exchange (oms_http_client.h): a request the server drops must come
  * back as a transport error and be sent once - also on a connection kept alive from an earlier
  * call. (libcurl re-sends a request whose reused connection died before any answer; for a harness
@@ -347,6 +436,8 @@ static const struct bad_behaviour BAD[] = {
     {"{\"faults\": [{\"delay_ms\": -1}]}", "$.faults[0].delay_ms"},
     {"{\"faults\": [{\"delay_ms\": 1.5}]}", "$.faults[0].delay_ms"},
     {"{\"faults\": [{\"drop\": false}]}", "$.faults[0].drop"},
+    {"{\"faults\": [{\"reset\": 1}]}", "$.faults[0].reset"},
+    {"{\"faults\": [{\"hang\": true, \"truncate\": true}]}", "$.faults[0]"},
     {"{\"faults\": [{\"status\": 503, \"times\": 0}]}", "$.faults[0].times"},
     {"{\"faults\": [{\"status\": 503, \"when\": 1}]}", "$.faults[0].when"},
     {"{\"faults\": [{\"status\": 503, \"path\": \"hooks/a\"}]}", "$.faults[0].path"},
@@ -687,6 +778,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_behaviour_status_faults_then_default, setup, teardown),
         cmocka_unit_test_setup_teardown(test_behaviour_fault_for_one_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_behaviour_drop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_behaviour_reset_truncate_hang, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_client_does_not_resend_a_dropped_request_on_a_reused_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_behaviour_delay, setup, teardown),
