@@ -14,7 +14,7 @@ const struct invalid_case INVALID[] = {
      "a command step needs \"package\""},
     {"body-and-raw-body.json", 5, 17, "$.when[0].command",
      "give either \"body\" (JSON) or \"raw_body\""},
-    {"trailing-comma.json", 5, 1, "", "invalid JSON"},
+    {"trailing-comma.json", 4, 42, "", "invalid JSON: a trailing comma before '}'"},
     {"duplicate-key.json", 4, 8, "", "duplicate object key"},
     {"unknown-matcher.json", 8, 25, "$.then.response.body.error", "unknown matcher \"$regexp\""},
     {"bad-regex.json", 7, 54, "$.then.webhooks.erp[0].body.event.uuid[\"$regex\"]",
