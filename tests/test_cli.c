@@ -3,6 +3,7 @@
  * temporary scenario folders (pass, a wrong expectation, an invalid file), the reports, --jobs,
  * --shard, --filter/--tag/--rule, --strict, --fail-fast, usage errors, --help and colour. */
 #include "capture.h"
+#include "cli.h"
 #include "invalid_cases.h"
 #include "support.h"
 #include "workspace.h"
@@ -347,7 +348,10 @@ static void test_no_scenario_files_exits_2_for_every_command(void **state)
     static const char *const commands[] = {"validate", "list", "run"};
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         struct capture r;
-        HARNESS(&r, commands[i], f->scenarios, "--report-dir", f->reports);
+        if (strcmp(commands[i], "run") == 0)
+            HARNESS(&r, commands[i], f->scenarios, "--report-dir", f->reports);
+        else
+            HARNESS(&r, commands[i], f->scenarios);
         expect_code(&r, 2, commands[i]);
         expect_in(r.err, "no scenario files", "stderr", commands[i]);
         expect_in(r.err, f->scenarios, "stderr", commands[i]);
@@ -377,7 +381,7 @@ static void copy_file(const char *from, const char *dir, const char *name)
 static void test_run_passing_folder_exits_0(void **state)
 {
     struct workspace *f = *state;
-    struct list bundled = LIST("--quiet");
+    struct list bundled = harness_list(NULL);
     assert_true(bundled.count >= 2);
     copy_file(bundled.items[0], f->scenarios, "copy-first.json");
     copy_file(bundled.items[bundled.count - 1], f->scenarios, "copy-last.json");
@@ -675,7 +679,7 @@ static json_t *result_of(const json_t *results, const char *file)
 static void test_jobs_2_same_verdicts_as_jobs_1(void **state)
 {
     struct workspace *f = *state;
-    struct list all = LIST("--quiet");
+    struct list all = harness_list(NULL);
     char *dir1 = support_printf("%s/jobs1", f->dir);
     char *dir2 = support_printf("%s/jobs2", f->dir);
     json_t *one = run_bundled("1", dir1);
@@ -715,7 +719,7 @@ static void test_jobs_2_same_verdicts_as_jobs_1(void **state)
 static void test_shards_partition_the_list(void **state)
 {
     struct workspace *f = *state;
-    struct list all = LIST("--quiet");
+    struct list all = harness_list(NULL);
     struct list shard[3];
     shard[0] = LIST("--shard", "1/3");
     shard[1] = LIST("--shard", "2/3");
@@ -1065,35 +1069,140 @@ static void test_missing_value_of_short_option_is_named(void **state)
     capture_cleanup(&r);
 }
 
-/* --help (and -h) exit 0 with the usage on stdout naming every option; --version too. */
+/* 1 when a help text has a line for option name: "  NAME" then a space, a comma or the end. */
+static int help_lists(const char *help, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(help, name); p; p = strstr(p + 1, name)) {
+        int at_line_start = p - help >= 3 && p[-1] == ' ' && p[-2] == ' ' && p[-3] == '\n';
+        if (at_line_start && (p[n] == ' ' || p[n] == ',' || p[n] == '\n'))
+            return 1;
+    }
+    return 0;
+}
+
+/* --help and -h alone: exit 0 with the overview on stdout naming every subcommand; --version. */
 static void test_help_exits_0(void **state)
 {
     (void)state;
-    static const char *const options[] = {
-        "--report-dir", "--no-reports", "--filter",    "--tag",    "--rule",
-        "--jobs",       "--shard",      "--fail-fast", "--strict", "--quiet",
-        "--verbose",    "--color",      "--no-color",  "--help",   "--version"};
+    size_t ncommands;
+    const struct cli_command *commands = cli_commands(&ncommands);
+    assert_int_equal(ncommands, 5);
     static const char *const flags[] = {"--help", "-h"};
     for (size_t k = 0; k < 2; k++) {
         struct capture r;
         HARNESS(&r, flags[k]);
         expect_code(&r, 0, flags[k]);
-        expect_in(r.out, "usage: refund-harness run", "stdout", flags[k]);
-        for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-            expect_in(r.out, options[i], "stdout", flags[k]);
+        expect_in(r.out, "usage: refund-harness COMMAND", "stdout", flags[k]);
+        for (size_t i = 0; i < ncommands; i++) {
+            char *line = support_printf("\n  %s ", commands[i].name);
+            expect_in(r.out, line, "stdout", flags[k]);
+            free(line);
+        }
+        expect_in(r.out, "COMMAND --help", "stdout", flags[k]);
         if (r.err_len)
             fail_msg("%s printed on stderr: %s", flags[k], r.err);
         capture_cleanup(&r);
     }
     struct capture r;
-    HARNESS(&r, "run", "--help");
-    expect_code(&r, 0, "run --help");
-    expect_in(r.out, "usage: refund-harness run", "stdout", "run --help");
-    capture_cleanup(&r);
     HARNESS(&r, "--version");
     expect_code(&r, 0, "--version");
     expect_in(r.out, "refund-harness ", "stdout", "--version");
     capture_cleanup(&r);
+}
+
+/* Each subcommand's --help (and -h) is its own: its usage line, a line for every option the
+ * parser accepts for it (the table cli_options), and none for an option it refuses - so run's
+ * help and validate's differ, and every option the parser takes is documented where it is taken. */
+static void test_each_subcommand_has_its_own_help(void **state)
+{
+    (void)state;
+    size_t ncommands, noptions;
+    const struct cli_command *commands = cli_commands(&ncommands);
+    const struct cli_option *options = cli_options(&noptions);
+    char *texts[8] = {0};
+    for (size_t i = 0; i < ncommands; i++) {
+        for (int k = 0; k < 2; k++) {
+            struct capture r;
+            const char *flag = k ? "-h" : "--help";
+            char what[64];
+            snprintf(what, sizeof(what), "%s %s", commands[i].name, flag);
+            HARNESS(&r, commands[i].name, flag);
+            expect_code(&r, 0, what);
+            char *usage = support_printf("usage: refund-harness %s ", commands[i].name);
+            if (strncmp(r.out, usage, strlen(usage)) != 0)
+                fail_msg("%s: stdout does not start with \"%s\":\n%s", what, usage, r.out);
+            free(usage);
+            for (size_t o = 0; o < noptions; o++) {
+                int taken = (options[o].commands & CLI_ON(commands[i].id)) != 0;
+                if (taken != help_lists(r.out, options[o].name))
+                    fail_msg("%s: %s %s:\n%s", what, options[o].name,
+                             taken ? "is accepted but not in the help" : "is refused but listed",
+                             r.out);
+                if (taken && options[o].alias && !strstr(r.out, options[o].alias))
+                    fail_msg("%s: the alias %s is not in the help", what, options[o].alias);
+            }
+            expect_in(r.out, "--help", "stdout", what);
+            if (k == 0)
+                texts[i] = strdup(r.out);
+            capture_cleanup(&r);
+        }
+    }
+    for (size_t i = 0; i < ncommands; i++)
+        for (size_t j = i + 1; j < ncommands; j++)
+            if (strcmp(texts[i], texts[j]) == 0)
+                fail_msg("%s --help and %s --help print the same text", commands[i].name,
+                         commands[j].name);
+    for (size_t i = 0; i < ncommands; i++)
+        free(texts[i]);
+}
+
+/* Mistyped options and commands get the nearest real one; an option of another subcommand is
+ * named as such; --name=value works like --name value; a flag refuses a value. */
+static void test_unknown_options_and_commands_get_suggestions(void **state)
+{
+    struct workspace *f = *state;
+    static const struct {
+        const char *args[5];
+        const char *mention;
+    } cases[] = {
+        {{"run", "--jbos", "2", NULL}, "unknown option --jbos (did you mean \"--jobs\"?)"},
+        {{"list", "--jbos", "2", NULL}, "--jobs is an option of run, not list"},
+        {{"run", "--stirct", NULL}, "(did you mean \"--strict\"?)"},
+        {{"run", "--hepl", NULL}, "(did you mean \"--help\"?)"},
+        {{"rn", NULL}, "unknown command \"rn\" (did you mean \"run\"?)"},
+        {{"valdate", NULL}, "(did you mean \"validate\"?)"},
+        {{"validate", "--tag", "x", NULL},
+         "--tag is not an option of validate (it is one of run, "
+         "list)"},
+        {{"serve", "--jobs", "2", NULL}, "--jobs is not an option of serve (it is one of run)"},
+        {{"run", "--no-reports=yes", NULL}, "--no-reports takes no value"},
+        {{"run", "--frobnicate", NULL},
+         "unknown option --frobnicate; see refund-harness run "
+         "--help"},
+        {{"journal", "extra", NULL}, "journal takes no FILE or DIR"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct capture r;
+        harness(&r, NULL, cases[i].args);
+        char what[96];
+        snprintf(what, sizeof(what), "refund-harness %s %s", cases[i].args[0],
+                 cases[i].args[1] ? cases[i].args[1] : "");
+        expect_code(&r, 2, what);
+        expect_in(r.err, cases[i].mention, "stderr", what);
+        capture_cleanup(&r);
+    }
+    /* --jobs=2 is --jobs 2: accepted (and --jobs=0 refused as --jobs 0 is). */
+    char *good = workspace_write_scenario(f, NULL, "good.json", "cli: good", 1, 0);
+    struct capture r;
+    HARNESS(&r, "run", "--jobs=2", "--no-reports", f->scenarios);
+    expect_code(&r, 0, "run --jobs=2");
+    capture_cleanup(&r);
+    HARNESS(&r, "run", "--jobs=0", "--no-reports", f->scenarios);
+    expect_code(&r, 2, "run --jobs=0");
+    expect_in(r.err, "--jobs expects 1..64, got \"0\"", "stderr", "run --jobs=0");
+    capture_cleanup(&r);
+    free(good);
 }
 
 /* ---- colour ---- */
@@ -1194,6 +1303,8 @@ int main(void)
         CLI_TEST(test_usage_error_after_tag_or_rule_exits_2),
         CLI_TEST(test_missing_value_of_short_option_is_named),
         CLI_TEST(test_help_exits_0),
+        CLI_TEST(test_each_subcommand_has_its_own_help),
+        CLI_TEST(test_unknown_options_and_commands_get_suggestions),
         CLI_TEST(test_no_escapes_without_a_terminal_or_with_no_color),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

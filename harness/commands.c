@@ -1,0 +1,233 @@
+/* commands: run, validate, list, serve and journal. */
+#include "commands.h"
+
+#include "cli.h"
+#include "oms_json.h"
+#include "oms_signal.h"
+#include "report.h"
+#include "result.h"
+#include "scenario.h"
+#include "schema.h"
+#include "serve.h"
+#include "suite.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef REFUND_SPEC_DIR
+#define REFUND_SPEC_DIR "spec"
+#endif
+#ifndef REFUND_SCENARIO_DIR
+#define REFUND_SCENARIO_DIR "scenarios"
+#endif
+
+/* What run, validate and list start from: the scenario files, the specification, the suite. */
+struct loaded {
+    char **paths; /* the paths searched (borrowed): the command line's, or the bundled suite */
+    size_t path_count;
+    char *default_path[1];
+    char **files;
+    size_t file_count;
+    struct schema *schema;
+    json_t *rules; /* spec/rules.json "rules" */
+    struct suite suite;
+    size_t bad; /* invalid files */
+};
+
+static void print_err(const struct oms_err *err)
+{
+    char text[2048];
+    fprintf(stderr, "refund-harness: %s\n", oms_err_format(err, text, sizeof(text)));
+}
+
+static int load_spec(struct schema **schema, json_t **rules)
+{
+    struct oms_err err = {0};
+    if (schema_load(REFUND_SPEC_DIR "/scenario.schema.json", schema, &err) != 0) {
+        print_err(&err);
+        return -1;
+    }
+    json_t *doc = oms_json_load_file(REFUND_SPEC_DIR "/rules.json", &err);
+    if (!doc) {
+        print_err(&err);
+        schema_destroy(*schema);
+        *schema = NULL;
+        return -1;
+    }
+    *rules = json_incref(json_object_get(doc, "rules"));
+    json_decref(doc);
+    return 0;
+}
+
+static void loaded_cleanup(struct loaded *l)
+{
+    suite_cleanup(&l->suite);
+    schema_destroy(l->schema);
+    json_decref(l->rules);
+    scenario_free_files(l->files, l->file_count);
+}
+
+/* Finds and loads the scenario files of the command line (printing "ok" lines unless quiet).
+ * Returns -1 when all of them loaded, or the exit code to stop with (the reason printed). */
+static int load(struct cli *c, int quiet, struct loaded *l)
+{
+    /* The bundled suite; named relatively when run from the repository, for shorter reports. */
+    l->default_path[0] = REFUND_SCENARIO_DIR;
+    char here[4096];
+    if (realpath("scenarios", here) && strcmp(here, REFUND_SCENARIO_DIR) == 0)
+        l->default_path[0] = "scenarios";
+    l->paths = c->path_count ? c->paths : l->default_path;
+    l->path_count = c->path_count ? c->path_count : 1;
+    struct oms_err err = {0};
+    if (scenario_find_files(l->paths, l->path_count, &l->files, &l->file_count, &err) != 0) {
+        print_err(&err);
+        return COMMANDS_USAGE;
+    }
+    if (load_spec(&l->schema, &l->rules) != 0)
+        return COMMANDS_ENV;
+    l->bad = suite_load(l->files, l->file_count, l->schema, l->rules, &l->suite, quiet);
+    if (l->file_count == 0) {
+        /* Whatever the command, finding nothing is a mistaken path, never a success. */
+        fprintf(stderr, "refund-harness: no scenario files (*.json) found in");
+        for (size_t i = 0; i < l->path_count; i++)
+            fprintf(stderr, " %s", l->paths[i]);
+        fputc('\n', stderr);
+        return COMMANDS_USAGE;
+    }
+    return -1;
+}
+
+int commands_validate(struct cli *c)
+{
+    struct loaded l = {0};
+    int code = load(c, 0, &l);
+    if (code < 0) {
+        printf("%zu file(s): %zu valid, %zu invalid\n", l.file_count, l.file_count - l.bad, l.bad);
+        code = l.bad ? COMMANDS_USAGE : COMMANDS_PASS;
+    }
+    loaded_cleanup(&l);
+    return code;
+}
+
+/* Loads and selects for run and list. Returns -1 to go on, or the exit code to stop with. */
+static int load_selected(struct cli *c, struct loaded *l)
+{
+    int code = load(c, 1, l);
+    if (code >= 0)
+        return code;
+    if (l->bad) {
+        fprintf(stderr, "refund-harness: %zu invalid scenario file(s); nothing was run\n", l->bad);
+        return COMMANDS_USAGE;
+    }
+    suite_select(&l->suite, &c->suite);
+    return -1;
+}
+
+int commands_list(struct cli *c)
+{
+    struct loaded l = {0};
+    int code = load_selected(c, &l);
+    if (code < 0) {
+        for (size_t i = 0; i < l.suite.count; i++) {
+            const struct scenario *s = l.suite.items[i];
+            printf("%s\t%s\t", s->file, s->name);
+            for (size_t r = 0; r < s->rule_count; r++)
+                printf("%s%s", r ? "," : "", s->rules[r]);
+            printf("\n");
+        }
+        code = COMMANDS_PASS;
+    }
+    loaded_cleanup(&l);
+    return code;
+}
+
+static int strict_check(const struct result_run *run)
+{
+    json_t *cov = report_coverage(run);
+    int missing = 0;
+    const char *rule;
+    json_t *names;
+    json_object_foreach(cov, rule, names)
+    {
+        if (json_array_size(names) == 0) {
+            fprintf(stderr, "strict: SPEC rule %s is exercised by no selected scenario\n", rule);
+            missing = 1;
+        }
+    }
+    json_decref(cov);
+    return missing;
+}
+
+/* The verdict of a finished run, the summary line, --strict and the reports. */
+static int finish_run(struct cli *c, struct result_run *run)
+{
+    printf("\n%zu scenario(s): %zu passed, %zu failed, %zu error(s), %zu skipped in %.0f ms\n",
+           run->count, run->passed, run->failed, run->errors, run->skipped,
+           (double)run->duration_us / 1000.0);
+    int code = run->failed || run->errors ? COMMANDS_FAILED : COMMANDS_PASS;
+    for (size_t k = 0; k < run->count; k++)
+        if (run->scenarios[k].environment)
+            code = COMMANDS_ENV;
+    if (c->strict && strict_check(run) && code == COMMANDS_PASS)
+        code = COMMANDS_FAILED;
+    if (c->no_reports)
+        return code;
+    struct oms_err err = {0};
+    if (report_write_all(run, c->report_dir, &err) != 0) {
+        print_err(&err);
+        if (code == COMMANDS_PASS)
+            code = COMMANDS_ENV;
+    } else if (c->suite.verbosity > 0) {
+        printf("reports: %s/junit.xml, %s/results.json, %s/report.html\n", c->report_dir,
+               c->report_dir, c->report_dir);
+    }
+    return code;
+}
+
+int commands_run(struct cli *c)
+{
+    if (c->color < 0)
+        c->color = isatty(STDOUT_FILENO) && !(getenv("NO_COLOR") && *getenv("NO_COLOR"));
+    c->suite.color = c->color;
+    c->suite.progress = isatty(STDOUT_FILENO) && c->suite.verbosity > 0;
+    struct loaded l = {0};
+    int code = load_selected(c, &l);
+    if (code < 0) {
+        struct result_run run;
+        result_run_init(&run);
+        run.rules = json_incref(l.rules);
+        struct oms_err err = {0};
+        if (suite_run(&l.suite, &c->suite, &run, &err) != 0) {
+            char text[2048];
+            fprintf(stderr, "refund-harness: environment failure: %s\n",
+                    oms_err_format(&err, text, sizeof(text)));
+            code = COMMANDS_ENV;
+        } else {
+            code = finish_run(c, &run);
+        }
+        result_run_cleanup(&run);
+    }
+    loaded_cleanup(&l);
+    return code;
+}
+
+int commands_serve(struct cli *c)
+{
+    /* Before any thread starts, so Ctrl-C is waited for in this thread alone. */
+    oms_signal_block_termination();
+    struct schema *schema = NULL;
+    json_t *rules = NULL;
+    if (load_spec(&schema, &rules) != 0)
+        return COMMANDS_ENV;
+    int code = serve_run(&c->serve, schema, rules);
+    schema_destroy(schema);
+    json_decref(rules);
+    return code;
+}
+
+int commands_journal(struct cli *c)
+{
+    return serve_journal(c->url, c->json);
+}
