@@ -135,7 +135,7 @@ int commands_list(struct cli *c)
             printf("%s\t%s\t", s->file, s->name);
             for (size_t r = 0; r < s->rule_count; r++)
                 printf("%s%s", r ? "," : "", s->rules[r]);
-            printf("\n");
+            printf("\t%s\n", s->id);
         }
         code = COMMANDS_PASS;
     }

@@ -273,7 +273,9 @@ static void scenario_html(const struct result_scenario *s, size_t index, struct 
                    (double)s->duration_us / 1000.0);
     oms_buf_puts(out, "<p class=\"where\">");
     text(out, s->file);
-    oms_buf_puts(out, "</p><p class=\"rules\">");
+    oms_buf_puts(out, " &middot; id <code>");
+    text(out, s->id);
+    oms_buf_puts(out, "</code></p><p class=\"rules\">");
     for (size_t r = 0; r < s->rule_count; r++) {
         oms_buf_puts(out, "<span>");
         text(out, s->rules[r]);

@@ -70,13 +70,13 @@ void report_json(const struct result_run *run, struct oms_buf *out)
         result_scenario_counts(s, &nchecks, &nfailed);
         json_array_append_new(
             scenarios,
-            json_pack("{s:s, s:s, s:o, s:o, s:s, s:s?, s:f, s:I, s:I, s:o, s:o, s:O, s:O}", "file",
-                      s->file, "name", s->name, "rules", strings(s->rules, s->rule_count), "tags",
-                      strings(s->tags, s->tag_count), "outcome", result_outcome_name(s->outcome),
-                      "error", s->error, "duration_ms", (double)s->duration_us / 1000.0,
-                      "checks_total", (json_int_t)nchecks, "checks_failed", (json_int_t)nfailed,
-                      "steps", steps, "checks", checks_json(s->checks, s->check_count), "calls",
-                      s->calls, "notes", s->notes));
+            json_pack(
+                "{s:s?, s:s, s:s, s:o, s:o, s:s, s:s?, s:f, s:I, s:I, s:o, s:o, s:O, s:O}", "id",
+                s->id, "file", s->file, "name", s->name, "rules", strings(s->rules, s->rule_count),
+                "tags", strings(s->tags, s->tag_count), "outcome", result_outcome_name(s->outcome),
+                "error", s->error, "duration_ms", (double)s->duration_us / 1000.0, "checks_total",
+                (json_int_t)nchecks, "checks_failed", (json_int_t)nfailed, "steps", steps, "checks",
+                checks_json(s->checks, s->check_count), "calls", s->calls, "notes", s->notes));
     }
     json_t *cov = report_coverage(run);
     json_t *uncovered = json_array();

@@ -43,6 +43,7 @@ static void checks_free(struct result_check *checks, size_t n)
 static void scenario_free(struct result_scenario *s)
 {
     free(s->file);
+    free(s->id);
     free(s->name);
     for (size_t i = 0; i < s->rule_count; i++)
         free(s->rules[i]);

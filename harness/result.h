@@ -38,6 +38,7 @@ struct result_step {
 
 struct result_scenario {
     char *file;
+    char *id; /* the scenario's stable id (the JUnit test name) */
     char *name;
     char **rules;
     size_t rule_count;

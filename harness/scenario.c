@@ -6,6 +6,7 @@
 #include "oms_buf.h"
 #include "oms_json.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -278,8 +279,40 @@ static void check_semantics(struct checker *c, struct scenario *s, const json_t 
     }
 }
 
+char *scenario_id_from_file(const char *file, char *out, size_t size)
+{
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    size_t len = strlen(base);
+    if (len >= 5 && strcmp(base + len - 5, ".json") == 0)
+        len -= 5;
+    size_t n = 0;
+    int dash = 0;
+    for (size_t i = 0; i < len && n + 2 < size; i++) {
+        char ch = (char)tolower((unsigned char)base[i]);
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+            if (dash && n > 0)
+                out[n++] = '-';
+            out[n++] = ch;
+            dash = 0;
+        } else {
+            dash = 1;
+        }
+    }
+    out[n] = '\0';
+    if (n == 0)
+        snprintf(out, size, "scenario");
+    return out;
+}
+
 static void fill(struct scenario *s)
 {
+    s->id = json_string_value(json_object_get(s->doc, "id"));
+    if (!s->id) {
+        char id[256];
+        s->id_owned = oms_xstrdup(scenario_id_from_file(s->file, id, sizeof(id)));
+        s->id = s->id_owned;
+        s->id_from_file = 1;
+    }
     s->name = json_string_value(json_object_get(s->doc, "name"));
     s->description = json_string_value(json_object_get(s->doc, "description"));
     json_t *rules = json_object_get(s->doc, "rules");
@@ -377,6 +410,7 @@ void scenario_destroy(struct scenario *s)
     if (!s)
         return;
     free(s->file);
+    free(s->id_owned);
     json_decref(s->doc);
     jpos_destroy(s->pos);
     free(s->rules);

@@ -18,6 +18,58 @@
 #include <stdlib.h>
 #include <string.h>
 
+static const struct suite *sorting; /* the suite compare_ids orders positions of */
+
+/* By id, then by position, so the first of a duplicate pair is the earlier file. */
+static int compare_ids(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(sorting->items[x]->id, sorting->items[y]->id);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* Ids are unique in a run: a later file repeating an earlier file's id is reported naming both
+ * and dropped. Returns how many were dropped. */
+static size_t drop_duplicate_ids(struct suite *s)
+{
+    size_t n = s->count;
+    size_t *order = oms_xcalloc(n + 1, sizeof(*order));
+    unsigned char *drop = oms_xcalloc(n + 1, 1);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    sorting = s;
+    qsort(order, n, sizeof(*order), compare_ids);
+    size_t first = 0, dropped = 0;
+    for (size_t k = 1; k < n; k++) {
+        const struct scenario *a = s->items[order[first]], *b = s->items[order[k]];
+        if (strcmp(a->id, b->id) != 0) {
+            first = k;
+            continue;
+        }
+        char here[OMS_ERR_SOURCE_MAX + 32], there[OMS_ERR_SOURCE_MAX + 32];
+        scenario_where(b, "$.id", here, sizeof(here));
+        scenario_where(a, "$.id", there, sizeof(there));
+        fprintf(stderr,
+                "invalid  %s: at %s: the id \"%s\"%s is also the id of %s; ids must be unique "
+                "in a run: give one of them another \"id\"\n",
+                here, b->id_from_file ? "$" : "$.id", b->id,
+                b->id_from_file ? " (from the file name; the file has no \"id\")" : "", there);
+        drop[order[k]] = 1;
+        dropped++;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (drop[i])
+            scenario_destroy(s->items[i]);
+        else
+            s->items[kept++] = s->items[i];
+    }
+    s->count = kept;
+    free(drop);
+    free(order);
+    return dropped;
+}
+
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
                   struct suite *out, int quiet_ok)
 {
@@ -30,8 +82,6 @@ size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *r
         size_t k = scenario_load(files[i], schema, rules, &sc, errs, 16);
         if (k == 0) {
             out->items[out->count++] = sc;
-            if (!quiet_ok)
-                printf("ok       %s\n", files[i]);
             continue;
         }
         bad++;
@@ -42,6 +92,9 @@ size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *r
         if (k > 16)
             fprintf(stderr, "invalid  %s: ... and %zu more error(s)\n", files[i], k - 16);
     }
+    bad += drop_duplicate_ids(out);
+    for (size_t i = 0; i < out->count && !quiet_ok; i++)
+        printf("ok       %s\n", out->items[i]->file);
     return bad;
 }
 

@@ -43,8 +43,9 @@ struct suite_options {
     struct suite_receivers receivers; /* with target_url only */
 };
 
-/* Loads every file; each invalid one is reported on stderr with file:line:column. Returns the
- * number of invalid files (0: *out holds all of them). */
+/* Loads every file; each invalid one is reported on stderr with file:line:column, and so is a
+ * file whose id an earlier file already has (naming both). Unless quiet_ok, prints "ok  FILE" for
+ * each valid one. Returns the number of invalid files (0: *out holds all of them). */
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
                   struct suite *out, int quiet_ok);
 void suite_cleanup(struct suite *s);

@@ -5,6 +5,8 @@ const struct invalid_case INVALID[] = {
     {"unknown-key-typo.json", 3, 17, "$.descripton",
      "unknown key \"descripton\" (did you mean \"description\"?)"},
     {"missing-name.json", 1, 1, "$", "missing required key \"name\""},
+    {"id-not-kebab-case.json", 2, 9, "$.id",
+     "\"Packed_For_Refund\" does not match the pattern ^[a-z0-9]+(-[a-z0-9]+)*$"},
     {"unknown-rule.json", 3, 20, "$.rules[1]", "\"C-99\" is not a rule of SPEC.md"},
     {"status-wrong-type.json", 7, 44, "$.given.packages[0].status",
      "expected a string or integer, found boolean"},

@@ -591,7 +591,9 @@ static void test_run_report_dir_writes_three_reports(void **state)
     assert_true(strncmp(xml, "<?xml", 5) == 0);
     expect_in(xml, "<testsuites ", "junit.xml", "run --report-dir");
     expect_in(xml, "tests=\"1\" failures=\"0\" errors=\"0\"", "junit.xml", "run --report-dir");
-    expect_in(xml, "<testcase name=\"cli: good\"", "junit.xml", "run --report-dir");
+    /* The test name is the id (here from the file name), the prose name is in system-out. */
+    expect_in(xml, "<testcase name=\"good\" classname=\"", "junit.xml", "run --report-dir");
+    expect_in(xml, "<system-out>cli: good\n  id: good\n", "junit.xml", "run --report-dir");
     free(xml);
     free(path);
 
@@ -812,8 +814,8 @@ static void expect_selection(const struct list *all, json_t *const *docs,
 }
 
 /* --filter, --tag, --rule (each repeatable where documented, and together: AND) select what `list`
- * shows, judged against the rules, tags and names in the files; each line shows the file's name
- * and rules. */
+ * shows, judged against the rules, tags and names in the files; each line shows the file's name,
+ * rules and id. */
 static void test_list_selection_matches_the_files(void **state)
 {
     (void)state;
@@ -827,7 +829,7 @@ static void test_list_selection_matches_the_files(void **state)
     const char *tag = NULL, *tag2 = NULL;
     for (size_t i = 0; i < all.count; i++) {
         docs[i] = load_json(all.items[i]);
-        /* The line: file, name, rules joined by commas. */
+        /* The line: file, name, rules joined by commas, id. */
         char *line = support_printf("%s\t%s\t", all.items[i],
                                     json_string_value(json_object_get(docs[i], "name")));
         size_t k;
@@ -838,7 +840,9 @@ static void test_list_selection_matches_the_files(void **state)
             free(line);
             line = longer;
         }
-        char *full = support_printf("%s\n", line);
+        /* The bundled scenarios carry their file name as "id". */
+        char *full =
+            support_printf("%s\t%s\n", line, json_string_value(json_object_get(docs[i], "id")));
         expect_in(r.out, full, "stdout", "list");
         free(full);
         free(line);
@@ -970,6 +974,97 @@ static void test_fail_fast_stops_after_the_first_failure(void **state)
     free(path);
     for (int i = 0; i < 5; i++)
         free(paths[i]);
+}
+
+/* ---- stable ids ---- */
+
+/* Writes the workspace scenario as dir/file with "id": id inserted after the opening brace (id
+ * NULL: none). Returns the path (the caller frees it). */
+static char *write_with_id(const struct workspace *f, const char *dir, const char *file,
+                           const char *name, const char *id, int expected_quota)
+{
+    char *text = workspace_scenario_text(name, 1, expected_quota);
+    char *with = id ? support_printf("{\n  \"id\": \"%s\",%s", id, text + 1) : strdup(text);
+    char *path = support_printf("%s/%s", dir ? dir : f->scenarios, file);
+    capture_write_file(path, with);
+    free(with);
+    free(text);
+    return path;
+}
+
+/* Two files whose ids collide - by their file names in two folders, or by an explicit "id" - are
+ * refused by validate and run, naming both files with the id's place; nothing runs. */
+static void test_duplicate_ids_are_refused_naming_both_files(void **state)
+{
+    struct workspace *f = *state;
+    char *a = support_printf("%s/a", f->scenarios), *b = support_printf("%s/b", f->scenarios);
+    assert_int_equal(mkdir(a, 0755), 0);
+    assert_int_equal(mkdir(b, 0755), 0);
+    char *same1 = write_with_id(f, a, "same.json", "cli: same 1", NULL, 0);
+    char *same2 = write_with_id(f, b, "same.json", "cli: same 2", NULL, 0);
+    char *picked1 = write_with_id(f, NULL, "c.json", "cli: picked 1", "picked", 0);
+    char *picked2 = write_with_id(f, NULL, "d.json", "cli: picked 2", "picked", 0);
+    char *by_name =
+        support_printf("invalid  %s:1:1: at $: the id \"same\" (from the file name; the "
+                       "file has no \"id\") is also the id of %s:1:1;",
+                       same2, same1);
+    char *by_id = support_printf(
+        "invalid  %s:2:9: at $.id: the id \"picked\" is also the id of %s:2:9; ids must be unique",
+        picked2, picked1);
+    struct capture r;
+    HARNESS(&r, "validate", f->scenarios);
+    expect_code(&r, 2, "validate with duplicate ids");
+    expect_in(r.out, "4 file(s): 2 valid, 2 invalid", "stdout", "validate with duplicate ids");
+    expect_in(r.err, by_name, "stderr", "validate with duplicate ids");
+    expect_in(r.err, by_id, "stderr", "validate with duplicate ids");
+    expect_not_in(r.out, same2, "stdout", "validate with duplicate ids");
+    capture_cleanup(&r);
+    HARNESS(&r, "run", "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 2, "run with duplicate ids");
+    expect_in(r.err, "2 invalid scenario file(s); nothing was run", "stderr", "run");
+    expect_not_in(r.out, "PASS", "stdout", "run with duplicate ids");
+    assert_false(capture_exists(f->reports));
+    capture_cleanup(&r);
+    free(by_name);
+    free(by_id);
+    free(same1);
+    free(same2);
+    free(picked1);
+    free(picked2);
+    free(a);
+    free(b);
+}
+
+/* The id, not the file name or the prose name, is what JUnit, results.json and list name. */
+static void test_id_names_the_scenario_in_every_report(void **state)
+{
+    struct workspace *f = *state;
+    char *file = write_with_id(f, NULL, "whatever.json", "cli: prose & name", "my-stable-id", 7);
+    struct capture r;
+    HARNESS(&r, "run", "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 1, "run with an explicit id");
+    capture_cleanup(&r);
+    char *path = support_printf("%s/junit.xml", f->reports);
+    char *xml = capture_read_file(path, NULL);
+    assert_non_null(xml);
+    expect_in(xml, "<testcase name=\"my-stable-id\" classname=\"", "junit.xml", "explicit id");
+    expect_not_in(xml, "testcase name=\"cli: prose", "junit.xml", "explicit id");
+    free(xml);
+    free(path);
+    path = support_printf("%s/results.json", f->reports);
+    json_t *doc = load_json(path);
+    json_t *s = json_array_get(json_object_get(doc, "scenarios"), 0);
+    assert_string_equal(json_string_value(json_object_get(s, "id")), "my-stable-id");
+    assert_string_equal(json_string_value(json_object_get(s, "name")), "cli: prose & name");
+    json_decref(doc);
+    free(path);
+    HARNESS(&r, "list", f->scenarios);
+    expect_code(&r, 0, "list");
+    char *line = support_printf("%s\tcli: prose & name\tC-2\tmy-stable-id\n", file);
+    expect_in(r.out, line, "stdout", "list");
+    free(line);
+    capture_cleanup(&r);
+    free(file);
 }
 
 /* ---- usage ---- */
@@ -1298,6 +1393,8 @@ int main(void)
         CLI_TEST(test_list_selection_matches_the_files),
         CLI_TEST(test_strict_fails_when_a_rule_is_uncovered),
         CLI_TEST(test_fail_fast_stops_after_the_first_failure),
+        CLI_TEST(test_duplicate_ids_are_refused_naming_both_files),
+        CLI_TEST(test_id_names_the_scenario_in_every_report),
         CLI_TEST(test_usage_errors_exit_2),
         CLI_TEST(test_shard_rejects_negative_and_overflowing_numbers),
         CLI_TEST(test_usage_error_after_tag_or_rule_exits_2),

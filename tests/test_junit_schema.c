@@ -92,12 +92,15 @@ static void test_junit_of_a_mixed_run_validates_against_the_xsd(void **state)
     assert_int_equal(count_of(xml, "<failure "), 1);
     assert_int_equal(count_of(xml, "<error "), 1);
     assert_int_equal(count_of(xml, "<skipped"), 0);
-    expect_in(xml, "<testcase name=\"junit: passes\"");
-    expect_in(xml, "<testcase name=\"junit: fails\"");
-    expect_in(xml, "<testcase name=\"junit: errors\"");
-    expect_in(xml,
-              "<testcase name=\"junit: &lt;b&gt;&quot;quoted&quot; &amp; &apos;apostrophe&apos;"
-              "&lt;/b&gt; ]]&gt; bell");
+    /* Test names are the scenarios' ids (here their file names); the prose names, markup and
+     * all, are the first line of each system-out. */
+    expect_in(xml, "<testcase name=\"a-pass\" classname=\"");
+    expect_in(xml, "<testcase name=\"b-fail\" classname=\"");
+    expect_in(xml, "<testcase name=\"c-error\" classname=\"");
+    expect_in(xml, "<testcase name=\"d-markup\" classname=\"");
+    expect_in(xml, "<system-out>junit: passes\n");
+    expect_in(xml, "<system-out>junit: &lt;b&gt;&quot;quoted&quot; &amp; &apos;apostrophe&apos;"
+                   "&lt;/b&gt; ]]&gt; bell");
     /* The failure names the place and both values; the error says why it could not run. */
     char *fail = support_printf("<failure message=\"%s/b-fail.json:", f->scenarios);
     expect_in(xml, fail);

@@ -187,6 +187,8 @@ static void test_scenario_load_valid_structure(void **state)
     if (n)
         fail_msg("refused: %s", errs[0].message);
     assert_string_equal(s->file, file);
+    assert_string_equal(s->id, "ok"); /* no "id": the file name */
+    assert_true(s->id_from_file);
     assert_string_equal(s->name, "loads");
     assert_string_equal(s->description, "prose");
     assert_int_equal(s->rule_count, 2);
@@ -225,6 +227,7 @@ static void test_scenario_load_valid_structure(void **state)
                              "{\"package\": 1}}]}");
     n = scenario_load(other, suite->schema, NULL, &s, errs, MAX_ERRS);
     assert_int_equal(n, 0);
+    assert_string_equal(s->id, "other");
     scenario_destroy(s);
     n = scenario_load(other, suite->schema, suite->rules, &s, errs, MAX_ERRS);
     assert_int_equal(n, 1);
@@ -234,6 +237,51 @@ static void test_scenario_load_valid_structure(void **state)
     free(other);
     free(file);
     rmdir(dir);
+}
+
+/* An explicit "id" is kept as written (not the file name). */
+static void test_scenario_load_explicit_id(void **state)
+{
+    struct suite *suite = *state;
+    char dir[] = "/tmp/test_scenario.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *file = write_temp(dir, "Some File.json",
+                            "{\"id\": \"stable-id-7\", \"name\": \"n\", \"rules\": [\"C-2\"], "
+                            "\"when\": [{\"command\": {\"package\": 1}}]}");
+    struct oms_err errs[MAX_ERRS];
+    struct scenario *s = NULL;
+    size_t n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+    if (n)
+        fail_msg("refused: %s", errs[0].message);
+    assert_string_equal(s->id, "stable-id-7");
+    assert_false(s->id_from_file);
+    scenario_destroy(s);
+    unlink(file);
+    free(file);
+    rmdir(dir);
+}
+
+/* The default id: the file name without folders and .json, lower-case, other characters runs
+ * of "-" (none at the ends); "scenario" when nothing is left. */
+static void test_scenario_id_from_file(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *id;
+    } cases[] = {
+        {"scenarios/quota/waiting-minus-one.json", "waiting-minus-one"},
+        {"a/b/Quota_Drift v2.json", "quota-drift-v2"},
+        {"x/--weird__.json", "weird"},
+        {"x/.json", "scenario"},
+        {"plain", "plain"},
+        {"dir.json/file.JSON", "file-json"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[64];
+        assert_string_equal(scenario_id_from_file(cases[i].file, out, sizeof(out)), cases[i].id);
+    }
+    char tiny[5];
+    assert_string_equal(scenario_id_from_file("abcdefgh.json", tiny, sizeof(tiny)), "abc");
 }
 
 static void test_scenario_load_collects_several_errors(void **state)
@@ -331,6 +379,8 @@ int main(void)
         cmocka_unit_test(test_scenario_find_files_invalid_dir_matches_table),
         cmocka_unit_test(test_scenario_load_bundled_scenarios_are_valid),
         cmocka_unit_test(test_scenario_load_valid_structure),
+        cmocka_unit_test(test_scenario_load_explicit_id),
+        cmocka_unit_test(test_scenario_id_from_file),
         cmocka_unit_test(test_scenario_load_collects_several_errors),
         cmocka_unit_test(test_scenario_load_missing_file),
         cmocka_unit_test(test_scenario_find_files_recursive_sorted_json_only),
