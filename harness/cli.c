@@ -4,6 +4,7 @@
 #include "commands.h"
 #include "oms_alloc.h"
 #include "oms_cli.h"
+#include "selection.h"
 #include "suggest.h"
 
 #include <stdlib.h>
@@ -97,6 +98,25 @@ static int set_rule(struct cli *c, const char *v)
     return 0;
 }
 
+static int set_id(struct cli *c, const char *v)
+{
+    push(&c->suite.ids, &c->suite.id_count, v);
+    return 0;
+}
+
+static int set_exclude(struct cli *c, const char *v)
+{
+    enum selection_kind kind;
+    const char *name;
+    char why[160];
+    if (selection_parse_exclude(v, &kind, &name, why, sizeof(why)) != 0) {
+        fprintf(stderr, "refund-harness: --exclude \"%s\": %s\n", v, why);
+        return -1;
+    }
+    push(&c->suite.excludes, &c->suite.exclude_count, v);
+    return 0;
+}
+
 static int set_port(struct cli *c, const char *v)
 {
     long n;
@@ -166,6 +186,13 @@ static const struct cli_option OPTIONS[] = {
     {"--tag", NULL, "TAG", SELECTING, "only scenarios with TAG (repeatable: any of them)", set_tag},
     {"--rule", NULL, "ID", SELECTING,
      "only scenarios exercising the SPEC rule ID, in any case (repeatable: any of them)", set_rule},
+    {"--id", NULL, "ID", SELECTING, "only the scenario with this id, in any case (repeatable)",
+     set_id},
+    {"--exclude", NULL, "WHAT", SELECTING,
+     "leave out scenarios WHAT names (repeatable): tag:TAG, rule:ID, id:ID or path:PATH (a file "
+     "or a folder); without a prefix, a rule id (C-11) is a rule, a value with a / or ending in "
+     ".json a path, and any other word an id or a tag",
+     set_exclude},
     {"--shard", NULL, "I/N", SELECTING,
      "only the I-th of N interleaved shards of the selection (for CI jobs in parallel)", set_shard},
     {"--jobs", "-j", "N", RUN, "N independent sandboxes in parallel, 1 to 64 (default 1)",
@@ -489,6 +516,8 @@ void cli_cleanup(struct cli *c)
     free(c->paths);
     free(c->suite.tags);
     free(c->suite.rules);
+    free(c->suite.ids);
+    free(c->suite.excludes);
     memset(c, 0, sizeof(*c));
 }
 

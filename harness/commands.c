@@ -8,9 +8,12 @@
 #include "result.h"
 #include "scenario.h"
 #include "schema.h"
+#include "selection.h"
+#include "suggest.h"
 #include "serve.h"
 #include "suite.h"
 
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +64,37 @@ static int load_spec(struct schema **schema, json_t **rules)
     return 0;
 }
 
+/* For a path that does not exist: the nearest name in its folder, appended to text. */
+static void suggest_path(const char *path, char *text, size_t size)
+{
+    const char *slash = strrchr(path, '/');
+    char dir[1024];
+    if (slash == path)
+        snprintf(dir, sizeof(dir), "/");
+    else
+        snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - path) : 1, slash ? path : ".");
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    struct suggest s;
+    suggest_init(&s, slash ? slash + 1 : path);
+    char best[256] = "";
+    for (struct dirent *e = readdir(d); e; e = readdir(d)) {
+        const char *before = s.best;
+        if (e->d_name[0] != '.')
+            suggest_consider(&s, e->d_name);
+        if (s.best != before) { /* readdir reuses its buffer: keep a copy */
+            snprintf(best, sizeof(best), "%s", e->d_name);
+            s.best = best;
+        }
+    }
+    closedir(d);
+    size_t used = strlen(text);
+    if (best[0] && used < size)
+        snprintf(text + used, size - used, "; did you mean \"%.1024s%s%.256s\"?", slash ? dir : "",
+                 slash && strcmp(dir, "/") != 0 ? "/" : "", best);
+}
+
 static void loaded_cleanup(struct loaded *l)
 {
     suite_cleanup(&l->suite);
@@ -82,7 +116,11 @@ static int load(struct cli *c, int quiet, struct loaded *l)
     l->path_count = c->path_count ? c->path_count : 1;
     struct oms_err err = {0};
     if (scenario_find_files(l->paths, l->path_count, &l->files, &l->file_count, &err) != 0) {
-        print_err(&err);
+        char text[2048];
+        oms_err_format(&err, text, sizeof(text));
+        if (err.code == OMS_E_NOENT)
+            suggest_path(err.source, text, sizeof(text));
+        fprintf(stderr, "refund-harness: %s\n", text);
         return COMMANDS_USAGE;
     }
     if (load_spec(&l->schema, &l->rules) != 0)
@@ -111,6 +149,51 @@ int commands_validate(struct cli *c)
     return code;
 }
 
+/* Prints each line of text on stderr after prefix. */
+static void print_lines(const char *prefix, const char *text)
+{
+    while (*text) {
+        size_t n = strcspn(text, "\n");
+        fprintf(stderr, "%s%.*s\n", prefix, (int)n, text);
+        text += n + (text[n] == '\n');
+    }
+}
+
+/* Applies the selection options. A selection of nothing stops the command (exit 2) with what
+ * each value missed and the nearest value that would not have; a value that matched nothing in a
+ * selection that is not empty is a warning. Returns -1 to go on, or the exit code. */
+static int select_scenarios(struct cli *c, struct loaded *l)
+{
+    struct suite *s = &l->suite;
+    size_t would = 0;
+    for (size_t i = 0; i < s->count; i++)
+        would += (size_t)selection_keeps(s->items[i], &c->suite);
+    struct oms_buf why;
+    oms_buf_init(&why, 0);
+    selection_misses(s->items, s->count, &c->suite, l->rules, &why);
+    if (would == 0 && why.len == 0)
+        selection_explain(s->items, s->count, &c->suite, &why);
+    int code = -1;
+    if (would == 0) {
+        print_lines("refund-harness: ", oms_buf_str(&why));
+        fprintf(stderr,
+                "refund-harness: nothing selected of the %zu scenario(s) found; nothing "
+                "was run\n",
+                s->count);
+        code = COMMANDS_USAGE;
+    } else {
+        print_lines("refund-harness: warning: ", oms_buf_str(&why));
+        suite_select(s, &c->suite);
+        if (s->count == 0)
+            fprintf(stderr,
+                    "refund-harness: shard %u/%u is empty: the selection has %zu "
+                    "scenario(s)\n",
+                    c->suite.shard_index, c->suite.shard_count, would);
+    }
+    oms_buf_cleanup(&why);
+    return code;
+}
+
 /* Loads and selects for run and list. Returns -1 to go on, or the exit code to stop with. */
 static int load_selected(struct cli *c, struct loaded *l)
 {
@@ -121,8 +204,7 @@ static int load_selected(struct cli *c, struct loaded *l)
         fprintf(stderr, "refund-harness: %zu invalid scenario file(s); nothing was run\n", l->bad);
         return COMMANDS_USAGE;
     }
-    suite_select(&l->suite, &c->suite);
-    return -1;
+    return select_scenarios(c, l);
 }
 
 int commands_list(struct cli *c)

@@ -9,9 +9,9 @@
 #include "report.h"
 #include "runner.h"
 #include "sandbox.h"
+#include "selection.h"
 #include "target.h"
 
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -107,39 +107,23 @@ void suite_cleanup(struct suite *s)
     s->count = 0;
 }
 
-static int has(const char *const *list, size_t n, char **wanted, size_t m)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m; j++)
-            if (strcmp(list[i], wanted[j]) == 0)
-                return 1;
-    return 0;
-}
-
-void suite_select(struct suite *s, const struct suite_options *opt)
+size_t suite_select(struct suite *s, const struct suite_options *opt)
 {
     size_t kept = 0, position = 0;
     for (size_t i = 0; i < s->count; i++) {
         struct scenario *sc = s->items[i];
-        int keep = 1;
-        if (opt->filter && fnmatch(opt->filter, sc->name, 0) != 0 &&
-            fnmatch(opt->filter, sc->file, 0) != 0)
-            keep = 0;
-        if (keep && opt->tag_count && !has(sc->tags, sc->tag_count, opt->tags, opt->tag_count))
-            keep = 0;
-        if (keep && opt->rule_count && !has(sc->rules, sc->rule_count, opt->rules, opt->rule_count))
-            keep = 0;
+        int selected = selection_keeps(sc, opt), keep = selected;
         /* Shards take every N-th selected scenario, so each shard gets a mix of folders. */
-        if (keep && opt->shard_count > 0) {
+        if (keep && opt->shard_count > 0)
             keep = position % opt->shard_count == opt->shard_index - 1;
-            position++;
-        }
+        position += (size_t)selected;
         if (keep)
             s->items[kept++] = sc;
         else
             scenario_destroy(sc);
     }
     s->count = kept;
+    return position;
 }
 
 /* ---- running ---- */

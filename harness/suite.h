@@ -26,10 +26,14 @@ struct suite_receivers {
 
 struct suite_options {
     const char *filter; /* glob on the scenario name or file; NULL: all */
-    char **tags;        /* keep scenarios with any of these tags */
+    char **tags;        /* keep scenarios with any of these tags (any case) */
     size_t tag_count;
-    char **rules; /* keep scenarios naming any of these rules */
+    char **rules; /* keep scenarios naming any of these rules (any case) */
     size_t rule_count;
+    char **ids; /* keep scenarios with any of these ids (any case) */
+    size_t id_count;
+    char **excludes; /* drop scenarios these name (selection.h: tag:, rule:, id:, path:) */
+    size_t exclude_count;
     unsigned shard_index; /* 1-based; 0: no sharding */
     unsigned shard_count;
     unsigned jobs;            /* parallel sandboxes; 0: 1 */
@@ -50,8 +54,9 @@ size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *r
                   struct suite *out, int quiet_ok);
 void suite_cleanup(struct suite *s);
 
-/* Keeps the selected scenarios (filter, tags, rules, then shard i of N by position) in order. */
-void suite_select(struct suite *s, const struct suite_options *opt);
+/* Keeps the selected scenarios (selection.h, then shard i of N by position) in order. Returns
+ * how many were selected before sharding (so an empty selection and an empty shard differ). */
+size_t suite_select(struct suite *s, const struct suite_options *opt);
 
 /* Runs the suite against embedded sandboxes (one per job), or against opt->target_url with the
  * receivers embedded (one job: a target has one state). Fills run (scenarios in suite order).

@@ -778,6 +778,11 @@ struct selection {
     const char *tag, *tag2;   /* NULL: no --tag; tag2: a second --tag */
     const char *rule, *rule2; /* NULL: no --rule */
     const char *contains;     /* --filter "*<contains>*" on name or file */
+    const char *id;           /* NULL: no --id */
+    const char *no_tag;       /* --exclude of a tag, a rule, an id, a folder ("scenarios/x/") */
+    const char *no_rule;
+    const char *no_id;
+    const char *no_folder;
 };
 
 static int selected(const json_t *doc, const char *file, const struct selection *sel)
@@ -785,6 +790,14 @@ static int selected(const json_t *doc, const char *file, const struct selection 
     const json_t *tags = json_object_get(doc, "tags");
     const json_t *rules = json_object_get(doc, "rules");
     const char *name = json_string_value(json_object_get(doc, "name"));
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    if (sel->id && strcmp(id, sel->id) != 0)
+        return 0;
+    if ((sel->no_tag && json_has_string(tags, sel->no_tag)) ||
+        (sel->no_rule && json_has_string(rules, sel->no_rule)) ||
+        (sel->no_id && strcmp(id, sel->no_id) == 0) ||
+        (sel->no_folder && strncmp(file, sel->no_folder, strlen(sel->no_folder)) == 0))
+        return 0;
     if (sel->tag && !json_has_string(tags, sel->tag) &&
         !(sel->tag2 && json_has_string(tags, sel->tag2)))
         return 0;
@@ -813,9 +826,9 @@ static void expect_selection(const struct list *all, json_t *const *docs,
     list_free(&want);
 }
 
-/* --filter, --tag, --rule (each repeatable where documented, and together: AND) select what `list`
- * shows, judged against the rules, tags and names in the files; each line shows the file's name,
- * rules and id. */
+/* --filter, --tag, --rule, --id and --exclude (each repeatable where documented, and together:
+ * AND; tags, rules and ids in any case) select what `list` shows, judged against the rules, tags
+ * and names in the files; each line shows the file's name, rules and id. */
 static void test_list_selection_matches_the_files(void **state)
 {
     (void)state;
@@ -888,15 +901,154 @@ static void test_list_selection_matches_the_files(void **state)
     expect_same_files(&got, &want, "--tag with --rule");
     list_free(&got);
     list_free(&want);
-    /* A selection of nothing is an empty list, not an error. */
-    got = LIST("--filter", "no scenario is called this");
-    assert_int_equal(got.count, 0);
-    list_free(&got);
+
+    /* Rule ids and tags in any case; --id; --exclude of each kind, with and without a prefix. */
+    char *upper = strdup(tag);
+    for (char *p = upper; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    expect_selection(&all, docs, &by_rule, (const char *const[]){"--rule", "c-7", NULL},
+                     "--rule c-7");
+    expect_selection(&all, docs, &by_tag, (const char *const[]){"--tag", upper, NULL},
+                     "--tag in upper case");
+    const char *id = json_string_value(json_object_get(docs[3], "id"));
+    const char *id2 = json_string_value(json_object_get(docs[5], "id"));
+    struct selection by_id = {.id = id};
+    expect_selection(&all, docs, &by_id, (const char *const[]){"--id", id, NULL}, "--id");
+    struct selection no_tag = {.no_tag = tag};
+    char *prefixed = support_printf("tag:%s", tag);
+    expect_selection(&all, docs, &no_tag, (const char *const[]){"--exclude", prefixed, NULL},
+                     "--exclude tag:TAG");
+    expect_selection(&all, docs, &no_tag, (const char *const[]){"--exclude", tag, NULL},
+                     "--exclude TAG");
+    struct selection no_rule = {.no_rule = "C-11"};
+    expect_selection(&all, docs, &no_rule, (const char *const[]){"--exclude", "C-11", NULL},
+                     "--exclude C-11");
+    expect_selection(&all, docs, &no_rule, (const char *const[]){"--exclude", "rule:c-11", NULL},
+                     "--exclude rule:c-11");
+    struct selection no_id = {.no_id = id2};
+    char *id_prefixed = support_printf("id:%s", id2);
+    expect_selection(&all, docs, &no_id, (const char *const[]){"--exclude", id_prefixed, NULL},
+                     "--exclude id:ID");
+    expect_selection(&all, docs, &no_id, (const char *const[]){"--exclude", id2, NULL},
+                     "--exclude ID");
+    /* The quota folder as list names it (relative or absolute, as the harness found it). */
+    char *folder = NULL;
+    for (size_t i = 0; i < all.count && !folder; i++)
+        if (strstr(all.items[i], "/quota/"))
+            folder =
+                strndup(all.items[i], (size_t)(strstr(all.items[i], "/quota/") - all.items[i]) + 6);
+    assert_non_null(folder);
+    char *slashed = support_printf("%s/", folder), *as_path = support_printf("path:%s/.", folder);
+    struct selection no_folder = {.no_folder = slashed};
+    expect_selection(&all, docs, &no_folder, (const char *const[]){"--exclude", folder, NULL},
+                     "--exclude FOLDER");
+    expect_selection(&all, docs, &no_folder, (const char *const[]){"--exclude", as_path, NULL},
+                     "--exclude path:FOLDER/.");
+    free(folder);
+    free(slashed);
+    free(as_path);
+    /* --tag with --exclude of a rule that some, not all, of the tagged scenarios exercise. */
+    static const char *const rules[] = {"C-2", "C-6", "C-7", "C-9", "C-11", "E-1", "O-2", "Q-2"};
+    const char *cut = NULL;
+    for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]) && !cut; k++) {
+        size_t with = 0, without = 0;
+        for (size_t i = 0; i < all.count; i++) {
+            struct selection t = {.tag = tag}, m = {.tag = tag, .no_rule = rules[k]};
+            with += (size_t)selected(docs[i], all.items[i], &t);
+            without += (size_t)selected(docs[i], all.items[i], &m);
+        }
+        if (without > 0 && without < with)
+            cut = rules[k];
+    }
+    assert_non_null(cut);
+    struct selection mixed = {.tag = tag, .no_rule = cut};
+    char *rule_prefixed = support_printf("rule:%s", cut);
+    expect_selection(&all, docs, &mixed,
+                     (const char *const[]){"--tag", tag, "--exclude", rule_prefixed, NULL},
+                     "--tag with --exclude");
+    free(rule_prefixed);
+    free(upper);
+    free(prefixed);
+    free(id_prefixed);
 
     for (size_t i = 0; i < all.count; i++)
         json_decref(docs[i]);
     free(docs);
     list_free(&all);
+}
+
+/* An empty selection exits 2 for run and list, writes no report, and says what each value
+ * missed with the nearest one that exists; a combination that is empty says how much each option
+ * took. A value that misses in a selection that is not empty is a warning. */
+static void test_empty_selection_exits_2_with_suggestions(void **state)
+{
+    struct workspace *f = *state;
+    static const struct {
+        const char *args[8];
+        const char *mention;
+    } cases[] = {
+        {{"run", "--tag", "webhok", NULL},
+         "no scenario has tag \"webhok\"; did you mean "
+         "\"webhooks\"?"},
+        {{"list", "--tag", "nosuchtag", NULL}, "no scenario has tag \"nosuchtag\"\n"},
+        {{"run", "--rule", "C-99", NULL},
+         "no scenario exercises rule \"C-99\", which is not a "
+         "rule of the catalogue (spec/rules.json); did you mean "
+         "\"C-9\"?"},
+        {{"run", "--rule", "Q-01", NULL}, "did you mean \"Q-1\"?"},
+        {{"run", "--id", "waiting-source-frees-on", NULL},
+         "no scenario has id \"waiting-source-frees-on\"; did you mean "
+         "\"waiting-source-frees-one-slot\"?"},
+        {{"list", "--filter", "no scenario is called this", NULL},
+         "no scenario name or file matches --filter \"no scenario is called this\""},
+        {{"run", "--tag", "webhooks", "--rule", "C-3", NULL},
+         "no scenario meets every selection option together (of 112: "},
+        {{"run", "--exclude", "path:scenarios", NULL}, "0 left by --exclude)"},
+        {{"run", "scenarios/quot", NULL},
+         "scenarios/quot: no such file or directory; did you "
+         "mean \"scenarios/quota\"?"},
+    };
+    struct capture_options in_repo = {.cwd = REFUND_SOURCE_DIR};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[12];
+        size_t n = 0;
+        for (; cases[i].args[n]; n++)
+            args[n] = cases[i].args[n];
+        if (strcmp(args[0], "run") == 0) {
+            args[n++] = "--report-dir";
+            args[n++] = f->reports;
+        }
+        args[n] = NULL;
+        struct capture r;
+        harness(&r, &in_repo, args);
+        char what[160];
+        snprintf(what, sizeof(what), "%s %s %s", args[0], args[1], args[2] ? args[2] : "");
+        expect_code(&r, 2, what);
+        expect_in(r.err, cases[i].mention, "stderr", what);
+        expect_not_in(r.out, "scenario(s):", "stdout", what);
+        expect_not_in(r.out, ".json\t", "stdout", what);
+        if (capture_exists(f->reports))
+            fail_msg("%s wrote reports", what);
+        capture_cleanup(&r);
+    }
+    /* Not empty: a warning, and the rest runs. */
+    struct capture r;
+    HARNESS_OPT(&r, &in_repo, "list", "--tag", "webhooks", "--tag", "webhok", "--exclude",
+                "tag:slwo");
+    expect_code(&r, 0, "list with one tag missing");
+    expect_in(r.err,
+              "refund-harness: warning: no scenario has tag \"webhok\"; did you mean "
+              "\"webhooks\"?",
+              "stderr", "list with one tag missing");
+    expect_in(r.err, "refund-harness: warning: --exclude \"tag:slwo\" matches no scenario",
+              "stderr", "list with one tag missing");
+    expect_in(r.out, ".json\t", "stdout", "list with one tag missing");
+    capture_cleanup(&r);
+    HARNESS(&r, "list", "--exclude", "tagg:slow");
+    expect_code(&r, 2, "--exclude tagg:slow");
+    expect_in(r.err, "\"tagg\" is none of tag:, rule:, id:, path: (did you mean \"tag\"?)",
+              "stderr", "--exclude tagg:slow");
+    capture_cleanup(&r);
 }
 
 /* --strict: --rule C-7 selects scenarios that pass but leave other SPEC rules uncovered, so the
@@ -1391,6 +1543,7 @@ int main(void)
         CLI_TEST(test_jobs_2_same_verdicts_as_jobs_1),
         CLI_TEST(test_shards_partition_the_list),
         CLI_TEST(test_list_selection_matches_the_files),
+        CLI_TEST(test_empty_selection_exits_2_with_suggestions),
         CLI_TEST(test_strict_fails_when_a_rule_is_uncovered),
         CLI_TEST(test_fail_fast_stops_after_the_first_failure),
         CLI_TEST(test_duplicate_ids_are_refused_naming_both_files),
