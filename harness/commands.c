@@ -3,7 +3,9 @@
 
 #include "cli.h"
 #include "oms_json.h"
+#include "oms_profile.h"
 #include "oms_signal.h"
+#include "reference.h"
 #include "report.h"
 #include "result.h"
 #include "scenario.h"
@@ -34,7 +36,8 @@ struct loaded {
     char **files;
     size_t file_count;
     struct schema *schema;
-    json_t *rules; /* spec/rules.json "rules" */
+    json_t *rules;               /* spec/rules.json "rules" */
+    struct oms_profile *profile; /* what values are checked against (--profile or the default) */
     struct suite suite;
     size_t bad; /* invalid files */
 };
@@ -98,6 +101,7 @@ static void suggest_path(const char *path, char *text, size_t size)
 static void loaded_cleanup(struct loaded *l)
 {
     suite_cleanup(&l->suite);
+    oms_profile_unref(l->profile);
     schema_destroy(l->schema);
     json_decref(l->rules);
     scenario_free_files(l->files, l->file_count);
@@ -125,7 +129,13 @@ static int load(struct cli *c, int quiet, struct loaded *l)
     }
     if (load_spec(&l->schema, &l->rules) != 0)
         return COMMANDS_ENV;
-    l->bad = suite_load(l->files, l->file_count, l->schema, l->rules, &l->suite, quiet);
+    /* With --target the values are checked against --profile, or the default profile. */
+    if (oms_profile_load_file(c->profile_path ? c->profile_path : reference_default_profile_path(),
+                              &l->profile, &err) != 0) {
+        print_err(&err);
+        return COMMANDS_USAGE;
+    }
+    l->bad = suite_load(l->files, l->file_count, l->schema, l->rules, l->profile, &l->suite, quiet);
     if (l->file_count == 0) {
         /* Whatever the command, finding nothing is a mistaken path, never a success. */
         fprintf(stderr, "refund-harness: no scenario files (*.json) found in");

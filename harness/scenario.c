@@ -5,6 +5,7 @@
 #include "oms_alloc.h"
 #include "oms_buf.h"
 #include "oms_json.h"
+#include "suggest.h"
 
 #include <ctype.h>
 #include <dirent.h>
@@ -234,16 +235,22 @@ static void check_semantics(struct checker *c, struct scenario *s, const json_t 
     char p[OMS_ERR_PATH_MAX];
     for (size_t i = 0; i < s->rule_count; i++) {
         int known = known_rules == NULL;
+        struct suggest near;
+        suggest_init(&near, s->rules[i]);
         size_t k;
         json_t *r;
         json_array_foreach((json_t *)known_rules, k, r)
         {
-            if (strcmp(json_string_value(json_object_get(r, "id")), s->rules[i]) == 0)
+            const char *id = json_string_value(json_object_get(r, "id"));
+            if (strcmp(id, s->rules[i]) == 0)
                 known = 1;
+            suggest_consider(&near, id);
         }
         if (!known)
             report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
-                   "\"%s\" is not a rule of SPEC.md (see spec/rules.json)", s->rules[i]);
+                   "\"%s\" is not a rule of the catalogue (spec/rules.json)%s%s%s", s->rules[i],
+                   near.best ? "; did you mean \"" : "", near.best ? near.best : "",
+                   near.best ? "\"?" : "");
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->rules[j], s->rules[i]) == 0)
                 report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),

@@ -2,8 +2,10 @@
 #include "serve.h"
 
 #include "oms_json.h"
+#include "oms_profile.h"
 #include "oms_signal.h"
 #include "oms_time.h"
+#include "refcheck.h"
 #include "runner.h"
 #include "sandbox.h"
 #include "scenario.h"
@@ -14,11 +16,18 @@
 #include <string.h>
 
 static int load_given(struct target *t, const char *file, struct schema *schema,
-                      const json_t *rules)
+                      const json_t *rules, const struct oms_profile *profile)
 {
     struct oms_err errs[16];
     struct scenario *sc = NULL;
     size_t n = scenario_load(file, schema, rules, &sc, errs, 16);
+    if (n == 0 && profile) {
+        n = refcheck_scenario(sc, profile, errs, 16);
+        if (n) {
+            scenario_destroy(sc);
+            sc = NULL;
+        }
+    }
     if (n) {
         for (size_t i = 0; i < n && i < 16; i++) {
             char text[2048];
@@ -75,10 +84,17 @@ int serve_run(const struct serve_options *opt, struct schema *schema, const json
         .webhook_recorder = sandbox_webhook(box),
     };
     struct target *t = target_create(&tc);
-    int code = opt->given_file ? load_given(t, opt->given_file, schema, rules) : 0;
     json_t *profile = NULL;
-    if (code == 0 && target_profile(t, &profile, &err) != 0)
+    struct oms_profile *model = NULL;
+    int code = 0;
+    if (target_profile(t, &profile, &err) != 0 ||
+        oms_profile_from_json(profile, "the sandbox's profile", &model, &err) != 0) {
+        char text[2048];
+        fprintf(stderr, "refund-harness: %s\n", oms_err_format(&err, text, sizeof(text)));
         code = 3;
+    }
+    if (code == 0 && opt->given_file)
+        code = load_given(t, opt->given_file, schema, rules, model);
     if (code == 0) {
         const char *token =
             json_string_value(json_array_get(json_object_get(profile, "tokens"), 0));
@@ -102,6 +118,7 @@ int serve_run(const struct serve_options *opt, struct schema *schema, const json
         printf("\nstopping\n");
     }
     json_decref(profile);
+    oms_profile_unref(model);
     target_destroy(t);
     sandbox_stop(box);
     return code;

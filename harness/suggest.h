@@ -1,5 +1,6 @@
 /* suggest: "did you mean" - the nearest of a set of known words to a mistyped one, by edit
- * distance, case-insensitively, within a distance that grows with the word's length. */
+ * distance (a swap of two neighbours is one edit), case-insensitively, within a distance that
+ * grows with the word's length. */
 #ifndef SUGGEST_H
 #define SUGGEST_H
 

@@ -6,6 +6,7 @@
 #include "oms_json.h"
 #include "oms_profile.h"
 #include "oms_time.h"
+#include "refcheck.h"
 #include "report.h"
 #include "runner.h"
 #include "sandbox.h"
@@ -71,7 +72,7 @@ static size_t drop_duplicate_ids(struct suite *s)
 }
 
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
-                  struct suite *out, int quiet_ok)
+                  const struct oms_profile *profile, struct suite *out, int quiet_ok)
 {
     size_t bad = 0;
     out->items = oms_xcalloc(n + 1, sizeof(*out->items));
@@ -80,6 +81,11 @@ size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *r
         struct oms_err errs[16];
         struct scenario *sc = NULL;
         size_t k = scenario_load(files[i], schema, rules, &sc, errs, 16);
+        if (k == 0 && profile) {
+            k = refcheck_scenario(sc, profile, errs, 16);
+            if (k)
+                scenario_destroy(sc);
+        }
         if (k == 0) {
             out->items[out->count++] = sc;
             continue;

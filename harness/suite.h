@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "oms_error.h"
+#include "oms_profile.h"
 #include "result.h"
 #include "scenario.h"
 
@@ -48,10 +49,11 @@ struct suite_options {
 };
 
 /* Loads every file; each invalid one is reported on stderr with file:line:column, and so is a
- * file whose id an earlier file already has (naming both). Unless quiet_ok, prints "ok  FILE" for
+ * file whose id an earlier file already has (naming both). With profile not NULL, the values that
+ * name things of the profile are checked too (refcheck.h). Unless quiet_ok, prints "ok  FILE" for
  * each valid one. Returns the number of invalid files (0: *out holds all of them). */
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
-                  struct suite *out, int quiet_ok);
+                  const struct oms_profile *profile, struct suite *out, int quiet_ok);
 void suite_cleanup(struct suite *s);
 
 /* Keeps the selected scenarios (selection.h, then shard i of N by position) in order. Returns

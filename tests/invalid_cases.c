@@ -7,7 +7,8 @@ const struct invalid_case INVALID[] = {
     {"missing-name.json", 1, 1, "$", "missing required key \"name\""},
     {"id-not-kebab-case.json", 2, 9, "$.id",
      "\"Packed_For_Refund\" does not match the pattern ^[a-z0-9]+(-[a-z0-9]+)*$"},
-    {"unknown-rule.json", 3, 20, "$.rules[1]", "\"C-99\" is not a rule of SPEC.md"},
+    {"unknown-rule.json", 3, 20, "$.rules[1]",
+     "\"C-99\" is not a rule of the catalogue (spec/rules.json); did you mean \"C-9\"?"},
     {"status-wrong-type.json", 7, 44, "$.given.packages[0].status",
      "expected a string or integer, found boolean"},
     {"command-and-http.json", 5, 5, "$.when[0]",
@@ -35,6 +36,23 @@ const struct invalid_case INVALID[] = {
      "a call cannot be both \"signed_with\" and \"unsigned\""},
     {"status-code-matcher-range-shape.json", 5, 46, "$.then.response.status[\"$range\"]",
      "expected [min, max] numbers"},
+    {"status-name-typo.json", 7, 44, "$.given.packages[0].status",
+     "\"Wating\" is not a status of the profile's catalogue; did you mean \"Waiting\"?"},
+    {"rule-id-near-miss.json", 3, 13, "$.rules[0]",
+     "\"Q-01\" is not a rule of the catalogue (spec/rules.json); did you mean \"Q-1\"?"},
+    {"slug-typo-expecting-success.json", 8, 74, "$.when[0].command.body.slug",
+     "slug \"packed_for_refund\" is not a transition of the profile, yet the step expects 204; "
+     "did you mean \"packed-for-refund\"?"},
+    {"event-type-typo.json", 5, 38, "$.given.subscriptions[0].event_type",
+     "\"package.status.packed-for-refund\" is the event type of no transition of the profile, so "
+     "this subscription would never be called; did you mean "
+     "\"package.status.packed_for_refund\"?"},
+    {"lifecycle-action-typo.json", 4, 37, "$.when[0].lifecycle.action",
+     "\"out_of_stok\" is not a lifecycle action of the profile (its \"lifecycle\"); did you mean "
+     "\"out_of_stock\"?"},
+    {"expected-status-typo.json", 5, 43, "$.then.packages[\"501\"].status",
+     "\"Packed for Refnud\" is not a status of the profile's catalogue; did you mean \"Packed for "
+     "Refund\"?"},
     {"matcher-mixed-with-keys.json", 5, 33, "$.then.response.body",
      "matcher \"$partial\" must be the only key"},
 };

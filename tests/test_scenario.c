@@ -4,6 +4,7 @@
 #include "invalid_cases.h"
 #include "support.h"
 
+#include "refcheck.h"
 #include "scenario.h"
 
 #include <stdio.h>
@@ -41,12 +42,13 @@ static int setup(void **state)
         return -1;
     }
     *state = s;
-    return 0;
+    return support_profile_setup(NULL);
 }
 
 static int teardown(void **state)
 {
     struct suite *s = *state;
+    support_profile_teardown(NULL);
     schema_destroy(s->schema);
     json_decref(s->rules_doc);
     free(s);
@@ -71,8 +73,12 @@ static void test_scenario_load_invalid_files_table(void **state)
         struct scenario *s = &dummy; /* must be reset to NULL */
         size_t n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
         if (n == 0) {
+            /* Loads: then a value must name nothing of the default profile. */
+            n = refcheck_scenario(s, support_profile, errs, MAX_ERRS);
             scenario_destroy(s);
-            fail_msg("%s loaded without errors", INVALID[i].file);
+            s = NULL;
+            if (n == 0)
+                fail_msg("%s loaded and checked without errors", INVALID[i].file);
         }
         assert_null(s);
         const struct oms_err *e = &errs[0];
@@ -144,6 +150,12 @@ static void test_scenario_load_bundled_scenarios_are_valid(void **state)
         assert_non_null(s->name);
         assert_true(s->rule_count > 0);
         assert_true(s->step_count > 0);
+        n = refcheck_scenario(s, support_profile, errs, MAX_ERRS);
+        for (size_t k = 0; k < n && k < MAX_ERRS; k++) {
+            char text[2048];
+            print_error("invalid %s\n", oms_err_format(&errs[k], text, sizeof(text)));
+        }
+        bad += n > 0;
         scenario_destroy(s);
     }
     scenario_free_files(files, count);
