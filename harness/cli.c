@@ -30,7 +30,8 @@ static const struct cli_command COMMANDS[] = {
      "unique ids, and the values that name things of the profile (statuses, transitions, "
      "lifecycle actions, event types)."},
     {CLI_LIST, "list", commands_list, "[options] [FILE|DIR...]", "print the selected scenarios",
-     "Prints the selected scenarios, one per line: file, name, rules and id, tab-separated."},
+     "Prints the selected scenarios, one per line: file, name, rules and id, tab-separated; with "
+     "--rules, the rule catalogue with the number of selected scenarios exercising each rule."},
     {CLI_SERVE, "serve", commands_serve, "[options]",
      "run a sandbox (reference OMS and receivers) for an ERP",
      "Runs the reference OMS and both recording receivers as a sandbox for an ERP to call, "
@@ -74,6 +75,7 @@ FLAG_SETTER(set_no_reports, no_reports, 1)
 FLAG_SETTER(set_strict, strict, 1)
 FLAG_SETTER(set_fail_fast, suite.fail_fast, 1)
 FLAG_SETTER(set_list, list, 1)
+FLAG_SETTER(set_rules, rules, 1)
 FLAG_SETTER(set_quiet, suite.verbosity, 0)
 FLAG_SETTER(set_verbose, suite.verbosity, 2)
 FLAG_SETTER(set_color, color, 1)
@@ -199,6 +201,10 @@ static const struct cli_option OPTIONS[] = {
      set_jobs},
     {"--list", NULL, NULL, RUN, "print the selected scenarios instead of running them (as list)",
      set_list},
+    {"--rules", NULL, NULL, CLI_ON(CLI_LIST),
+     "print the rule catalogue instead: each rule's id, how many selected scenarios exercise it, "
+     "its title and, when the catalogue gives one, its basis (tab-separated)",
+     set_rules},
     {"--fail-fast", NULL, NULL, RUN, "start no new scenario after one does not pass",
      set_fail_fast},
     {"--strict", NULL, NULL, RUN,

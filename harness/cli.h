@@ -47,6 +47,7 @@ struct cli {
     int color;                /* -1: auto */
     int json;                 /* journal --json */
     int list;                 /* run --list: the same as the list command */
+    int rules;                /* list --rules: the rule catalogue with counts */
     const char *url;          /* journal --url */
     const char *profile_path; /* --profile; NULL: the default */
     struct suite_options suite;

@@ -217,11 +217,50 @@ static int load_selected(struct cli *c, struct loaded *l)
     return select_scenarios(c, l);
 }
 
+void commands_rule_lines(const json_t *catalogue, const struct suite *s, struct oms_buf *out)
+{
+    size_t i;
+    json_t *rule;
+    json_array_foreach(catalogue, i, rule)
+    {
+        const char *id = json_string_value(json_object_get(rule, "id"));
+        size_t count = 0;
+        for (size_t k = 0; id && k < s->count; k++)
+            for (size_t r = 0; r < s->items[k]->rule_count; r++)
+                count += strcmp(s->items[k]->rules[r], id) == 0;
+        const char *title = json_string_value(json_object_get(rule, "title"));
+        oms_buf_printf(out, "%s\t%zu\t%s", id ? id : "?", count, title ? title : "");
+        const json_t *basis = json_object_get(rule, "basis");
+        if (json_is_string(basis)) {
+            oms_buf_printf(out, "\t%s", json_string_value(basis));
+        } else if (json_is_array(basis) && json_is_string(json_array_get(basis, 0))) {
+            size_t b;
+            json_t *part;
+            json_array_foreach(basis, b, part)
+            {
+                oms_buf_printf(out, "%s%s", b ? ", " : "\t", json_string_value(part));
+            }
+        } else if (basis) {
+            char *text = oms_json_dumps(basis);
+            oms_buf_printf(out, "\t%s", text);
+            free(text);
+        }
+        oms_buf_puts(out, "\n");
+    }
+}
+
 int commands_list(struct cli *c)
 {
     struct loaded l = {0};
     int code = load_selected(c, &l);
-    if (code < 0) {
+    if (code < 0 && c->rules) {
+        struct oms_buf lines;
+        oms_buf_init(&lines, 0);
+        commands_rule_lines(l.rules, &l.suite, &lines);
+        fputs(oms_buf_str(&lines), stdout);
+        oms_buf_cleanup(&lines);
+        code = COMMANDS_PASS;
+    } else if (code < 0) {
         for (size_t i = 0; i < l.suite.count; i++) {
             const struct scenario *s = l.suite.items[i];
             printf("%s\t%s\t", s->file, s->name);

@@ -3,7 +3,12 @@
 #ifndef COMMANDS_H
 #define COMMANDS_H
 
+#include <jansson.h>
+
+#include "oms_buf.h"
+
 struct cli;
+struct suite;
 
 enum commands_exit {
     COMMANDS_PASS = 0,   /* every selected scenario passed; the command did what was asked */
@@ -11,6 +16,12 @@ enum commands_exit {
     COMMANDS_USAGE = 2,  /* an invalid scenario, nothing selected, or a usage error */
     COMMANDS_ENV = 3,    /* the environment failed: a port, a server, the target, the reports */
 };
+
+/* list --rules: one line per rule of catalogue (the "rules" array of spec/rules.json), in its
+ * order - "ID<TAB>N<TAB>TITLE", then "<TAB>BASIS" when the rule has a "basis" (a string, strings
+ * joined by ", ", anything else as compact JSON) - where N counts the scenarios of s exercising
+ * it. Appends to out. */
+void commands_rule_lines(const json_t *catalogue, const struct suite *s, struct oms_buf *out);
 
 int commands_run(struct cli *c);
 int commands_validate(struct cli *c);

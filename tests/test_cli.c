@@ -977,6 +977,58 @@ static void test_list_selection_matches_the_files(void **state)
     list_free(&all);
 }
 
+/* list --rules: a line per rule of spec/rules.json, in its order, with the number of selected
+ * scenarios exercising it (counted from the files), its title and its basis when it has one. */
+static void test_list_rules_counts_the_selected_scenarios(void **state)
+{
+    (void)state;
+    json_t *catalogue_doc = load_json(support_path("spec/rules.json"));
+    json_t *catalogue = json_object_get(catalogue_doc, "rules");
+    assert_true(json_array_size(catalogue) > 0);
+    struct list all = harness_list(NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        const char *tag = pass ? "webhooks" : NULL;
+        struct capture r;
+        if (tag)
+            HARNESS(&r, "list", "--rules", "--tag", tag);
+        else
+            HARNESS(&r, "list", "--rules");
+        expect_code(&r, 0, "list --rules");
+        assert_int_equal(count_of(r.out, "\n"), json_array_size(catalogue));
+        const char *at = r.out;
+        size_t i;
+        json_t *rule;
+        json_array_foreach(catalogue, i, rule)
+        {
+            const char *id = json_string_value(json_object_get(rule, "id"));
+            size_t n = 0;
+            for (size_t k = 0; k < all.count; k++) {
+                json_t *doc = load_json(all.items[k]);
+                if ((!tag || json_has_string(json_object_get(doc, "tags"), tag)) &&
+                    json_has_string(json_object_get(doc, "rules"), id))
+                    n++;
+                json_decref(doc);
+            }
+            const json_t *basis = json_object_get(rule, "basis");
+            char *line = support_printf("%s\t%zu\t%s%s%s\n", id, n,
+                                        json_string_value(json_object_get(rule, "title")),
+                                        json_is_string(basis) ? "\t" : "",
+                                        json_is_string(basis) ? json_string_value(basis) : "");
+            const char *found = strstr(at, line);
+            if (!found || (!json_is_string(basis) && basis))
+                found = basis ? strstr(at, id) : found; /* other basis forms: test_commands */
+            if (!found)
+                fail_msg("list --rules%s lacks \"%s\" after the previous rule:\n%s",
+                         tag ? " --tag webhooks" : "", line, r.out);
+            at = found + 1; /* the catalogue's order */
+            free(line);
+        }
+        capture_cleanup(&r);
+    }
+    list_free(&all);
+    json_decref(catalogue_doc);
+}
+
 /* An empty selection exits 2 for run and list, writes no report, and says what each value
  * missed with the nearest one that exists; a combination that is empty says how much each option
  * took. A value that misses in a selection that is not empty is a warning. */
@@ -1543,6 +1595,7 @@ int main(void)
         CLI_TEST(test_jobs_2_same_verdicts_as_jobs_1),
         CLI_TEST(test_shards_partition_the_list),
         CLI_TEST(test_list_selection_matches_the_files),
+        CLI_TEST(test_list_rules_counts_the_selected_scenarios),
         CLI_TEST(test_empty_selection_exits_2_with_suggestions),
         CLI_TEST(test_strict_fails_when_a_rule_is_uncovered),
         CLI_TEST(test_fail_fast_stops_after_the_first_failure),
