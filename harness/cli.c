@@ -61,6 +61,7 @@ static const struct cli_command COMMANDS[] = {
 STRING_SETTER(set_report_dir, report_dir)
 STRING_SETTER(set_filter, suite.filter)
 STRING_SETTER(set_profile, profile_path)
+STRING_SETTER(set_known_failures, known_failures)
 STRING_SETTER(set_target, suite.target_url)
 STRING_SETTER(set_token, suite.token)
 STRING_SETTER(set_omnitron, suite.receivers.omnitron_url)
@@ -205,6 +206,11 @@ static const struct cli_option OPTIONS[] = {
      "print the rule catalogue instead: each rule's id, how many selected scenarios exercise it, "
      "its title and, when the catalogue gives one, its basis (tab-separated)",
      set_rules},
+    {"--known-failures", NULL, "FILE", RUN,
+     "scenarios expected to fail for now (JSON: [{\"id\", \"reason\", \"issue\"}], "
+     "spec/known-failures.schema.json): a listed scenario that fails is reported as a known "
+     "failure and does not fail the run; one that passes is reported as fixed and fails it",
+     set_known_failures},
     {"--fail-fast", NULL, NULL, RUN, "start no new scenario after one does not pass",
      set_fail_fast},
     {"--strict", NULL, NULL, RUN,

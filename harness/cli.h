@@ -44,12 +44,13 @@ struct cli {
     const char *report_dir; /* "reports" */
     int no_reports;
     int strict;
-    int color;                /* -1: auto */
-    int json;                 /* journal --json */
-    int list;                 /* run --list: the same as the list command */
-    int rules;                /* list --rules: the rule catalogue with counts */
-    const char *url;          /* journal --url */
-    const char *profile_path; /* --profile; NULL: the default */
+    int color;                  /* -1: auto */
+    int json;                   /* journal --json */
+    int list;                   /* run --list: the same as the list command */
+    int rules;                  /* list --rules: the rule catalogue with counts */
+    const char *url;            /* journal --url */
+    const char *profile_path;   /* --profile; NULL: the default */
+    const char *known_failures; /* run --known-failures FILE, or NULL */
     struct suite_options suite;
     struct serve_options serve;
 };

@@ -2,6 +2,7 @@
 #include "commands.h"
 
 #include "cli.h"
+#include "known.h"
 #include "oms_json.h"
 #include "oms_profile.h"
 #include "oms_signal.h"
@@ -204,6 +205,46 @@ static int select_scenarios(struct cli *c, struct loaded *l)
     return code;
 }
 
+/* Reads --known-failures FILE; an id no scenario of the paths has is a warning (the list may
+ * cover a larger suite). Returns -1 to go on, or the exit code (2: the file is invalid). */
+static int load_known(const char *file, const struct loaded *l, struct known_list *out)
+{
+    struct schema *schema = NULL;
+    struct oms_err errs[16];
+    if (schema_load(REFUND_SPEC_DIR "/known-failures.schema.json", &schema, &errs[0]) != 0) {
+        print_err(&errs[0]);
+        return COMMANDS_ENV;
+    }
+    size_t n = known_load(file, schema, out, errs, 16);
+    schema_destroy(schema);
+    for (size_t i = 0; i < n && i < 16; i++) {
+        char text[2048];
+        fprintf(stderr, "invalid  %s\n", oms_err_format(&errs[i], text, sizeof(text)));
+    }
+    if (n)
+        return COMMANDS_USAGE;
+    for (size_t i = 0; i < out->count; i++) {
+        const struct known_failure *k = &out->items[i];
+        struct suggest s;
+        suggest_init(&s, k->id);
+        int found = 0;
+        for (size_t j = 0; j < l->suite.count && !found; j++) {
+            found = strcmp(l->suite.items[j]->id, k->id) == 0;
+            suggest_consider(&s, l->suite.items[j]->id);
+        }
+        if (found)
+            continue;
+        fprintf(stderr,
+                "refund-harness: warning: %s:%d:%d: known failure \"%s\" is the id of no "
+                "scenario here",
+                out->file, k->line, k->column, k->id);
+        if (s.best)
+            fprintf(stderr, "; did you mean \"%s\"?", s.best);
+        fputc('\n', stderr);
+    }
+    return -1;
+}
+
 /* Loads and selects for run and list. Returns -1 to go on, or the exit code to stop with. */
 static int load_selected(struct cli *c, struct loaded *l)
 {
@@ -291,13 +332,30 @@ static int strict_check(const struct result_run *run)
     return missing;
 }
 
+/* The summary line; with a known-failure list, what it made of the run. */
+static void print_summary(const struct result_run *run, const struct known_list *known)
+{
+    printf("\n%zu scenario(s): %zu passed, %zu failed, %zu error(s), %zu skipped", run->count,
+           run->passed, run->failed, run->errors, run->skipped);
+    if (known)
+        printf(", %zu known failure(s), %zu fixed", run->known, run->fixed);
+    printf(" in %.0f ms\n", (double)run->duration_us / 1000.0);
+    if (!run->fixed)
+        return;
+    printf("%zu scenario(s) listed in %s as known failures passed; remove them from the list "
+           "(this fails the run until then):",
+           run->fixed, known->file);
+    for (size_t i = 0; i < run->count; i++)
+        if (run->scenarios[i].known == RESULT_KNOWN_FIXED)
+            printf(" %s", run->scenarios[i].id);
+    printf("\n");
+}
+
 /* The verdict of a finished run, the summary line, --strict and the reports. */
 static int finish_run(struct cli *c, struct result_run *run)
 {
-    printf("\n%zu scenario(s): %zu passed, %zu failed, %zu error(s), %zu skipped in %.0f ms\n",
-           run->count, run->passed, run->failed, run->errors, run->skipped,
-           (double)run->duration_us / 1000.0);
-    int code = run->failed || run->errors ? COMMANDS_FAILED : COMMANDS_PASS;
+    print_summary(run, c->suite.known);
+    int code = run->failed || run->errors || run->fixed ? COMMANDS_FAILED : COMMANDS_PASS;
     for (size_t k = 0; k < run->count; k++)
         if (run->scenarios[k].environment)
             code = COMMANDS_ENV;
@@ -324,7 +382,18 @@ int commands_run(struct cli *c)
     c->suite.color = c->color;
     c->suite.progress = isatty(STDOUT_FILENO) && c->suite.verbosity > 0;
     struct loaded l = {0};
-    int code = load_selected(c, &l);
+    struct known_list known = {0};
+    int code = load(c, 1, &l);
+    if (code < 0 && l.bad) {
+        fprintf(stderr, "refund-harness: %zu invalid scenario file(s); nothing was run\n", l.bad);
+        code = COMMANDS_USAGE;
+    }
+    if (code < 0 && c->known_failures)
+        code = load_known(c->known_failures, &l, &known);
+    if (code < 0) {
+        c->suite.known = c->known_failures ? &known : NULL;
+        code = select_scenarios(c, &l);
+    }
     if (code < 0) {
         struct result_run run;
         result_run_init(&run);
@@ -340,6 +409,7 @@ int commands_run(struct cli *c)
         }
         result_run_cleanup(&run);
     }
+    known_cleanup(&known);
     loaded_cleanup(&l);
     return code;
 }

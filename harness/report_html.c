@@ -91,12 +91,22 @@ static void summary(const struct result_run *run, struct oms_buf *out)
     oms_buf_printf(out, "<div class=\"card fail\"><b>%zu</b>failed</div>", run->failed);
     oms_buf_printf(out, "<div class=\"card error\"><b>%zu</b>errors</div>", run->errors);
     oms_buf_printf(out, "<div class=\"card\"><b>%zu</b>skipped</div>", run->skipped);
+    if (run->known)
+        oms_buf_printf(out, "<div class=\"card\"><b>%zu</b>known failures</div>", run->known);
+    if (run->fixed)
+        oms_buf_printf(out, "<div class=\"card fail\"><b>%zu</b>fixed (still listed)</div>",
+                       run->fixed);
     oms_buf_printf(out, "<div class=\"card\"><b>%.0f ms</b>wall time</div>",
                    (double)run->duration_us / 1000.0);
     oms_buf_puts(out, "</div><p id=\"verdict\" class=\"");
-    int ok = run->failed == 0 && run->errors == 0;
-    oms_buf_printf(out, "%s\"><b>%s</b></p></section>\n", ok ? "pass" : "fail",
-                   ok ? "All scenarios passed." : "Some scenarios did not pass.");
+    int ok = run->failed == 0 && run->errors == 0 && run->fixed == 0;
+    oms_buf_printf(out, "%s\"><b>%s</b>", ok ? "pass" : "fail",
+                   !ok          ? "Some scenarios did not pass."
+                   : run->known ? "All scenarios passed but the known failures."
+                                : "All scenarios passed.");
+    if (run->fixed)
+        oms_buf_puts(out, " Scenarios listed as known failures passed: remove them from the list.");
+    oms_buf_puts(out, "</p></section>\n");
 }
 
 static void coverage(const struct result_run *run, struct oms_buf *out)
@@ -268,6 +278,10 @@ static void scenario_html(const struct result_scenario *s, size_t index, struct 
                    css_class(s->outcome), s->outcome == RESULT_PASS ? "" : " open");
     oms_buf_printf(out, "<span class=\"badge %s\">%s</span>", css_class(s->outcome),
                    result_outcome_name(s->outcome));
+    if (s->known != RESULT_KNOWN_NONE)
+        oms_buf_printf(out, "<span class=\"badge %s\">%s</span>",
+                       s->known == RESULT_KNOWN_FIXED ? "fail" : "skip",
+                       s->known == RESULT_KNOWN_FIXED ? "fixed" : "known failure");
     text(out, s->name);
     oms_buf_printf(out, " <span class=\"muted\">%.1f ms</span></summary>",
                    (double)s->duration_us / 1000.0);
@@ -282,6 +296,20 @@ static void scenario_html(const struct result_scenario *s, size_t index, struct 
         oms_buf_puts(out, "</span>");
     }
     oms_buf_puts(out, "</p>");
+    if (s->known != RESULT_KNOWN_NONE) {
+        oms_buf_puts(out, "<p class=\"known\"><b>");
+        oms_buf_puts(out, s->known == RESULT_KNOWN_FIXED
+                              ? "Listed as a known failure but it passed: remove it from the "
+                                "list. "
+                              : "Known failure: ");
+        text(out, s->known_reason);
+        if (s->known_issue) {
+            oms_buf_puts(out, " (");
+            text(out, s->known_issue);
+            oms_buf_puts(out, ")");
+        }
+        oms_buf_puts(out, "</b></p>");
+    }
     if (s->error) {
         oms_buf_puts(out, "<p class=\"error\"><b>");
         text(out, s->error);

@@ -62,6 +62,8 @@ static void scenario_free(struct result_scenario *s)
     checks_free(s->checks, s->check_count);
     json_decref(s->calls);
     json_decref(s->notes);
+    free(s->known_reason);
+    free(s->known_issue);
 }
 
 void result_run_cleanup(struct result_run *run)
@@ -90,8 +92,13 @@ struct result_scenario *result_run_add(struct result_run *run)
 
 void result_run_tally(struct result_run *run)
 {
-    run->passed = run->failed = run->errors = run->skipped = 0;
+    run->passed = run->failed = run->errors = run->skipped = run->known = run->fixed = 0;
     for (size_t i = 0; i < run->count; i++) {
+        run->fixed += run->scenarios[i].known == RESULT_KNOWN_FIXED;
+        if (run->scenarios[i].known == RESULT_KNOWN_FAILING) {
+            run->known++;
+            continue;
+        }
         switch (run->scenarios[i].outcome) {
         case RESULT_PASS:
             run->passed++;

@@ -14,6 +14,13 @@ enum result_outcome {
     RESULT_SKIP,  /* the target lacks a capability the scenario needs */
 };
 
+/* Whether a scenario is listed in --known-failures (known.h), and what its outcome made of it. */
+enum result_known {
+    RESULT_KNOWN_NONE = 0,
+    RESULT_KNOWN_FAILING, /* listed, and it failed or errored: reported, not failing the run */
+    RESULT_KNOWN_FIXED,   /* listed, but it passed: fails the run until it leaves the list */
+};
+
 /* "passed", "failed", "error", "skipped". */
 const char *result_outcome_name(enum result_outcome o);
 
@@ -54,6 +61,9 @@ struct result_scenario {
     json_t *calls; /* the outbound calls the receivers recorded, in arrival order */
     json_t *notes; /* array of strings: things worth knowing that are not failures (drift) */
     int64_t duration_us;
+    enum result_known known;
+    char *known_reason; /* the list's reason, when known is not NONE */
+    char *known_issue;  /* its issue, or NULL */
 };
 
 struct result_run {
@@ -66,6 +76,8 @@ struct result_run {
     json_t *profile; /* the target's profile document (assumptions, statuses) */
     json_t *rules;   /* spec/rules.json "rules" */
     size_t passed, failed, errors, skipped;
+    size_t known; /* RESULT_KNOWN_FAILING: counted here, not in failed or errors */
+    size_t fixed; /* RESULT_KNOWN_FIXED: counted here and in passed */
 };
 
 /* An empty run; free with result_run_cleanup. */
@@ -73,7 +85,7 @@ void result_run_init(struct result_run *run);
 void result_run_cleanup(struct result_run *run);
 /* Appends a scenario (zeroed, outcome PASS) and returns it; borrowed until the next append. */
 struct result_scenario *result_run_add(struct result_run *run);
-/* Recounts passed/failed/errors/skipped. */
+/* Recounts passed/failed/errors/skipped, and known/fixed (result_known). */
 void result_run_tally(struct result_run *run);
 
 /* Appends a step to a scenario; borrowed until the next append. */

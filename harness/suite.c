@@ -5,6 +5,7 @@
 #include "oms_buf.h"
 #include "oms_json.h"
 #include "oms_profile.h"
+#include "known.h"
 #include "oms_time.h"
 #include "refcheck.h"
 #include "report.h"
@@ -163,6 +164,28 @@ static const char *colour(const struct suite_options *opt, enum result_outcome o
     return "";
 }
 
+/* The line under a scenario that did not simply pass: its first difference or error, and what
+ * the known-failure list makes of it. */
+static void print_reason(const struct suite_options *opt, const struct result_scenario *r)
+{
+    if (r->known == RESULT_KNOWN_FIXED) {
+        printf("       listed in %s as a known failure (%s) but it passed: remove \"%s\" from "
+               "the list\n",
+               opt->known->file, r->known_reason, r->id);
+        return;
+    }
+    struct oms_buf reason;
+    oms_buf_init(&reason, 0);
+    report_scenario_reason(r, &reason);
+    if (r->known == RESULT_KNOWN_FAILING)
+        printf("       known failure: %s%s%s%s\n       %s\n", r->known_reason,
+               r->known_issue ? " (" : "", r->known_issue ? r->known_issue : "",
+               r->known_issue ? ")" : "", oms_buf_str(&reason));
+    else
+        printf("       %s\n", oms_buf_str(&reason));
+    oms_buf_cleanup(&reason);
+}
+
 static void print_line(struct shared *sh, const struct result_scenario *r)
 {
     const struct suite_options *opt = sh->opt;
@@ -170,18 +193,20 @@ static void print_line(struct shared *sh, const struct result_scenario *r)
     sh->done++;
     if (opt->progress)
         fputs("\r\033[K", stdout);
-    int show = opt->verbosity >= 1 || r->outcome == RESULT_FAIL || r->outcome == RESULT_ERROR;
+    int bad = r->outcome == RESULT_FAIL || r->outcome == RESULT_ERROR;
+    int show = opt->verbosity >= 1 || bad || r->known == RESULT_KNOWN_FIXED;
     if (show) {
         static const char *const word[] = {"PASS ", "FAIL ", "ERROR", "SKIP "};
-        printf("%s%s%s  %s  %s (%.1f ms)\n", colour(opt, r->outcome), word[r->outcome],
-               opt->color ? "\033[0m" : "", r->file, r->name, (double)r->duration_us / 1000.0);
-        if (r->outcome != RESULT_PASS) {
-            struct oms_buf reason;
-            oms_buf_init(&reason, 0);
-            report_scenario_reason(r, &reason);
-            printf("       %s\n", oms_buf_str(&reason));
-            oms_buf_cleanup(&reason);
-        }
+        const char *w = r->known == RESULT_KNOWN_FAILING ? "KNOWN"
+                        : r->known == RESULT_KNOWN_FIXED ? "FIXED"
+                                                         : word[r->outcome];
+        const char *c = r->known == RESULT_KNOWN_FAILING ? colour(opt, RESULT_SKIP)
+                        : r->known == RESULT_KNOWN_FIXED ? colour(opt, RESULT_FAIL)
+                                                         : colour(opt, r->outcome);
+        printf("%s%s%s  %s  %s (%.1f ms)\n", c, w, opt->color ? "\033[0m" : "", r->file, r->name,
+               (double)r->duration_us / 1000.0);
+        if (r->outcome != RESULT_PASS || r->known != RESULT_KNOWN_NONE)
+            print_reason(opt, r);
         if (opt->verbosity >= 2 && r->outcome != RESULT_PASS) {
             struct oms_buf detail;
             oms_buf_init(&detail, 0);
@@ -256,7 +281,11 @@ static void *job(void *arg)
             break;
         struct result_scenario *r = &sh->run->scenarios[i];
         runner_run(t, base, sh->suite->items[i], &ro, r);
-        if (r->outcome != RESULT_PASS && sh->opt->fail_fast)
+        known_mark(sh->opt->known, r);
+        /* A known failure does not fail the run, so it does not stop it either. */
+        int stops = (r->outcome != RESULT_PASS && r->known != RESULT_KNOWN_FAILING) ||
+                    r->known == RESULT_KNOWN_FIXED;
+        if (stops && sh->opt->fail_fast)
             atomic_store(&sh->stop, 1);
         print_line(sh, r);
     }

@@ -11,6 +11,8 @@
 #include "result.h"
 #include "scenario.h"
 
+struct known_list;
+
 struct suite {
     struct scenario **items;
     size_t count;
@@ -46,6 +48,7 @@ struct suite_options {
     const char *target_url;   /* an external system under test; NULL: the embedded reference */
     const char *token;        /* API token for commands; NULL: the target profile's first */
     struct suite_receivers receivers; /* with target_url only */
+    const struct known_list *known;   /* --known-failures; NULL: none */
 };
 
 /* Loads every file; each invalid one is reported on stderr with file:line:column, and so is a

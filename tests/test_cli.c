@@ -1271,6 +1271,184 @@ static void test_id_names_the_scenario_in_every_report(void **state)
     free(file);
 }
 
+/* ---- known failures ---- */
+
+/* Writes the known-failure list text as f->dir/known.json; returns the path (caller frees). */
+static char *write_known(const struct workspace *f, const char *text)
+{
+    char *path = support_printf("%s/known.json", f->dir);
+    capture_write_file(path, text);
+    return path;
+}
+
+/* A listed scenario that fails is a known failure: reported as such on the console, as a skipped
+ * test case with the reason in JUnit, in results.json and the HTML report - and the run passes. */
+static void test_known_failure_is_reported_and_does_not_fail_the_run(void **state)
+{
+    struct workspace *f = *state;
+    char *wrong = workspace_write_scenario(f, NULL, "a-wrong.json", "cli: wrong", 1, 7);
+    char *good = workspace_write_scenario(f, NULL, "b-good.json", "cli: good", 1, 0);
+    char *known = write_known(f, "[{\"id\": \"a-wrong\", \"reason\": \"quota bug\", "
+                                 "\"issue\": \"https://example.test/issues/1\"}]");
+    struct capture r;
+    HARNESS(&r, "run", "--known-failures", known, "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 0, "run with a known failure");
+    char *line = support_printf("KNOWN  %s  cli: wrong", wrong);
+    expect_in(r.out, line, "stdout", "run with a known failure");
+    expect_in(r.out, "known failure: quota bug (https://example.test/issues/1)\n", "stdout",
+              "run with a known failure");
+    expect_in(r.out, "locations.1.quota: expected 7, found 0", "stdout",
+              "run with a known failure");
+    expect_in(r.out,
+              "2 scenario(s): 1 passed, 0 failed, 0 error(s), 0 skipped, 1 known failure(s), "
+              "0 fixed",
+              "stdout", "run with a known failure");
+    capture_cleanup(&r);
+    free(line);
+
+    char *path = support_printf("%s/junit.xml", f->reports);
+    char *xml = capture_read_file(path, NULL);
+    expect_in(xml, "tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"1\"", "junit.xml",
+              "known failure");
+    expect_in(xml, "<skipped message=\"known failure: quota bug (https://example.test/issues/1): ",
+              "junit.xml", "known failure");
+    expect_not_in(xml, "<failure", "junit.xml", "known failure");
+    free(xml);
+    free(path);
+    path = support_printf("%s/results.json", f->reports);
+    json_t *doc = load_json(path);
+    json_t *summary = json_object_get(doc, "summary");
+    assert_int_equal(json_integer_value(json_object_get(summary, "failed")), 0);
+    assert_int_equal(json_integer_value(json_object_get(summary, "known_failures")), 1);
+    assert_int_equal(json_integer_value(json_object_get(summary, "fixed")), 0);
+    json_t *a = json_array_get(json_object_get(doc, "scenarios"), 0);
+    assert_string_equal(json_string_value(json_object_get(a, "outcome")), "failed");
+    json_t *k = json_object_get(a, "known_failure");
+    assert_string_equal(json_string_value(json_object_get(k, "status")), "failing");
+    assert_string_equal(json_string_value(json_object_get(k, "reason")), "quota bug");
+    assert_string_equal(json_string_value(json_object_get(k, "issue")),
+                        "https://example.test/issues/1");
+    assert_true(json_is_null(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 1), "known_failure")));
+    json_decref(doc);
+    free(path);
+    path = support_printf("%s/report.html", f->reports);
+    char *html = capture_read_file(path, NULL);
+    expect_in(html, "Known failure: quota bug (https://example.test/issues/1)", "report.html",
+              "known failure");
+    expect_in(html, "<b>1</b>known failures", "report.html", "known failure");
+    free(html);
+    free(path);
+
+    /* A known failure does not stop --fail-fast: the scenario after it runs. */
+    HARNESS(&r, "run", "--known-failures", known, "--fail-fast", "--jobs", "1", "--no-reports",
+            f->scenarios);
+    expect_code(&r, 0, "run --fail-fast with a known failure first");
+    expect_in(r.out, "2 scenario(s): 1 passed", "stdout", "--fail-fast with a known failure");
+    capture_cleanup(&r);
+
+    /* A failure that is not listed still fails the run. */
+    char *other = workspace_write_scenario(f, NULL, "c-wrong.json", "cli: other", 1, 7);
+    HARNESS(&r, "run", "--known-failures", known, "--no-reports", f->scenarios);
+    expect_code(&r, 1, "run with a known and an unknown failure");
+    expect_in(r.out, "1 passed, 1 failed, 0 error(s), 0 skipped, 1 known failure(s)", "stdout",
+              "run with a known and an unknown failure");
+    capture_cleanup(&r);
+    free(other);
+    free(known);
+    free(good);
+    free(wrong);
+}
+
+/* A listed scenario that passes is fixed: the run fails and says to shorten the list; an id that
+ * names no scenario is a warning with the nearest id. */
+static void test_known_failure_that_passes_fails_the_run(void **state)
+{
+    struct workspace *f = *state;
+    char *good = workspace_write_scenario(f, NULL, "b-good.json", "cli: good", 1, 0);
+    char *known = write_known(f, "[\n  {\"id\": \"b-good\", \"reason\": \"flaky once\"},\n"
+                                 "  {\"id\": \"b-god\", \"reason\": \"typo\"}\n]\n");
+    struct capture r;
+    HARNESS(&r, "run", "--known-failures", known, "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 1, "run with a fixed scenario");
+    char *line = support_printf("FIXED  %s  cli: good", good);
+    expect_in(r.out, line, "stdout", "fixed");
+    free(line);
+    line = support_printf("listed in %s as a known failure (flaky once) but it passed: remove "
+                          "\"b-good\" from the list",
+                          known);
+    expect_in(r.out, line, "stdout", "fixed");
+    free(line);
+    expect_in(r.out, "1 passed, 0 failed, 0 error(s), 0 skipped, 0 known failure(s), 1 fixed",
+              "stdout", "fixed");
+    line = support_printf("warning: %s:3:10: known failure \"b-god\" is the id of no scenario "
+                          "here; did you mean \"b-good\"?",
+                          known);
+    expect_in(r.err, line, "stderr", "fixed");
+    free(line);
+    capture_cleanup(&r);
+    char *path = support_printf("%s/junit.xml", f->reports);
+    char *xml = capture_read_file(path, NULL);
+    expect_in(xml, "failures=\"1\" errors=\"0\" skipped=\"0\"", "junit.xml", "fixed");
+    expect_in(xml,
+              "<failure message=\"listed as a known failure (flaky once) but it passed: remove it "
+              "from the list\" type=\"fixed\">",
+              "junit.xml", "fixed");
+    free(xml);
+    free(path);
+    path = support_printf("%s/results.json", f->reports);
+    json_t *doc = load_json(path);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "summary"), "fixed")),
+                     1);
+    json_t *k =
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "known_failure");
+    assert_string_equal(json_string_value(json_object_get(k, "status")), "fixed");
+    json_decref(doc);
+    free(path);
+    free(known);
+    free(good);
+}
+
+/* A known-failure file that is not what the schema says is refused with file:line:column and
+ * the JSON path, and nothing runs. */
+static void test_invalid_known_failure_file_exits_2(void **state)
+{
+    struct workspace *f = *state;
+    char *good = workspace_write_scenario(f, NULL, "b-good.json", "cli: good", 1, 0);
+    static const struct {
+        const char *text;
+        const char *mention;
+    } cases[] = {
+        {"[{\"id\": \"b-good\", \"reason\": \"x\"},]", "known.json:1:33: invalid JSON: a trailing "
+                                                       "comma before ']'"},
+        {"[{\"id\": \"b-good\", \"reson\": \"x\"}]", "known.json:1:2: at $[0]: missing required "
+                                                     "key \"reason\""},
+        {"[{\"id\": \"b-good\", \"reason\": \"x\", \"reson\": 1}]",
+         "known.json:1:43: at $[0].reson: unknown key \"reson\" (did you mean \"reason\"?)"},
+        {"{\"id\": \"b-good\"}", "known.json:1:1: at $: expected an array, found object"},
+        {"[{\"id\": \"B Good\", \"reason\": \"x\"}]", "at $[0].id: \"B Good\" does not match"},
+        {"[{\"id\": \"b-good\", \"reason\": \"x\"},\n {\"id\": \"b-good\", \"reason\": \"y\"}]",
+         "known.json:2:9: at $[1].id: \"b-good\" is listed twice (first at line 1)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *known = write_known(f, cases[i].text);
+        struct capture r;
+        HARNESS(&r, "run", "--known-failures", known, "--report-dir", f->reports, f->scenarios);
+        expect_code(&r, 2, cases[i].text);
+        expect_in(r.err, cases[i].mention, "stderr", cases[i].text);
+        expect_not_in(r.out, "PASS", "stdout", cases[i].text);
+        assert_false(capture_exists(f->reports));
+        capture_cleanup(&r);
+        free(known);
+    }
+    struct capture r;
+    HARNESS(&r, "run", "--known-failures", "/nonexistent/known.json", f->scenarios);
+    expect_code(&r, 2, "a missing known-failure file");
+    expect_in(r.err, "/nonexistent/known.json: cannot open", "stderr", "missing file");
+    capture_cleanup(&r);
+    free(good);
+}
+
 /* ---- usage ---- */
 
 /* Each must exit 2 with a message on stderr that mentions the culprit, and list or run nothing. */
@@ -1601,6 +1779,9 @@ int main(void)
         CLI_TEST(test_fail_fast_stops_after_the_first_failure),
         CLI_TEST(test_duplicate_ids_are_refused_naming_both_files),
         CLI_TEST(test_id_names_the_scenario_in_every_report),
+        CLI_TEST(test_known_failure_is_reported_and_does_not_fail_the_run),
+        CLI_TEST(test_known_failure_that_passes_fails_the_run),
+        CLI_TEST(test_invalid_known_failure_file_exits_2),
         CLI_TEST(test_usage_errors_exit_2),
         CLI_TEST(test_shard_rejects_negative_and_overflowing_numbers),
         CLI_TEST(test_usage_error_after_tag_or_rule_exits_2),
