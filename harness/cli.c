@@ -120,6 +120,32 @@ static int set_exclude(struct cli *c, const char *v)
     return 0;
 }
 
+/* "30s", "500ms", "2m", or seconds alone ("30"); 1 ms to 1 hour. */
+static int set_wait(struct cli *c, const char *v)
+{
+    static const struct {
+        const char *unit;
+        long ms;
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"", 1000}};
+    size_t digits = strspn(v, "0123456789");
+    char number[16] = "";
+    long n = 0;
+    if (digits > 0 && digits < sizeof(number)) {
+        memcpy(number, v, digits);
+        for (size_t i = 0; i < OMS_ARRAY_LEN(units); i++)
+            if (strcmp(v + digits, units[i].unit) == 0 &&
+                oms_cli_int(number, 0, 3600000L / units[i].ms, &n) == 0 && n > 0) {
+                c->suite.wait_ms = n * units[i].ms;
+                return 0;
+            }
+    }
+    fprintf(stderr,
+            "refund-harness: --wait-for-target expects a duration such as 30s, 500ms or 2m (at "
+            "most 1 hour), got \"%s\"\n",
+            v);
+    return -1;
+}
+
 static int set_port(struct cli *c, const char *v)
 {
     long n;
@@ -167,6 +193,11 @@ static const struct cli_option OPTIONS[] = {
      "check the system at URL (it implements the command and the fixture protocol, "
      "docs/fixture-protocol.md) instead of the embedded reference; the receivers still run here",
      set_target},
+    {"--wait-for-target", NULL, "DURATION", RUN,
+     "with --target: while the target is starting (nothing answers yet, or 502, 503 or 504), "
+     "try its handshake again every 250 ms for up to DURATION (30s, 500ms, 2m) before giving up "
+     "with exit 3",
+     set_wait},
     {"--token", NULL, "T", RUN,
      "the API token sent with commands (default: the target profile's first token)", set_token},
     {"--omnitron", NULL, "URL", RUN,
@@ -452,6 +483,11 @@ static int check_combinations(struct cli *c)
         strncmp(c->suite.target_url, "https://", 8) != 0) {
         fprintf(stderr, "refund-harness: --target expects an http:// or https:// URL, got \"%s\"\n",
                 c->suite.target_url);
+        return -1;
+    }
+    if (c->suite.wait_ms && !c->suite.target_url) {
+        fprintf(stderr, "refund-harness: --wait-for-target goes with --target (the embedded "
+                        "reference is always ready)\n");
         return -1;
     }
     if (c->path_count && (c->command->id == CLI_SERVE || c->command->id == CLI_JOURNAL)) {

@@ -221,6 +221,40 @@ static void print_line(struct shared *sh, const struct result_scenario *r)
     pthread_mutex_unlock(&sh->print);
 }
 
+/* The fixture-protocol handshake; with opt->wait_ms, tried again every 250 ms while the target
+ * is still starting (nothing answers, or a proxy in front of it answers 502, 503 or 504) until it
+ * answers or the time is up. Returns 0 or the last attempt's code with err. */
+static int handshake(struct target *t, const struct suite_options *opt, json_t **hello,
+                     struct oms_err *err)
+{
+    int64_t started = oms_time_mono_ms();
+    for (unsigned attempt = 1;; attempt++) {
+        oms_err_clear(err);
+        int rc = target_capabilities(t, hello, err);
+        long status = target_last_status(t);
+        int starting = rc == OMS_E_ENV || status == 502 || status == 503 || status == 504;
+        int64_t waited = oms_time_mono_ms() - started;
+        if (rc == 0 || !starting || waited >= opt->wait_ms) {
+            size_t used = strlen(err->message);
+            if (rc != 0 && starting && used < sizeof(err->message)) {
+                if (opt->wait_ms > 0)
+                    snprintf(err->message + used, sizeof(err->message) - used,
+                             " (still so after waiting %.1f s, %u attempts)",
+                             (double)waited / 1000.0, attempt);
+                else
+                    snprintf(err->message + used, sizeof(err->message) - used,
+                             " (--wait-for-target 30s waits while it starts)");
+            }
+            return rc;
+        }
+        if (attempt == 1)
+            fprintf(stderr, "refund-harness: waiting up to %.1f s for %s to answer the handshake\n",
+                    (double)opt->wait_ms / 1000.0, target_oms_url(t));
+        int64_t left = opt->wait_ms - waited;
+        oms_time_sleep_ms(left < 250 ? left : 250);
+    }
+}
+
 static void *job(void *arg)
 {
     struct shared *sh = arg;
@@ -255,7 +289,7 @@ static void *job(void *arg)
     struct target *t = target_create(&tc);
     json_t *doc = NULL, *hello = NULL;
     struct oms_profile *base = NULL;
-    if (target_capabilities(t, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
+    if (handshake(t, sh->opt, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
         oms_profile_from_json(doc, "the target's profile", &base, &err) != 0) {
         pthread_mutex_lock(&sh->print);
         if (!sh->env_failed) {

@@ -47,6 +47,8 @@ struct suite_options {
     const char *profile_path; /* embedded reference's profile; NULL: default */
     const char *target_url;   /* an external system under test; NULL: the embedded reference */
     const char *token;        /* API token for commands; NULL: the target profile's first */
+    long wait_ms; /* with target_url: keep trying the handshake this long while the target is
+                     starting (no answer, or 502/503/504); 0: one try */
     struct suite_receivers receivers; /* with target_url only */
     const struct known_list *known;   /* --known-failures; NULL: none */
 };

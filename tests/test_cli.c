@@ -1478,6 +1478,10 @@ static void test_usage_errors_exit_2(void **state)
         {{"run", "--jobs", "two", NULL}, "--jobs"},
         {{"run", "--report-dir", NULL}, "--report-dir"},
         {{"run", "/nonexistent/scenario.json", NULL}, "/nonexistent/scenario.json"},
+        {{"run", "--wait-for-target", "3s", NULL}, "--wait-for-target goes with --target"},
+        {{"run", "--target", "http://127.0.0.1:1", "--wait-for-target", "soon", NULL},
+         "--wait-for-target expects a duration such as 30s"},
+        {{"run", "--target", "http://127.0.0.1:1", "--wait-for-target", "0s", NULL}, "got \"0s\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct capture r;
