@@ -17,8 +17,16 @@ struct sandbox {
 int sandbox_start(const struct sandbox_config *cfg, struct sandbox **out, struct oms_err *err)
 {
     struct sandbox *s = OMS_NEW(struct sandbox);
-    struct mock_omnitron_config oc = {.bind = cfg->bind};
-    struct mock_webhook_config wc = {.bind = cfg->bind};
+    struct mock_omnitron_config oc = {
+        .bind = cfg->bind,
+        .port = cfg->omnitron_port,
+        .control_port = cfg->omnitron_control_port,
+    };
+    struct mock_webhook_config wc = {
+        .bind = cfg->bind,
+        .port = cfg->webhook_port,
+        .control_port = cfg->webhook_control_port,
+    };
     int ret = mock_omnitron_start(&oc, &s->omnitron, err);
     if (ret == 0)
         ret = mock_webhook_start(&wc, &s->webhook, err);

@@ -15,6 +15,8 @@ struct sandbox_config {
     unsigned oms_port;        /* 0: ephemeral */
     const char *db_path;      /* the reference's database; NULL: memory */
     unsigned threads;         /* the reference's HTTP threads; 0: 2 */
+    /* The receivers' ports (main and control listeners); 0: ephemeral. */
+    unsigned omnitron_port, omnitron_control_port, webhook_port, webhook_control_port;
 };
 
 /* Starts the receivers and, unless receivers_only, the reference (told where Omnitron is).
