@@ -5,6 +5,8 @@
 #include "capture.h"
 #include "cli.h"
 #include "invalid_cases.h"
+#include "oms_json.h"
+#include "schema.h"
 #include "support.h"
 #include "workspace.h"
 
@@ -656,7 +658,35 @@ static void test_run_no_reports_writes_none(void **state)
 
 /* ---- parallel jobs and shards ---- */
 
-/* Runs the bundled suite with --jobs N into dir and returns results.json (new reference). */
+/* The issues of doc against spec/results.schema.json, one per line ("" when valid; the caller
+ * frees). */
+static char *results_issues(const json_t *doc)
+{
+    struct schema *schema = NULL;
+    struct oms_err err = {0};
+    if (schema_load(support_path("spec/results.schema.json"), &schema, &err) != 0)
+        fail_msg("spec/results.schema.json does not load: %s", err.message);
+    struct schema_issue issues[8];
+    size_t n = schema_validate(schema, doc, issues, 8);
+    schema_destroy(schema);
+    struct oms_buf out;
+    oms_buf_init(&out, 0);
+    for (size_t i = 0; i < n && i < 8; i++)
+        oms_buf_printf(&out, "%s: %s\n", issues[i].path, issues[i].message);
+    return oms_buf_take(&out, NULL);
+}
+
+/* Fails unless doc (a results.json) satisfies spec/results.schema.json. */
+static void expect_valid_results(const json_t *doc, const char *what)
+{
+    char *issues = results_issues(doc);
+    if (issues[0])
+        fail_msg("%s: results.json does not satisfy spec/results.schema.json:\n%s", what, issues);
+    free(issues);
+}
+
+/* Runs the bundled suite with --jobs N into dir and returns results.json (new reference), which
+ * must satisfy its schema. */
 static json_t *run_bundled(const char *jobs, const char *dir)
 {
     struct capture r;
@@ -667,7 +697,59 @@ static json_t *run_bundled(const char *jobs, const char *dir)
     char *path = support_printf("%s/results.json", dir);
     json_t *doc = load_json(path);
     free(path);
+    expect_valid_results(doc, "the bundled suite");
     return doc;
+}
+
+/* results.json of a run with every outcome and a known failure satisfies its schema; the schema
+ * is not vacuous: a verdict it does not list, a missing count, an unknown key, a known-failure
+ * status it does not list are each refused where they are. */
+static void test_results_json_satisfies_its_schema(void **state)
+{
+    struct workspace *f = *state;
+    free(workspace_write_scenario(f, NULL, "a-pass.json", "cli: passes", 1, 0));
+    free(workspace_write_scenario(f, NULL, "b-fail.json", "cli: fails", 1, 7));
+    free(workspace_write_scenario(f, NULL, "c-error.json", "cli: errors", 5, 0));
+    free(workspace_write_scenario(f, NULL, "d-known.json", "cli: known", 1, 7));
+    char *known = support_printf("%s/known.json", f->dir);
+    capture_write_file(known, "[{\"id\": \"d-known\", \"reason\": \"r\", \"issue\": \"#1\"}]");
+    struct capture r;
+    HARNESS(&r, "run", "--known-failures", known, "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 1, "a mixed run");
+    capture_cleanup(&r);
+    char *path = support_printf("%s/results.json", f->reports);
+    json_t *doc = load_json(path);
+    expect_valid_results(doc, "a mixed run");
+    static const struct {
+        const char *member; /* of scenarios[0] or summary */
+        const char *patch;  /* JSON merged in */
+        const char *issue;  /* where the schema says no */
+    } mutations[] = {
+        {"scenario", "{\"outcome\": \"bogus\"}", "$.scenarios[0].outcome: expected one of"},
+        {"scenario", "{\"extra\": 1}", "$.scenarios[0].extra: unknown key"},
+        {"scenario", "{\"known_failure\": {\"status\": \"maybe\", \"reason\": \"r\"}}",
+         "$.scenarios[0].known_failure.status: expected one of"},
+        {"summary", "{\"total\": null}", "$.summary: missing required key \"total\""},
+        {"summary", "{\"fixed\": -1}", "$.summary.fixed: expected at least 0"},
+    };
+    for (size_t i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
+        json_t *copy = json_deep_copy(doc);
+        json_t *target = strcmp(mutations[i].member, "summary") == 0
+                             ? json_object_get(copy, "summary")
+                             : json_array_get(json_object_get(copy, "scenarios"), 0);
+        json_t *patch = support_parse(mutations[i].patch);
+        oms_json_merge(target, patch);
+        char *issues = results_issues(copy);
+        if (!strstr(issues, mutations[i].issue))
+            fail_msg("%s: the schema should say \"%s\", said:\n%s", mutations[i].patch,
+                     mutations[i].issue, issues);
+        free(issues);
+        json_decref(patch);
+        json_decref(copy);
+    }
+    json_decref(doc);
+    free(path);
+    free(known);
 }
 
 /* The scenario result of file in results.json's scenarios (borrowed), or NULL. */
@@ -1775,6 +1857,7 @@ int main(void)
         CLI_TEST(test_run_report_dir_writes_three_reports),
         CLI_TEST(test_run_no_reports_writes_none),
         CLI_TEST(test_jobs_2_same_verdicts_as_jobs_1),
+        CLI_TEST(test_results_json_satisfies_its_schema),
         CLI_TEST(test_shards_partition_the_list),
         CLI_TEST(test_list_selection_matches_the_files),
         CLI_TEST(test_list_rules_counts_the_selected_scenarios),
