@@ -1720,6 +1720,71 @@ static void test_each_subcommand_has_its_own_help(void **state)
         free(texts[i]);
 }
 
+/* The option as groff writes it in the man page: every "-" escaped ("\\-\\-jobs"). */
+static char *groff(const char *option)
+{
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    for (const char *p = option; *p; p++)
+        oms_buf_puts(&b, *p == '-' ? "\\-" : (char[]){*p, '\0'});
+    return oms_buf_take(&b, NULL);
+}
+
+/* 1 when the man page has an entry for the (escaped) option: a line after ".TP" that starts
+ * with a font macro and names it as a whole word. */
+static int man_entry(const char *man, const char *escaped)
+{
+    size_t n = strlen(escaped);
+    for (const char *p = strstr(man, escaped); p; p = strstr(p + 1, escaped)) {
+        const char *line = p;
+        while (line > man && line[-1] != '\n')
+            line--;
+        int whole = p[n] == ' ' || p[n] == '\n' || p[n] == '"';
+        if (whole && line[0] == '.' && line[1] == 'B' && line - man >= 4 &&
+            strncmp(line - 4, ".TP\n", 4) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The man page covers every subcommand (in the synopsis and with a paragraph of its own) and
+ * every option and alias the parser accepts (the table cli_options), and --help and --version. */
+static void test_man_page_covers_every_command_and_option(void **state)
+{
+    (void)state;
+    char *man = capture_read_file(support_path("docs/refund-harness.1"), NULL);
+    assert_non_null(man);
+    size_t ncommands, noptions;
+    const struct cli_command *commands = cli_commands(&ncommands);
+    const struct cli_option *options = cli_options(&noptions);
+    for (size_t i = 0; i < ncommands; i++) {
+        char *synopsis = support_printf("\n.B refund-harness %s\n", commands[i].name);
+        char *paragraph = support_printf("\n.TP\n.B %s\n", commands[i].name);
+        if (!strstr(man, synopsis) || !strstr(man, paragraph))
+            fail_msg("docs/refund-harness.1 lacks the subcommand %s (\"%s\" and \"%s\")",
+                     commands[i].name, synopsis, paragraph);
+        free(synopsis);
+        free(paragraph);
+    }
+    for (size_t i = 0; i <= noptions + 1; i++) {
+        const char *name = i < noptions ? options[i].name : i == noptions ? "--help" : "--version";
+        const char *alias = i < noptions ? options[i].alias : i == noptions ? "-h" : NULL;
+        char *escaped = groff(name);
+        if (!man_entry(man, escaped))
+            fail_msg("docs/refund-harness.1 has no entry (.TP) for %s (as %s)", name, escaped);
+        free(escaped);
+        if (alias) {
+            char *g = groff(alias);
+            char *b = support_printf(".BR %s \"", g);
+            if (!strstr(man, b))
+                fail_msg("docs/refund-harness.1 does not document the alias %s", alias);
+            free(g);
+            free(b);
+        }
+    }
+    free(man);
+}
+
 /* Mistyped options and commands get the nearest real one; an option of another subcommand is
  * named as such; --name=value works like --name value; a flag refuses a value. */
 static void test_unknown_options_and_commands_get_suggestions(void **state)
@@ -1875,6 +1940,7 @@ int main(void)
         CLI_TEST(test_missing_value_of_short_option_is_named),
         CLI_TEST(test_help_exits_0),
         CLI_TEST(test_each_subcommand_has_its_own_help),
+        CLI_TEST(test_man_page_covers_every_command_and_option),
         CLI_TEST(test_unknown_options_and_commands_get_suggestions),
         CLI_TEST(test_no_escapes_without_a_terminal_or_with_no_color),
     };
