@@ -272,6 +272,24 @@ static void timeline(const struct result_scenario *s, struct oms_buf *out)
     free(sorted);
 }
 
+/* What the --known-failures list says of a scenario listed there. */
+static void known_html(const struct result_scenario *s, struct oms_buf *out)
+{
+    if (s->known == RESULT_KNOWN_NONE)
+        return;
+    oms_buf_puts(out, "<p class=\"known\"><b>");
+    oms_buf_puts(out, s->known == RESULT_KNOWN_FIXED
+                          ? "Listed as a known failure but it passed: remove it from the list. "
+                          : "Known failure: ");
+    text(out, s->known_reason);
+    if (s->known_issue) {
+        oms_buf_puts(out, " (");
+        text(out, s->known_issue);
+        oms_buf_puts(out, ")");
+    }
+    oms_buf_puts(out, "</b></p>");
+}
+
 static void scenario_html(const struct result_scenario *s, size_t index, struct oms_buf *out)
 {
     oms_buf_printf(out, "<details id=\"s%zu\" class=\"scenario %s\"%s><summary>", index,
@@ -296,20 +314,7 @@ static void scenario_html(const struct result_scenario *s, size_t index, struct 
         oms_buf_puts(out, "</span>");
     }
     oms_buf_puts(out, "</p>");
-    if (s->known != RESULT_KNOWN_NONE) {
-        oms_buf_puts(out, "<p class=\"known\"><b>");
-        oms_buf_puts(out, s->known == RESULT_KNOWN_FIXED
-                              ? "Listed as a known failure but it passed: remove it from the "
-                                "list. "
-                              : "Known failure: ");
-        text(out, s->known_reason);
-        if (s->known_issue) {
-            oms_buf_puts(out, " (");
-            text(out, s->known_issue);
-            oms_buf_puts(out, ")");
-        }
-        oms_buf_puts(out, "</b></p>");
-    }
+    known_html(s, out);
     if (s->error) {
         oms_buf_puts(out, "<p class=\"error\"><b>");
         text(out, s->error);

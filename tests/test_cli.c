@@ -1,7 +1,10 @@
 /* test_cli: refund-harness as a person or a CI job runs it - a child process, its exit code,
  * stdout and stderr, and the files it writes: validate on broken and bundled files, run on
- * temporary scenario folders (pass, a wrong expectation, an invalid file), the reports, --jobs,
- * --shard, --filter/--tag/--rule, --strict, --fail-fast, usage errors, --help and colour. */
+ * temporary scenario folders (pass, a wrong expectation, an invalid file), the reports and
+ * results.json against its schema, --jobs, --shard, the selection (--filter/--tag/--rule/--id/
+ * --exclude, an empty selection with suggestions), scenario ids, --known-failures, list --rules,
+ * --strict, --fail-fast, usage errors and suggestions, each subcommand's --help and the man page,
+ * and colour. */
 #include "capture.h"
 #include "cli.h"
 #include "invalid_cases.h"
