@@ -60,7 +60,8 @@ int selection_parse_exclude(const char *value, enum selection_kind *kind, const 
         }
     } else if (rule_shaped(value)) {
         *kind = SELECTION_RULE;
-    } else if (strchr(value, '/') || (strlen(value) > 5 && strstr(value, ".json"))) {
+    } else if (strchr(value, '/') ||
+               (strlen(value) > 5 && strcmp(value + strlen(value) - 5, ".json") == 0)) {
         *kind = SELECTION_PATH;
     } else {
         *kind = SELECTION_WORD;
