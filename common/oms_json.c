@@ -6,13 +6,64 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
-static json_t *from_error(const json_error_t *je, const char *source, struct oms_err *err)
+/* A trailing comma is the commonest slip in a hand-edited file, and jansson reports it only as an
+ * unexpected '}' or ']' after it: name it, at the comma. data may be NULL (nothing to look at).
+ * Returns 1 and fills err when the error is one. */
+static int trailing_comma(const char *data, size_t len, const json_error_t *je, const char *source,
+                          struct oms_err *err)
 {
+    if (!data || je->position <= 0 || (size_t)je->position > len)
+        return 0;
+    size_t at = (size_t)je->position - 1;
+    char closer = data[at];
+    if (closer != '}' && closer != ']')
+        return 0;
+    while (at > 0 && data[at - 1] && strchr(" \t\r\n", data[at - 1]))
+        at--;
+    if (at == 0 || data[at - 1] != ',')
+        return 0;
+    int line = 1, column = 1;
+    for (size_t i = 0; i + 1 < at; i++) {
+        if (data[i] == '\n') {
+            line++;
+            column = 1;
+        } else if (((unsigned char)data[i] & 0xC0) != 0x80) {
+            column++; /* columns count characters, not UTF-8 continuation bytes */
+        }
+    }
+    oms_err_set(err, OMS_E_INVAL, source, line, column, NULL,
+                "invalid JSON: a trailing comma before '%c' (JSON allows none: remove the comma)",
+                closer);
+    return 1;
+}
+
+static json_t *from_error(const json_error_t *je, const char *data, size_t len, const char *source,
+                          struct oms_err *err)
+{
+    if (trailing_comma(data, len, je, source, err))
+        return NULL;
     oms_err_set(err, OMS_E_INVAL, source, je->line > 0 ? je->line : 0,
                 je->column > 0 ? je->column : 0, NULL, "invalid JSON: %s", je->text);
     return NULL;
+}
+
+/* The whole file as a new string (the caller frees it), or NULL when it cannot be read. */
+static char *slurp(const char *filename, size_t *len)
+{
+    FILE *f = fopen(filename, "rb");
+    if (!f)
+        return NULL;
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+        oms_buf_append(&b, chunk, n);
+    fclose(f);
+    return oms_buf_take(&b, len);
 }
 
 json_t *oms_json_load_file(const char *filename, struct oms_err *err)
@@ -24,7 +75,11 @@ json_t *oms_json_load_file(const char *filename, struct oms_err *err)
             oms_err_set(err, OMS_E_IO, filename, 0, 0, NULL, "cannot read file: %s", je.text);
             return NULL;
         }
-        return from_error(&je, filename, err);
+        size_t len = 0;
+        char *text = slurp(filename, &len);
+        from_error(&je, text, len, filename, err);
+        free(text);
+        return NULL;
     }
     return v;
 }
@@ -34,7 +89,7 @@ json_t *oms_json_load_buf(const char *data, size_t len, const char *source, stru
     json_error_t je;
     json_t *v = json_loadb(data ? data : "", data ? len : 0, JSON_REJECT_DUPLICATES, &je);
     if (!v)
-        return from_error(&je, source, err);
+        return from_error(&je, data, data ? len : 0, source, err);
     return v;
 }
 

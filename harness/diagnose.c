@@ -108,7 +108,8 @@ json_t *diagnose_groups(const struct result_run *run)
     json_t *order = json_array();
     for (size_t i = 0; i < run->count; i++) {
         const struct result_scenario *s = &run->scenarios[i];
-        if (s->outcome != RESULT_FAIL && s->outcome != RESULT_ERROR)
+        if ((s->outcome != RESULT_FAIL && s->outcome != RESULT_ERROR) ||
+            s->known == RESULT_KNOWN_FAILING)
             continue;
         char key[512];
         const char *hint;
@@ -189,13 +190,24 @@ static json_t *noted_by_rule(const struct result_run *run)
     return counts;
 }
 
-void diagnose_print(const struct result_run *run, int exit_code, int uncovered, FILE *out)
+void diagnose_print(const struct result_run *run, int exit_code, int uncovered,
+                    const char *known_file, FILE *out)
 {
-    fprintf(out,
-            "\n%zu scenario(s): %zu passed, %zu noted, %zu failed, %zu error(s), %zu skipped "
-            "in %.0f ms\n",
-            run->count, run->passed, run->noted, run->failed, run->errors, run->skipped,
-            (double)run->duration_us / 1000.0);
+    fprintf(out, "\n%zu scenario(s): %zu passed, %zu noted, %zu failed, %zu error(s), %zu skipped",
+            run->count, run->passed, run->noted, run->failed, run->errors, run->skipped);
+    if (known_file)
+        fprintf(out, ", %zu known failure(s), %zu fixed", run->known, run->fixed);
+    fprintf(out, " in %.0f ms\n", (double)run->duration_us / 1000.0);
+    if (run->fixed) {
+        fprintf(out,
+                "%zu scenario(s) listed in %s as known failures passed; remove them from the "
+                "list (this fails the run until then):",
+                run->fixed, known_file ? known_file : "the known-failures list");
+        for (size_t k = 0; k < run->count; k++)
+            if (run->scenarios[k].known == RESULT_KNOWN_FIXED)
+                fprintf(out, " %s", run->scenarios[k].id);
+        fputc('\n', out);
+    }
     json_t *groups = diagnose_groups(run);
     size_t i;
     json_t *g;
@@ -248,6 +260,8 @@ void diagnose_print(const struct result_run *run, int exit_code, int uncovered, 
                 env);
     } else if (run->failed || run->errors) {
         fprintf(out, "%zu scenario(s) failed and %zu could not run\n", run->failed, run->errors);
+    } else if (run->fixed) {
+        fprintf(out, "known failures passed: take them off the list\n");
     } else if (uncovered) {
         fprintf(out, "--strict: some rules are exercised by no selected scenario (listed above)\n");
     } else {

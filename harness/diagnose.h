@@ -15,7 +15,9 @@
 json_t *diagnose_groups(const struct result_run *run);
 
 /* Prints the summary line, the groups, the notes and skips, and (when exit_code is not 0) why.
- * uncovered: --strict found rules no selected scenario exercises. */
-void diagnose_print(const struct result_run *run, int exit_code, int uncovered, FILE *out);
+ * uncovered: --strict found rules no selected scenario exercises; known_file: the
+ * --known-failures list, or NULL (then known failures and fixed ones are not mentioned). */
+void diagnose_print(const struct result_run *run, int exit_code, int uncovered,
+                    const char *known_file, FILE *out);
 
 #endif

@@ -126,7 +126,7 @@ static void checks_text(const struct result_check *checks, size_t n, struct oms_
 
 void report_scenario_text(const struct result_scenario *s, struct oms_buf *out)
 {
-    oms_buf_printf(out, "%s\n  file: %s\n  rules:", s->name, s->file);
+    oms_buf_printf(out, "%s\n  id: %s\n  file: %s\n  rules:", s->name, s->id ? s->id : "", s->file);
     for (size_t i = 0; i < s->rule_count; i++)
         oms_buf_printf(out, " %s", s->rules[i]);
     oms_buf_printf(out, "\n  outcome: %s (%.1f ms)\n", result_outcome_name(s->outcome),

@@ -98,12 +98,22 @@ static void summary(const struct result_run *run, struct oms_buf *out)
     oms_buf_printf(out, "<div class=\"card error\"><b>%zu</b>errors</div>", run->errors);
     oms_buf_printf(out, "<div class=\"card note\"><b>%zu</b>noted</div>", run->noted);
     oms_buf_printf(out, "<div class=\"card\"><b>%zu</b>skipped</div>", run->skipped);
+    if (run->known)
+        oms_buf_printf(out, "<div class=\"card\"><b>%zu</b>known failures</div>", run->known);
+    if (run->fixed)
+        oms_buf_printf(out, "<div class=\"card fail\"><b>%zu</b>fixed (still listed)</div>",
+                       run->fixed);
     oms_buf_printf(out, "<div class=\"card\"><b>%.0f ms</b>wall time</div>",
                    (double)run->duration_us / 1000.0);
     oms_buf_puts(out, "</div><p id=\"verdict\" class=\"");
-    int ok = run->failed == 0 && run->errors == 0;
-    oms_buf_printf(out, "%s\"><b>%s</b></p>", ok ? "pass" : "fail",
-                   ok ? "All scenarios passed." : "Some scenarios did not pass.");
+    int ok = run->failed == 0 && run->errors == 0 && run->fixed == 0;
+    oms_buf_printf(out, "%s\"><b>%s</b>", ok ? "pass" : "fail",
+                   !ok          ? "Some scenarios did not pass."
+                   : run->known ? "All scenarios passed but the known failures."
+                                : "All scenarios passed.");
+    if (run->fixed)
+        oms_buf_puts(out, " Scenarios listed as known failures passed: remove them from the list.");
+    oms_buf_puts(out, "</p>");
     if (run->noted)
         oms_buf_printf(out,
                        "<p class=\"note\">%zu scenario(s) passed with notes: the target differs "
@@ -112,7 +122,6 @@ static void summary(const struct result_run *run, struct oms_buf *out)
                        run->noted, run->strict_reference ? "" : "; --strict-reference fails them");
     oms_buf_puts(out, "</section>\n");
 }
-
 /* FAILED when a check of the scenario failed under rule, else NOTED when one was noted under it,
  * else PASSED. */
 static enum result_check_state checks_rule_state(const struct result_check *checks, size_t n,
@@ -329,6 +338,24 @@ static void timeline(const struct result_scenario *s, struct oms_buf *out)
     free(sorted);
 }
 
+/* What the --known-failures list says of a scenario listed there. */
+static void known_html(const struct result_scenario *s, struct oms_buf *out)
+{
+    if (s->known == RESULT_KNOWN_NONE)
+        return;
+    oms_buf_puts(out, "<p class=\"known\"><b>");
+    oms_buf_puts(out, s->known == RESULT_KNOWN_FIXED
+                          ? "Listed as a known failure but it passed: remove it from the list. "
+                          : "Known failure: ");
+    text(out, s->known_reason);
+    if (s->known_issue) {
+        oms_buf_puts(out, " (");
+        text(out, s->known_issue);
+        oms_buf_puts(out, ")");
+    }
+    oms_buf_puts(out, "</b></p>");
+}
+
 static void scenario_html(const struct result_scenario *s, size_t index, struct oms_buf *out)
 {
     oms_buf_printf(out, "<details id=\"s%zu\" class=\"scenario %s\"%s><summary>", index,
@@ -336,18 +363,25 @@ static void scenario_html(const struct result_scenario *s, size_t index, struct 
                    s->outcome == RESULT_PASS || s->outcome == RESULT_SKIP ? "" : " open");
     oms_buf_printf(out, "<span class=\"badge %s\">%s</span>", css_class(s->outcome),
                    result_outcome_name(s->outcome));
+    if (s->known != RESULT_KNOWN_NONE)
+        oms_buf_printf(out, "<span class=\"badge %s\">%s</span>",
+                       s->known == RESULT_KNOWN_FIXED ? "fail" : "skip",
+                       s->known == RESULT_KNOWN_FIXED ? "fixed" : "known failure");
     text(out, s->name);
     oms_buf_printf(out, " <span class=\"muted\">%.1f ms</span></summary>",
                    (double)s->duration_us / 1000.0);
     oms_buf_puts(out, "<p class=\"where\">");
     text(out, s->file);
-    oms_buf_puts(out, "</p><p class=\"rules\">");
+    oms_buf_puts(out, " &middot; id <code>");
+    text(out, s->id);
+    oms_buf_puts(out, "</code></p><p class=\"rules\">");
     for (size_t r = 0; r < s->rule_count; r++) {
         oms_buf_puts(out, "<span>");
         text(out, s->rules[r]);
         oms_buf_puts(out, "</span>");
     }
     oms_buf_puts(out, "</p>");
+    known_html(s, out);
     if (s->error) {
         oms_buf_puts(out, "<p class=\"error\"><b>");
         text(out, s->error);

@@ -74,22 +74,25 @@ void report_json(const struct result_run *run, struct oms_buf *out)
         }
         struct result_counts cnt;
         result_scenario_count(s, &cnt);
-        json_array_append_new(
-            scenarios,
-            json_pack("{s:s, s:s, s:o, s:o, s:s, s:s?, s:f, s:I, s:I, s:I, s:I, s:o, s:o, s:O, "
-                      "s:O}",
-                      "file", s->file, "name", s->name, "rules", strings(s->rules, s->rule_count),
-                      "tags", strings(s->tags, s->tag_count), "outcome",
-                      result_outcome_name(s->outcome), "error", s->error, "duration_ms",
-                      (double)s->duration_us / 1000.0, "checks_total", (json_int_t)cnt.total,
-                      "checks_failed", (json_int_t)cnt.failed, "checks_noted",
-                      (json_int_t)cnt.noted, "checks_skipped", (json_int_t)cnt.skipped, "steps",
-                      steps, "checks", checks_json(s->checks, s->check_count), "calls", s->calls,
-                      "notes", s->notes));
-        json_t *added = json_array_get(scenarios, json_array_size(scenarios) - 1);
-        json_object_set_new(added, "reproduce",
+        json_t *known = json_null();
+        if (s->known != RESULT_KNOWN_NONE)
+            known = json_pack("{s:s, s:s, s:s?}", "status",
+                              s->known == RESULT_KNOWN_FIXED ? "fixed" : "failing", "reason",
+                              s->known_reason, "issue", s->known_issue);
+        json_t *doc = json_pack(
+            "{s:s?, s:s, s:s, s:o, s:o, s:s, s:o, s:s?, s:f, s:I, s:I, s:I, s:I, s:o, s:o, s:O, "
+            "s:O}",
+            "id", s->id, "file", s->file, "name", s->name, "rules",
+            strings(s->rules, s->rule_count), "tags", strings(s->tags, s->tag_count), "outcome",
+            result_outcome_name(s->outcome), "known_failure", known, "error", s->error,
+            "duration_ms", (double)s->duration_us / 1000.0, "checks_total", (json_int_t)cnt.total,
+            "checks_failed", (json_int_t)cnt.failed, "checks_noted", (json_int_t)cnt.noted,
+            "checks_skipped", (json_int_t)cnt.skipped, "steps", steps, "checks",
+            checks_json(s->checks, s->check_count), "calls", s->calls, "notes", s->notes);
+        json_object_set_new(doc, "reproduce",
                             json_pack("{s:s?, s:s?, s:s?}", "target", s->target_url, "seed",
                                       s->seed, "rerun", s->rerun));
+        json_array_append_new(scenarios, doc);
     }
     json_t *cov = report_coverage(run);
     json_t *uncovered = json_array();
@@ -112,6 +115,9 @@ void report_json(const struct result_run *run, struct oms_buf *out)
         (json_int_t)run->noted, "profile", "name", json_object_get(run->profile, "name"),
         "assumptions", json_object_get(run->profile, "assumptions"), "coverage", cov, "uncovered",
         uncovered, "scenarios", scenarios);
+    json_t *summary = json_object_get(doc, "summary");
+    json_object_set_new(summary, "known_failures", json_integer((json_int_t)run->known));
+    json_object_set_new(summary, "fixed", json_integer((json_int_t)run->fixed));
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     oms_buf_puts(out, text ? text : "{}");
     oms_buf_puts(out, "\n");

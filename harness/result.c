@@ -52,6 +52,7 @@ static void checks_free(struct result_check *checks, size_t n)
 static void scenario_free(struct result_scenario *s)
 {
     free(s->file);
+    free(s->id);
     free(s->name);
     for (size_t i = 0; i < s->rule_count; i++)
         free(s->rules[i]);
@@ -74,6 +75,8 @@ static void scenario_free(struct result_scenario *s)
     checks_free(s->checks, s->check_count);
     json_decref(s->calls);
     json_decref(s->notes);
+    free(s->known_reason);
+    free(s->known_issue);
 }
 
 void result_run_cleanup(struct result_run *run)
@@ -102,8 +105,14 @@ struct result_scenario *result_run_add(struct result_run *run)
 
 void result_run_tally(struct result_run *run)
 {
-    run->passed = run->failed = run->errors = run->skipped = run->noted = 0;
+    run->passed = run->failed = run->errors = run->skipped = run->noted = run->known = run->fixed =
+        0;
     for (size_t i = 0; i < run->count; i++) {
+        run->fixed += run->scenarios[i].known == RESULT_KNOWN_FIXED;
+        if (run->scenarios[i].known == RESULT_KNOWN_FAILING) {
+            run->known++;
+            continue;
+        }
         switch (run->scenarios[i].outcome) {
         case RESULT_PASS:
             run->passed++;

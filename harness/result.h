@@ -15,6 +15,13 @@ enum result_outcome {
     RESULT_NOTED, /* passed, but a reference-only expectation differed (docs/spec.md, R-rules) */
 };
 
+/* Whether a scenario is listed in --known-failures (known.h), and what its outcome made of it. */
+enum result_known {
+    RESULT_KNOWN_NONE = 0,
+    RESULT_KNOWN_FAILING, /* listed, and it failed or errored: reported, not failing the run */
+    RESULT_KNOWN_FIXED,   /* listed, but it passed: fails the run until it leaves the list */
+};
+
 /* "passed", "failed", "error", "skipped", "noted". */
 const char *result_outcome_name(enum result_outcome o);
 
@@ -53,6 +60,7 @@ struct result_step {
 
 struct result_scenario {
     char *file;
+    char *id; /* the scenario's stable id (the JUnit test name) */
     char *name;
     char **rules;
     size_t rule_count;
@@ -71,6 +79,9 @@ struct result_scenario {
     char *seed;       /* the curl that loaded its initial state; NULL when it never ran */
     char *rerun;      /* the command line that runs it alone */
     int64_t duration_us;
+    enum result_known known;
+    char *known_reason; /* the list's reason, when known is not NONE */
+    char *known_issue;  /* its issue, or NULL */
 };
 
 struct result_run {
@@ -84,6 +95,8 @@ struct result_run {
     json_t *rules;        /* spec/rules.json "rules" */
     int strict_reference; /* reference-only differences counted as failures */
     size_t passed, failed, errors, skipped, noted;
+    size_t known; /* RESULT_KNOWN_FAILING: counted here, not in failed or errors */
+    size_t fixed; /* RESULT_KNOWN_FIXED: counted here and in passed */
 };
 
 /* An empty run; free with result_run_cleanup. */
@@ -91,7 +104,7 @@ void result_run_init(struct result_run *run);
 void result_run_cleanup(struct result_run *run);
 /* Appends a scenario (zeroed, outcome PASS) and returns it; borrowed until the next append. */
 struct result_scenario *result_run_add(struct result_run *run);
-/* Recounts passed/failed/errors/skipped. */
+/* Recounts passed/failed/errors/skipped, and known/fixed (result_known). */
 void result_run_tally(struct result_run *run);
 
 /* Appends a step to a scenario; borrowed until the next append. */

@@ -452,6 +452,7 @@ static void observe_initial(json_t *state, struct observation *o)
 static void copy_identity(const struct scenario *sc, struct result_scenario *out)
 {
     out->file = oms_xstrdup(sc->file);
+    out->id = oms_xstrdup(sc->id);
     out->name = oms_xstrdup(sc->name);
     out->rule_count = sc->rule_count;
     out->rules = oms_xcalloc(sc->rule_count + 1, sizeof(char *));

@@ -27,9 +27,19 @@ int sandbox_start(const struct sandbox_config *cfg, struct sandbox **out, struct
         return ret;
     }
     struct mock_omnitron_config oc = {
-        .bind = cfg->bind, .fixture_token = s->fixture_token, .limits = cfg->limits};
+        .bind = cfg->bind,
+        .port = cfg->omnitron_port,
+        .control_port = cfg->omnitron_control_port,
+        .fixture_token = s->fixture_token,
+        .limits = cfg->limits,
+    };
     struct mock_webhook_config wc = {
-        .bind = cfg->bind, .fixture_token = s->fixture_token, .limits = cfg->limits};
+        .bind = cfg->bind,
+        .port = cfg->webhook_port,
+        .control_port = cfg->webhook_control_port,
+        .fixture_token = s->fixture_token,
+        .limits = cfg->limits,
+    };
     ret = mock_omnitron_start(&oc, &s->omnitron, err);
     if (ret == 0)
         ret = mock_webhook_start(&wc, &s->webhook, err);

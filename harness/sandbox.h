@@ -20,6 +20,8 @@ struct sandbox_config {
      * else a random one. */
     const char *fixture_token;
     struct oms_http_limits limits; /* every listener's bounds; 0 fields: the defaults */
+    /* The receivers' ports (main and control listeners); 0: ephemeral. */
+    unsigned omnitron_port, omnitron_control_port, webhook_port, webhook_control_port;
 };
 
 /* Starts the receivers and, unless receivers_only, the reference (told where Omnitron is).

@@ -5,7 +5,9 @@
 #include "oms_alloc.h"
 #include "oms_buf.h"
 #include "oms_json.h"
+#include "suggest.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -256,17 +258,22 @@ static void check_semantics(struct checker *c, struct scenario *s, const json_t 
     char p[OMS_ERR_PATH_MAX];
     for (size_t i = 0; i < s->rule_count; i++) {
         int known = known_rules == NULL;
+        struct suggest near;
+        suggest_init(&near, s->rules[i]);
         size_t k;
         json_t *r;
         json_array_foreach((json_t *)known_rules, k, r)
         {
-            if (strcmp(json_string_value(json_object_get(r, "id")), s->rules[i]) == 0)
+            const char *id = json_string_value(json_object_get(r, "id"));
+            if (strcmp(id, s->rules[i]) == 0)
                 known = 1;
+            suggest_consider(&near, id);
         }
         if (!known)
             report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
-                   "\"%s\" is not an id of the contract (docs/spec.md, spec/rules.json)",
-                   s->rules[i]);
+                   "\"%s\" is not an id of the contract (docs/spec.md, spec/rules.json)%s%s%s",
+                   s->rules[i], near.best ? "; did you mean \"" : "", near.best ? near.best : "",
+                   near.best ? "\"?" : "");
         for (size_t j = 0; j < i; j++)
             if (strcmp(s->rules[j], s->rules[i]) == 0)
                 report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
@@ -309,8 +316,40 @@ static void check_semantics(struct checker *c, struct scenario *s, const json_t 
     }
 }
 
+char *scenario_id_from_file(const char *file, char *out, size_t size)
+{
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
+    size_t len = strlen(base);
+    if (len >= 5 && strcmp(base + len - 5, ".json") == 0)
+        len -= 5;
+    size_t n = 0;
+    int dash = 0;
+    for (size_t i = 0; i < len && n + 2 < size; i++) {
+        char ch = (char)tolower((unsigned char)base[i]);
+        if ((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9')) {
+            if (dash && n > 0)
+                out[n++] = '-';
+            out[n++] = ch;
+            dash = 0;
+        } else {
+            dash = 1;
+        }
+    }
+    out[n] = '\0';
+    if (n == 0)
+        snprintf(out, size, "scenario");
+    return out;
+}
+
 static void fill(struct scenario *s)
 {
+    s->id = json_string_value(json_object_get(s->doc, "id"));
+    if (!s->id) {
+        char id[256];
+        s->id_owned = oms_xstrdup(scenario_id_from_file(s->file, id, sizeof(id)));
+        s->id = s->id_owned;
+        s->id_from_file = 1;
+    }
     s->name = json_string_value(json_object_get(s->doc, "name"));
     s->description = json_string_value(json_object_get(s->doc, "description"));
     json_t *rules = json_object_get(s->doc, "rules");
@@ -408,6 +447,7 @@ void scenario_destroy(struct scenario *s)
     if (!s)
         return;
     free(s->file);
+    free(s->id_owned);
     json_decref(s->doc);
     jpos_destroy(s->pos);
     free(s->rules);

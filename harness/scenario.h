@@ -31,6 +31,9 @@ struct scenario {
     char *file;
     json_t *doc;
     struct jpos *pos;
+    const char *id;   /* "id", or derived from the file name (scenario_id_from_file) */
+    int id_from_file; /* the file has no "id" */
+    char *id_owned;   /* the derived id's storage */
     const char *name;
     const char *description; /* NULL when absent */
     const char **rules;      /* borrowed strings */
@@ -49,6 +52,11 @@ struct scenario {
 size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
                      struct scenario **out, struct oms_err *errs, size_t max);
 void scenario_destroy(struct scenario *s);
+
+/* The default id of a scenario without "id": the file name without its folders and ".json",
+ * lower-cased, every run of other characters than a-z and 0-9 made one "-" (none at either end);
+ * "scenario" when nothing is left. Into out (truncated to size), returned. */
+char *scenario_id_from_file(const char *file, char *out, size_t size);
 
 /* "file:line:column" of the value at path (or of its nearest ancestor); into out. */
 char *scenario_where(const struct scenario *s, const char *path, char *out, size_t size);

@@ -18,13 +18,18 @@ struct serve_options {
 };
 
 /* Runs the sandbox until SIGINT/SIGTERM (which the caller blocked before any thread started).
- * Returns an exit code: 0, 2 (invalid --given file) or 3 (could not start). */
+ * With db_path, the receivers' ports are kept in "<db_path>.ports.json" and reused on the next
+ * start, so the receiver URLs the database stores stay right; given_file seeds only a database
+ * that is new (empty or missing) - a restart goes on from where the sandbox stopped. Returns an
+ * exit code: 0, 2 (invalid --given file) or 3 (could not start, e.g. a kept port is taken). */
 int serve_run(const struct serve_options *opt, struct schema *schema, const json_t *rules);
 
 /* Prints the journal of the sandbox at url (fixture_token NULL: $REFUND_FIXTURE_TOKEN): commands
- * received (with the error answered to each rejected one), transitions made, and what was sent to
- * Omnitron and the webhook receivers with the outcome - as tables, or as one JSON document. Returns
- * an exit code: 0, or 3 when the sandbox does not answer. */
+ * received (with the error answered to each rejected one), transitions made, what was sent to
+ * Omnitron and the webhook receivers with the outcome, and warnings about what an ERP probably
+ * got wrong (a body key the command does not read, a slug near a real one, a subscription to an
+ * event type no transition sends) - as tables, or as one JSON document. Returns an exit code: 0,
+ * or 3 when the sandbox does not answer. */
 int serve_journal(const char *url, const char *fixture_token, int as_json);
 
 #endif

@@ -5,24 +5,78 @@
 #include "oms_buf.h"
 #include "oms_json.h"
 #include "oms_profile.h"
+#include "known.h"
 #include "oms_time.h"
 #include "profile_file.h"
+#include "refcheck.h"
 #include "report.h"
 #include "repro.h"
 #include "runner.h"
 #include "sandbox.h"
+#include "selection.h"
 #include "target.h"
 #include "tier.h"
 
-#include <fnmatch.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+static const struct suite *sorting; /* the suite compare_ids orders positions of */
+
+/* By id, then by position, so the first of a duplicate pair is the earlier file. */
+static int compare_ids(const void *a, const void *b)
+{
+    size_t x = *(const size_t *)a, y = *(const size_t *)b;
+    int c = strcmp(sorting->items[x]->id, sorting->items[y]->id);
+    return c ? c : (x > y) - (x < y);
+}
+
+/* Ids are unique in a run: a later file repeating an earlier file's id is reported naming both
+ * and dropped. Returns how many were dropped. */
+static size_t drop_duplicate_ids(struct suite *s)
+{
+    size_t n = s->count;
+    size_t *order = oms_xcalloc(n + 1, sizeof(*order));
+    unsigned char *drop = oms_xcalloc(n + 1, 1);
+    for (size_t i = 0; i < n; i++)
+        order[i] = i;
+    sorting = s;
+    qsort(order, n, sizeof(*order), compare_ids);
+    size_t first = 0, dropped = 0;
+    for (size_t k = 1; k < n; k++) {
+        const struct scenario *a = s->items[order[first]], *b = s->items[order[k]];
+        if (strcmp(a->id, b->id) != 0) {
+            first = k;
+            continue;
+        }
+        char here[OMS_ERR_SOURCE_MAX + 32], there[OMS_ERR_SOURCE_MAX + 32];
+        scenario_where(b, "$.id", here, sizeof(here));
+        scenario_where(a, "$.id", there, sizeof(there));
+        fprintf(stderr,
+                "invalid  %s: at %s: the id \"%s\"%s is also the id of %s; ids must be unique "
+                "in a run: give one of them another \"id\"\n",
+                here, b->id_from_file ? "$" : "$.id", b->id,
+                b->id_from_file ? " (from the file name; the file has no \"id\")" : "", there);
+        drop[order[k]] = 1;
+        dropped++;
+    }
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (drop[i])
+            scenario_destroy(s->items[i]);
+        else
+            s->items[kept++] = s->items[i];
+    }
+    s->count = kept;
+    free(drop);
+    free(order);
+    return dropped;
+}
+
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
-                  struct suite *out, int quiet_ok)
+                  const struct oms_profile *profile, struct suite *out, int quiet_ok)
 {
     size_t bad = 0;
     out->items = oms_xcalloc(n + 1, sizeof(*out->items));
@@ -50,10 +104,13 @@ size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *r
         }
         if (!is_profile)
             k = scenario_load(files[i], schema, rules, &sc, errs, 16);
+        if (!is_profile && k == 0 && profile) {
+            k = refcheck_scenario(sc, profile, errs, 16);
+            if (k)
+                scenario_destroy(sc);
+        }
         if (k == 0) {
             out->items[out->count++] = sc;
-            if (!quiet_ok)
-                printf("ok       %s\n", files[i]);
             continue;
         }
         bad++;
@@ -64,6 +121,9 @@ size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *r
         if (k > 16)
             fprintf(stderr, "invalid  %s: ... and %zu more error(s)\n", files[i], k - 16);
     }
+    bad += drop_duplicate_ids(out);
+    for (size_t i = 0; i < out->count && !quiet_ok; i++)
+        printf("ok       %s\n", out->items[i]->file);
     return bad;
 }
 
@@ -76,39 +136,23 @@ void suite_cleanup(struct suite *s)
     s->count = 0;
 }
 
-static int has(const char *const *list, size_t n, char **wanted, size_t m)
-{
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < m; j++)
-            if (strcmp(list[i], wanted[j]) == 0)
-                return 1;
-    return 0;
-}
-
-void suite_select(struct suite *s, const struct suite_options *opt)
+size_t suite_select(struct suite *s, const struct suite_options *opt)
 {
     size_t kept = 0, position = 0;
     for (size_t i = 0; i < s->count; i++) {
         struct scenario *sc = s->items[i];
-        int keep = 1;
-        if (opt->filter && fnmatch(opt->filter, sc->name, 0) != 0 &&
-            fnmatch(opt->filter, sc->file, 0) != 0)
-            keep = 0;
-        if (keep && opt->tag_count && !has(sc->tags, sc->tag_count, opt->tags, opt->tag_count))
-            keep = 0;
-        if (keep && opt->rule_count && !has(sc->rules, sc->rule_count, opt->rules, opt->rule_count))
-            keep = 0;
+        int selected = selection_keeps(sc, opt), keep = selected;
         /* Shards take every N-th selected scenario, so each shard gets a mix of folders. */
-        if (keep && opt->shard_count > 0) {
+        if (keep && opt->shard_count > 0)
             keep = position % opt->shard_count == opt->shard_index - 1;
-            position++;
-        }
+        position += (size_t)selected;
         if (keep)
             s->items[kept++] = sc;
         else
             scenario_destroy(sc);
     }
     s->count = kept;
+    return position;
 }
 
 /* ---- running ---- */
@@ -145,6 +189,30 @@ static const char *colour(const struct suite_options *opt, enum result_outcome o
     return "";
 }
 
+/* The line under a scenario that did not simply pass: its first difference or error, and what
+ * the known-failure list makes of it. */
+static void print_reason(const struct suite_options *opt, const struct result_scenario *r)
+{
+    if (r->known == RESULT_KNOWN_FIXED) {
+        printf("       listed in %s as a known failure (%s) but it passed: remove \"%s\" from "
+               "the list\n",
+               opt->known->file, r->known_reason, r->id);
+        return;
+    }
+    struct oms_buf reason;
+    oms_buf_init(&reason, 0);
+    report_scenario_reason(r, &reason);
+    if (r->known == RESULT_KNOWN_FAILING)
+        printf("       known failure: %s%s%s%s\n       %s\n", r->known_reason,
+               r->known_issue ? " (" : "", r->known_issue ? r->known_issue : "",
+               r->known_issue ? ")" : "", oms_buf_str(&reason));
+    else
+        printf("       %s\n", oms_buf_str(&reason));
+    if (r->rerun && r->outcome != RESULT_SKIP)
+        printf("       rerun: %s\n", r->rerun);
+    oms_buf_cleanup(&reason);
+}
+
 static void print_line(struct shared *sh, const struct result_scenario *r)
 {
     const struct suite_options *opt = sh->opt;
@@ -152,20 +220,20 @@ static void print_line(struct shared *sh, const struct result_scenario *r)
     sh->done++;
     if (opt->progress)
         fputs("\r\033[K", stdout);
-    int show = opt->verbosity >= 1 || r->outcome == RESULT_FAIL || r->outcome == RESULT_ERROR;
+    int bad = r->outcome == RESULT_FAIL || r->outcome == RESULT_ERROR;
+    int show = opt->verbosity >= 1 || bad || r->known == RESULT_KNOWN_FIXED;
     if (show) {
         static const char *const word[] = {"PASS ", "FAIL ", "ERROR", "SKIP ", "NOTE "};
-        printf("%s%s%s  %s  %s (%.1f ms)\n", colour(opt, r->outcome), word[r->outcome],
-               opt->color ? "\033[0m" : "", r->file, r->name, (double)r->duration_us / 1000.0);
-        if (r->outcome != RESULT_PASS) {
-            struct oms_buf reason;
-            oms_buf_init(&reason, 0);
-            report_scenario_reason(r, &reason);
-            printf("       %s\n", oms_buf_str(&reason));
-            if (r->rerun && r->outcome != RESULT_SKIP)
-                printf("       rerun: %s\n", r->rerun);
-            oms_buf_cleanup(&reason);
-        }
+        const char *w = r->known == RESULT_KNOWN_FAILING ? "KNOWN"
+                        : r->known == RESULT_KNOWN_FIXED ? "FIXED"
+                                                         : word[r->outcome];
+        const char *c = r->known == RESULT_KNOWN_FAILING ? colour(opt, RESULT_SKIP)
+                        : r->known == RESULT_KNOWN_FIXED ? colour(opt, RESULT_FAIL)
+                                                         : colour(opt, r->outcome);
+        printf("%s%s%s  %s  %s (%.1f ms)\n", c, w, opt->color ? "\033[0m" : "", r->file, r->name,
+               (double)r->duration_us / 1000.0);
+        if (r->outcome != RESULT_PASS || r->known != RESULT_KNOWN_NONE)
+            print_reason(opt, r);
         if (opt->verbosity >= 2 && r->outcome != RESULT_PASS) {
             struct oms_buf detail;
             oms_buf_init(&detail, 0);
@@ -178,6 +246,40 @@ static void print_line(struct shared *sh, const struct result_scenario *r)
         printf("[%zu/%zu] running...", sh->done, sh->suite->count);
     fflush(stdout);
     pthread_mutex_unlock(&sh->print);
+}
+
+/* The fixture-protocol handshake; with opt->wait_ms, tried again every 250 ms while the target
+ * is still starting (nothing answers, or a proxy in front of it answers 502, 503 or 504) until it
+ * answers or the time is up. Returns 0 or the last attempt's code with err. */
+static int handshake(struct target *t, const struct suite_options *opt, json_t **hello,
+                     struct oms_err *err)
+{
+    int64_t started = oms_time_mono_ms();
+    for (unsigned attempt = 1;; attempt++) {
+        oms_err_clear(err);
+        int rc = target_capabilities(t, hello, err);
+        long status = target_last_status(t);
+        int starting = rc == OMS_E_ENV || status == 502 || status == 503 || status == 504;
+        int64_t waited = oms_time_mono_ms() - started;
+        if (rc == 0 || !starting || waited >= opt->wait_ms) {
+            size_t used = strlen(err->message);
+            if (rc != 0 && starting && used < sizeof(err->message)) {
+                if (opt->wait_ms > 0)
+                    snprintf(err->message + used, sizeof(err->message) - used,
+                             " (still so after waiting %.1f s, %u attempts)",
+                             (double)waited / 1000.0, attempt);
+                else
+                    snprintf(err->message + used, sizeof(err->message) - used,
+                             " (--wait-for-target 30s waits while it starts)");
+            }
+            return rc;
+        }
+        if (attempt == 1)
+            fprintf(stderr, "refund-harness: waiting up to %.1f s for %s to answer the handshake\n",
+                    (double)opt->wait_ms / 1000.0, target_oms_url(t));
+        int64_t left = opt->wait_ms - waited;
+        oms_time_sleep_ms(left < 250 ? left : 250);
+    }
 }
 
 static void *job(void *arg)
@@ -218,7 +320,7 @@ static void *job(void *arg)
     struct target *t = target_create(&tc);
     json_t *doc = NULL, *hello = NULL;
     struct oms_profile *base = NULL;
-    if (target_capabilities(t, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
+    if (handshake(t, sh->opt, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
         oms_profile_from_json(doc, "the target's profile", &base, &err) != 0) {
         pthread_mutex_lock(&sh->print);
         if (!sh->env_failed) {
@@ -246,7 +348,12 @@ static void *job(void *arg)
         struct result_scenario *r = &sh->run->scenarios[i];
         runner_run(t, base, sh->suite->items[i], &ro, r);
         r->rerun = repro_rerun(r->file, sh->opt->target_url, sh->opt->strict_reference);
-        if (r->outcome != RESULT_PASS && sh->opt->fail_fast)
+        known_mark(sh->opt->known, r);
+        /* A known failure does not fail the run, so it does not stop it either; nor does a
+         * note. */
+        int failing = r->outcome == RESULT_FAIL || r->outcome == RESULT_ERROR;
+        int stops = (failing && r->known != RESULT_KNOWN_FAILING) || r->known == RESULT_KNOWN_FIXED;
+        if (stops && sh->opt->fail_fast)
             atomic_store(&sh->stop, 1);
         print_line(sh, r);
     }

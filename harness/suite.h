@@ -7,8 +7,11 @@
 #include <stddef.h>
 
 #include "oms_error.h"
+#include "oms_profile.h"
 #include "result.h"
 #include "scenario.h"
+
+struct known_list;
 
 struct suite {
     struct scenario **items;
@@ -26,10 +29,14 @@ struct suite_receivers {
 
 struct suite_options {
     const char *filter; /* glob on the scenario name or file; NULL: all */
-    char **tags;        /* keep scenarios with any of these tags */
+    char **tags;        /* keep scenarios with any of these tags (any case) */
     size_t tag_count;
-    char **rules; /* keep scenarios naming any of these rules */
+    char **rules; /* keep scenarios naming any of these rules (any case) */
     size_t rule_count;
+    char **ids; /* keep scenarios with any of these ids (any case) */
+    size_t id_count;
+    char **excludes; /* drop scenarios these name (selection.h: tag:, rule:, id:, path:) */
+    size_t exclude_count;
     unsigned shard_index; /* 1-based; 0: no sharding */
     unsigned shard_count;
     unsigned jobs;             /* parallel sandboxes; 0: 1 */
@@ -42,20 +49,26 @@ struct suite_options {
     const char *token;         /* API token for commands; NULL: the target profile's first */
     const char *fixture_token; /* the --target's fixture token; NULL: $REFUND_FIXTURE_TOKEN */
     int strict_reference;      /* with target_url: reference-only differences fail too */
+    long wait_ms; /* with target_url: keep trying the handshake this long while the target is
+                     starting (no answer, or 502/503/504); 0: one try */
     struct suite_receivers receivers; /* with target_url only */
+    const struct known_list *known;   /* --known-failures; NULL: none */
 };
 
-/* Loads every file; each invalid one is reported on stderr with file:line:column. A profile file
- * (profile_file_is) is checked against the profile schema the scenario schema names: with
- * quiet_ok unset (validate) a valid one is reported "ok ... (profile)" and is not a scenario;
- * with quiet_ok set (run, list) it counts as invalid, since those take scenarios. Returns the
- * number of invalid files (0: *out holds every scenario). */
+/* Loads every file; each invalid one is reported on stderr with file:line:column, and so is a
+ * file whose id an earlier file already has (naming both). With profile not NULL, the values that
+ * name things of the profile are checked too (refcheck.h). A profile file (profile_file_is) is
+ * checked against the profile schema the scenario schema names: with quiet_ok unset (validate) a
+ * valid one is reported "ok ... (profile)" and is not a scenario; with quiet_ok set (run, list) it
+ * counts as invalid, since those take scenarios. Unless quiet_ok, prints "ok  FILE" for each valid
+ * scenario. Returns the number of invalid files (0: *out holds every scenario). */
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
-                  struct suite *out, int quiet_ok);
+                  const struct oms_profile *profile, struct suite *out, int quiet_ok);
 void suite_cleanup(struct suite *s);
 
-/* Keeps the selected scenarios (filter, tags, rules, then shard i of N by position) in order. */
-void suite_select(struct suite *s, const struct suite_options *opt);
+/* Keeps the selected scenarios (selection.h, then shard i of N by position) in order. Returns
+ * how many were selected before sharding (so an empty selection and an empty shard differ). */
+size_t suite_select(struct suite *s, const struct suite_options *opt);
 
 /* Runs the suite against embedded sandboxes (one per job), or against opt->target_url with the
  * receivers embedded (one job: a target has one state). Fills run (scenarios in suite order).

@@ -22,6 +22,7 @@ struct target {
     char *fixture_header; /* "X-Fixture-Token: T", or NULL */
     char *fixture_token;
     char *api_token;
+    long last_status; /* of the last call: the HTTP status, 0 when nothing answered */
     struct oms_http_client *client;
 };
 
@@ -98,6 +99,25 @@ long target_timeout_ms(const struct target *t)
     return t->timeout_ms;
 }
 
+/* What came back, in a line: the content type and the first line of the body (never a whole
+ * HTML page in a terminal). Into out, returned. */
+static const char *answer_summary(const struct oms_http_exchange *x, char *out, size_t size)
+{
+    const char *type = oms_http_exchange_header(x, "Content-Type");
+    const char *body = oms_buf_str(&x->resp_body);
+    body += strspn(body, " \t\r\n");
+    size_t line = strcspn(body, "\r\n");
+    const char *rest = body + line;
+    rest += strspn(rest, " \t\r\n");
+    int cut = line > 120 || *rest != '\0'; /* more than is shown */
+    if (!*body)
+        snprintf(out, size, "content type %s, an empty body", type ? type : "none");
+    else
+        snprintf(out, size, "content type %s, first line \"%.*s\"%s", type ? type : "none",
+                 (int)(line > 120 ? 120 : line), body, cut ? " ..." : "");
+    return out;
+}
+
 /* Performs method base+path with an optional JSON body; wants `expect`. On success *out gets the
  * parsed JSON body (if out is not NULL). */
 static int call(struct target *t, const char *method, const char *base, const char *path,
@@ -124,6 +144,8 @@ static int call(struct target *t, const char *method, const char *base, const ch
 
     oms_http_client_perform(t->client, &x);
     free(text);
+    t->last_status = x.result == 0 ? x.status : 0;
+    char what[256];
     int rc = 0;
     if (x.result != 0) {
         rc = oms_err_set(err, OMS_E_ENV, url, 0, 0, NULL, "no answer: %s", x.error);
@@ -151,14 +173,15 @@ static int call(struct target *t, const char *method, const char *base, const ch
                              field && field[0] != '$' ? ": " : "", msg);
         else
             rc = oms_err_set(err, OMS_E_INVAL, url, 0, 0, NULL,
-                             "%s %s answered %ld (wanted %ld): %.200s", method, path, x.status,
-                             expect, oms_buf_str(&x.resp_body));
+                             "%s %s answered %ld (wanted %ld; %s)", method, path, x.status, expect,
+                             answer_summary(&x, what, sizeof(what)));
         json_decref(doc);
     } else if (out) {
         *out = json_loadb(oms_buf_str(&x.resp_body), x.resp_body.len, 0, NULL);
         if (!*out)
             rc = oms_err_set(err, OMS_E_INVAL, url, 0, 0, NULL,
-                             "%s %s answered %ld but the body is not JSON", method, path, x.status);
+                             "%s %s answered %ld but the body is not JSON (%s)", method, path,
+                             x.status, answer_summary(&x, what, sizeof(what)));
     }
     oms_http_exchange_cleanup(&x);
     return rc;
@@ -169,9 +192,28 @@ int target_journal(struct target *t, json_t **doc, struct oms_err *err)
     return call(t, "GET", t->oms_url, "/_fixture/journal", NULL, 200, 0, doc, err);
 }
 
+/* Says where to look after a failed handshake: the server is not up yet, or it is not one that
+ * speaks the fixture protocol. */
+static void handshake_hint(struct oms_err *err)
+{
+    size_t used = strlen(err->message);
+    if (used < sizeof(err->message))
+        snprintf(err->message + used, sizeof(err->message) - used, "%s",
+                 err->code == OMS_E_ENV
+                     ? "; is the target running, at this URL?"
+                     : "; a target implements the fixture protocol: see docs/fixture-protocol.md");
+}
+
+long target_last_status(const struct target *t)
+{
+    return t->last_status;
+}
+
 int target_capabilities(struct target *t, json_t **doc, struct oms_err *err)
 {
     int rc = call(t, "GET", t->oms_url, "/_fixture/", NULL, 200, 0, doc, err);
+    if (rc != 0)
+        handshake_hint(err);
     if (rc == 0 && (!json_is_array(json_object_get(*doc, "capabilities")) ||
                     json_integer_value(json_object_get(*doc, "version")) != 1)) {
         json_decref(*doc);

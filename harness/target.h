@@ -46,10 +46,13 @@ const char *target_fixture_token(const struct target *t);
 long target_timeout_ms(const struct target *t);
 
 /* Fixture protocol. Each returns 0, or a negative code with err naming the URL and what came back
- * (OMS_E_ENV when nothing answered; OMS_E_INVAL when the target refused, with its message). */
+ * (OMS_E_ENV when nothing answered; OMS_E_INVAL when the target refused, with its message, or
+ * with the status, content type and first line of an answer that is not the protocol's). */
 /* The handshake: GET /_fixture/ -> {"protocol", "version": 1, "capabilities": [...]}. Also
  * notes whether the target answers with its state ("state-answer"), saving a round trip below. */
 int target_capabilities(struct target *t, json_t **doc, struct oms_err *err);
+/* The HTTP status of the last call to the target, 0 when nothing answered it. */
+long target_last_status(const struct target *t);
 /* GET /_fixture/profile. A profile whose tokens are redacted ("***") gets the known API token in
  * their place; with none known, OMS_E_INVAL says to pass --token. */
 int target_profile(struct target *t, json_t **profile, struct oms_err *err);

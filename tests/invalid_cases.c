@@ -5,7 +5,11 @@ const struct invalid_case INVALID[] = {
     {"unknown-key-typo.json", 3, 17, "$.descripton",
      "unknown key \"descripton\" (did you mean \"description\"?)"},
     {"missing-name.json", 1, 1, "$", "missing required key \"name\""},
-    {"unknown-rule.json", 3, 20, "$.rules[1]", "\"C-99\" is not an id of the contract"},
+    {"id-not-kebab-case.json", 2, 9, "$.id",
+     "\"Packed_For_Refund\" does not match the pattern ^[a-z0-9]+(-[a-z0-9]+)*$"},
+    {"unknown-rule.json", 3, 20, "$.rules[1]",
+     "\"C-99\" is not an id of the contract (docs/spec.md, spec/rules.json); did you mean "
+     "\"C-9\"?"},
     {"status-wrong-type.json", 7, 44, "$.given.packages[0].status",
      "expected a string or integer, found boolean"},
     {"command-and-http.json", 5, 5, "$.when[0]",
@@ -14,7 +18,7 @@ const struct invalid_case INVALID[] = {
      "a command step needs \"package\""},
     {"body-and-raw-body.json", 5, 17, "$.when[0].command",
      "give either \"body\" (JSON) or \"raw_body\""},
-    {"trailing-comma.json", 5, 1, "", "invalid JSON"},
+    {"trailing-comma.json", 4, 42, "", "invalid JSON: a trailing comma before '}'"},
     {"duplicate-key.json", 4, 8, "", "duplicate object key"},
     {"unknown-matcher.json", 8, 25, "$.then.response.body.error", "unknown matcher \"$regexp\""},
     {"bad-regex.json", 7, 54, "$.then.webhooks.erp[0].body.event.uuid[\"$regex\"]",
@@ -33,6 +37,24 @@ const struct invalid_case INVALID[] = {
      "a call cannot be both \"signed_with\" and \"unsigned\""},
     {"status-code-matcher-range-shape.json", 5, 46, "$.then.response.status[\"$range\"]",
      "expected [min, max] numbers"},
+    {"status-name-typo.json", 7, 44, "$.given.packages[0].status",
+     "\"Wating\" is not a status of the profile's catalogue; did you mean \"Waiting\"?"},
+    {"rule-id-near-miss.json", 3, 13, "$.rules[0]",
+     "\"Q-01\" is not an id of the contract (docs/spec.md, spec/rules.json); did you mean "
+     "\"Q-1\"?"},
+    {"slug-typo-expecting-success.json", 8, 74, "$.when[0].command.body.slug",
+     "slug \"packed_for_refund\" is not a transition of the profile, yet the step expects 204; "
+     "did you mean \"packed-for-refund\"?"},
+    {"event-type-typo.json", 5, 38, "$.given.subscriptions[0].event_type",
+     "\"package.status.packed-for-refund\" is the event type of no transition of the profile, so "
+     "this subscription would never be called; did you mean "
+     "\"package.status.packed_for_refund\"?"},
+    {"lifecycle-action-typo.json", 4, 37, "$.when[0].lifecycle.action",
+     "\"out_of_stok\" is not a lifecycle action of the profile (its \"lifecycle\"); did you mean "
+     "\"out_of_stock\"?"},
+    {"expected-status-typo.json", 5, 43, "$.then.packages[\"501\"].status",
+     "\"Packed for Refnud\" is not a status of the profile's catalogue; did you mean \"Packed for "
+     "Refund\"?"},
     {"matcher-mixed-with-keys.json", 5, 33, "$.then.response.body",
      "matcher \"$partial\" must be the only key"},
     /* Profile files (statuses/transitions, no "when") are checked against the profile schema and

@@ -1,9 +1,15 @@
 /* test_cli: refund-harness as a person or a CI job runs it - a child process, its exit code,
  * stdout and stderr, and the files it writes: validate on broken and bundled files, run on
- * temporary scenario folders (pass, a wrong expectation, an invalid file), the reports, --jobs,
- * --shard, --filter/--tag/--rule, --strict, --fail-fast, usage errors, --help and colour. */
+ * temporary scenario folders (pass, a wrong expectation, an invalid file), the reports and
+ * results.json against its schema, --jobs, --shard, the selection (--filter/--tag/--rule/--id/
+ * --exclude, an empty selection with suggestions), scenario ids, --known-failures, list --rules,
+ * --strict, --fail-fast, usage errors and suggestions, each subcommand's --help and the man page,
+ * and colour. */
 #include "capture.h"
+#include "cli.h"
 #include "invalid_cases.h"
+#include "oms_json.h"
+#include "schema.h"
 #include "support.h"
 #include "workspace.h"
 
@@ -347,7 +353,10 @@ static void test_no_scenario_files_exits_2_for_every_command(void **state)
     static const char *const commands[] = {"validate", "list", "run"};
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++) {
         struct capture r;
-        HARNESS(&r, commands[i], f->scenarios, "--report-dir", f->reports);
+        if (strcmp(commands[i], "run") == 0)
+            HARNESS(&r, commands[i], f->scenarios, "--report-dir", f->reports);
+        else
+            HARNESS(&r, commands[i], f->scenarios);
         expect_code(&r, 2, commands[i]);
         expect_in(r.err, "no scenario files", "stderr", commands[i]);
         expect_in(r.err, f->scenarios, "stderr", commands[i]);
@@ -377,7 +386,7 @@ static void copy_file(const char *from, const char *dir, const char *name)
 static void test_run_passing_folder_exits_0(void **state)
 {
     struct workspace *f = *state;
-    struct list bundled = LIST("--quiet");
+    struct list bundled = harness_list(NULL);
     assert_true(bundled.count >= 2);
     copy_file(bundled.items[0], f->scenarios, "copy-first.json");
     copy_file(bundled.items[bundled.count - 1], f->scenarios, "copy-last.json");
@@ -587,7 +596,9 @@ static void test_run_report_dir_writes_three_reports(void **state)
     assert_true(strncmp(xml, "<?xml", 5) == 0);
     expect_in(xml, "<testsuites ", "junit.xml", "run --report-dir");
     expect_in(xml, "tests=\"1\" failures=\"0\" errors=\"0\"", "junit.xml", "run --report-dir");
-    expect_in(xml, "<testcase name=\"cli: good\"", "junit.xml", "run --report-dir");
+    /* The test name is the id (here from the file name), the prose name is in system-out. */
+    expect_in(xml, "<testcase name=\"good\" classname=\"", "junit.xml", "run --report-dir");
+    expect_in(xml, "<system-out>cli: good\n  id: good\n", "junit.xml", "run --report-dir");
     free(xml);
     free(path);
 
@@ -650,7 +661,35 @@ static void test_run_no_reports_writes_none(void **state)
 
 /* ---- parallel jobs and shards ---- */
 
-/* Runs the bundled suite with --jobs N into dir and returns results.json (new reference). */
+/* The issues of doc against spec/results.schema.json, one per line ("" when valid; the caller
+ * frees). */
+static char *results_issues(const json_t *doc)
+{
+    struct schema *schema = NULL;
+    struct oms_err err = {0};
+    if (schema_load(support_path("spec/results.schema.json"), &schema, &err) != 0)
+        fail_msg("spec/results.schema.json does not load: %s", err.message);
+    struct schema_issue issues[8];
+    size_t n = schema_validate(schema, doc, issues, 8);
+    schema_destroy(schema);
+    struct oms_buf out;
+    oms_buf_init(&out, 0);
+    for (size_t i = 0; i < n && i < 8; i++)
+        oms_buf_printf(&out, "%s: %s\n", issues[i].path, issues[i].message);
+    return oms_buf_take(&out, NULL);
+}
+
+/* Fails unless doc (a results.json) satisfies spec/results.schema.json. */
+static void expect_valid_results(const json_t *doc, const char *what)
+{
+    char *issues = results_issues(doc);
+    if (issues[0])
+        fail_msg("%s: results.json does not satisfy spec/results.schema.json:\n%s", what, issues);
+    free(issues);
+}
+
+/* Runs the bundled suite with --jobs N into dir and returns results.json (new reference), which
+ * must satisfy its schema. */
 static json_t *run_bundled(const char *jobs, const char *dir)
 {
     struct capture r;
@@ -661,7 +700,59 @@ static json_t *run_bundled(const char *jobs, const char *dir)
     char *path = support_printf("%s/results.json", dir);
     json_t *doc = load_json(path);
     free(path);
+    expect_valid_results(doc, "the bundled suite");
     return doc;
+}
+
+/* results.json of a run with every outcome and a known failure satisfies its schema; the schema
+ * is not vacuous: a verdict it does not list, a missing count, an unknown key, a known-failure
+ * status it does not list are each refused where they are. */
+static void test_results_json_satisfies_its_schema(void **state)
+{
+    struct workspace *f = *state;
+    free(workspace_write_scenario(f, NULL, "a-pass.json", "cli: passes", 1, 0));
+    free(workspace_write_scenario(f, NULL, "b-fail.json", "cli: fails", 1, 7));
+    free(workspace_write_scenario(f, NULL, "c-error.json", "cli: errors", 5, 0));
+    free(workspace_write_scenario(f, NULL, "d-known.json", "cli: known", 1, 7));
+    char *known = support_printf("%s/known.json", f->dir);
+    capture_write_file(known, "[{\"id\": \"d-known\", \"reason\": \"r\", \"issue\": \"#1\"}]");
+    struct capture r;
+    HARNESS(&r, "run", "--known-failures", known, "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 1, "a mixed run");
+    capture_cleanup(&r);
+    char *path = support_printf("%s/results.json", f->reports);
+    json_t *doc = load_json(path);
+    expect_valid_results(doc, "a mixed run");
+    static const struct {
+        const char *member; /* of scenarios[0] or summary */
+        const char *patch;  /* JSON merged in */
+        const char *issue;  /* where the schema says no */
+    } mutations[] = {
+        {"scenario", "{\"outcome\": \"bogus\"}", "$.scenarios[0].outcome: expected one of"},
+        {"scenario", "{\"extra\": 1}", "$.scenarios[0].extra: unknown key"},
+        {"scenario", "{\"known_failure\": {\"status\": \"maybe\", \"reason\": \"r\"}}",
+         "$.scenarios[0].known_failure.status: expected one of"},
+        {"summary", "{\"total\": null}", "$.summary: missing required key \"total\""},
+        {"summary", "{\"fixed\": -1}", "$.summary.fixed: expected at least 0"},
+    };
+    for (size_t i = 0; i < sizeof(mutations) / sizeof(mutations[0]); i++) {
+        json_t *copy = json_deep_copy(doc);
+        json_t *target = strcmp(mutations[i].member, "summary") == 0
+                             ? json_object_get(copy, "summary")
+                             : json_array_get(json_object_get(copy, "scenarios"), 0);
+        json_t *patch = support_parse(mutations[i].patch);
+        oms_json_merge(target, patch);
+        char *issues = results_issues(copy);
+        if (!strstr(issues, mutations[i].issue))
+            fail_msg("%s: the schema should say \"%s\", said:\n%s", mutations[i].patch,
+                     mutations[i].issue, issues);
+        free(issues);
+        json_decref(patch);
+        json_decref(copy);
+    }
+    json_decref(doc);
+    free(path);
+    free(known);
 }
 
 /* The scenario result of file in results.json's scenarios (borrowed), or NULL. */
@@ -675,7 +766,7 @@ static json_t *result_of(const json_t *results, const char *file)
 static void test_jobs_2_same_verdicts_as_jobs_1(void **state)
 {
     struct workspace *f = *state;
-    struct list all = LIST("--quiet");
+    struct list all = harness_list(NULL);
     char *dir1 = support_printf("%s/jobs1", f->dir);
     char *dir2 = support_printf("%s/jobs2", f->dir);
     json_t *one = run_bundled("1", dir1);
@@ -715,7 +806,7 @@ static void test_jobs_2_same_verdicts_as_jobs_1(void **state)
 static void test_shards_partition_the_list(void **state)
 {
     struct workspace *f = *state;
-    struct list all = LIST("--quiet");
+    struct list all = harness_list(NULL);
     struct list shard[3];
     shard[0] = LIST("--shard", "1/3");
     shard[1] = LIST("--shard", "2/3");
@@ -772,6 +863,11 @@ struct selection {
     const char *tag, *tag2;   /* NULL: no --tag; tag2: a second --tag */
     const char *rule, *rule2; /* NULL: no --rule */
     const char *contains;     /* --filter "*<contains>*" on name or file */
+    const char *id;           /* NULL: no --id */
+    const char *no_tag;       /* --exclude of a tag, a rule, an id, a folder ("scenarios/x/") */
+    const char *no_rule;
+    const char *no_id;
+    const char *no_folder;
 };
 
 static int selected(const json_t *doc, const char *file, const struct selection *sel)
@@ -779,6 +875,14 @@ static int selected(const json_t *doc, const char *file, const struct selection 
     const json_t *tags = json_object_get(doc, "tags");
     const json_t *rules = json_object_get(doc, "rules");
     const char *name = json_string_value(json_object_get(doc, "name"));
+    const char *id = json_string_value(json_object_get(doc, "id"));
+    if (sel->id && strcmp(id, sel->id) != 0)
+        return 0;
+    if ((sel->no_tag && json_has_string(tags, sel->no_tag)) ||
+        (sel->no_rule && json_has_string(rules, sel->no_rule)) ||
+        (sel->no_id && strcmp(id, sel->no_id) == 0) ||
+        (sel->no_folder && strncmp(file, sel->no_folder, strlen(sel->no_folder)) == 0))
+        return 0;
     if (sel->tag && !json_has_string(tags, sel->tag) &&
         !(sel->tag2 && json_has_string(tags, sel->tag2)))
         return 0;
@@ -807,9 +911,9 @@ static void expect_selection(const struct list *all, json_t *const *docs,
     list_free(&want);
 }
 
-/* --filter, --tag, --rule (each repeatable where documented, and together: AND) select what `list`
- * shows, judged against the rules, tags and names in the files; each line shows the file's name
- * and rules. */
+/* --filter, --tag, --rule, --id and --exclude (each repeatable where documented, and together:
+ * AND; tags, rules and ids in any case) select what `list` shows, judged against the rules, tags
+ * and names in the files; each line shows the file's name, rules and id. */
 static void test_list_selection_matches_the_files(void **state)
 {
     (void)state;
@@ -823,7 +927,7 @@ static void test_list_selection_matches_the_files(void **state)
     const char *tag = NULL, *tag2 = NULL;
     for (size_t i = 0; i < all.count; i++) {
         docs[i] = load_json(all.items[i]);
-        /* The line: file, name, rules joined by commas. */
+        /* The line: file, name, rules joined by commas, id. */
         char *line = support_printf("%s\t%s\t", all.items[i],
                                     json_string_value(json_object_get(docs[i], "name")));
         size_t k;
@@ -834,7 +938,9 @@ static void test_list_selection_matches_the_files(void **state)
             free(line);
             line = longer;
         }
-        char *full = support_printf("%s\n", line);
+        /* The bundled scenarios carry their file name as "id". */
+        char *full =
+            support_printf("%s\t%s\n", line, json_string_value(json_object_get(docs[i], "id")));
         expect_in(r.out, full, "stdout", "list");
         free(full);
         free(line);
@@ -880,15 +986,206 @@ static void test_list_selection_matches_the_files(void **state)
     expect_same_files(&got, &want, "--tag with --rule");
     list_free(&got);
     list_free(&want);
-    /* A selection of nothing is an empty list, not an error. */
-    got = LIST("--filter", "no scenario is called this");
-    assert_int_equal(got.count, 0);
-    list_free(&got);
+
+    /* Rule ids and tags in any case; --id; --exclude of each kind, with and without a prefix. */
+    char *upper = strdup(tag);
+    for (char *p = upper; *p; p++)
+        *p = (char)(*p >= 'a' && *p <= 'z' ? *p - 32 : *p);
+    expect_selection(&all, docs, &by_rule, (const char *const[]){"--rule", "c-7", NULL},
+                     "--rule c-7");
+    expect_selection(&all, docs, &by_tag, (const char *const[]){"--tag", upper, NULL},
+                     "--tag in upper case");
+    const char *id = json_string_value(json_object_get(docs[3], "id"));
+    const char *id2 = json_string_value(json_object_get(docs[5], "id"));
+    struct selection by_id = {.id = id};
+    expect_selection(&all, docs, &by_id, (const char *const[]){"--id", id, NULL}, "--id");
+    struct selection no_tag = {.no_tag = tag};
+    char *prefixed = support_printf("tag:%s", tag);
+    expect_selection(&all, docs, &no_tag, (const char *const[]){"--exclude", prefixed, NULL},
+                     "--exclude tag:TAG");
+    expect_selection(&all, docs, &no_tag, (const char *const[]){"--exclude", tag, NULL},
+                     "--exclude TAG");
+    struct selection no_rule = {.no_rule = "C-11"};
+    expect_selection(&all, docs, &no_rule, (const char *const[]){"--exclude", "C-11", NULL},
+                     "--exclude C-11");
+    expect_selection(&all, docs, &no_rule, (const char *const[]){"--exclude", "rule:c-11", NULL},
+                     "--exclude rule:c-11");
+    struct selection no_id = {.no_id = id2};
+    char *id_prefixed = support_printf("id:%s", id2);
+    expect_selection(&all, docs, &no_id, (const char *const[]){"--exclude", id_prefixed, NULL},
+                     "--exclude id:ID");
+    expect_selection(&all, docs, &no_id, (const char *const[]){"--exclude", id2, NULL},
+                     "--exclude ID");
+    /* The quota folder as list names it (relative or absolute, as the harness found it). */
+    char *folder = NULL;
+    for (size_t i = 0; i < all.count && !folder; i++)
+        if (strstr(all.items[i], "/quota/"))
+            folder =
+                strndup(all.items[i], (size_t)(strstr(all.items[i], "/quota/") - all.items[i]) + 6);
+    assert_non_null(folder);
+    char *slashed = support_printf("%s/", folder), *as_path = support_printf("path:%s/.", folder);
+    struct selection no_folder = {.no_folder = slashed};
+    expect_selection(&all, docs, &no_folder, (const char *const[]){"--exclude", folder, NULL},
+                     "--exclude FOLDER");
+    expect_selection(&all, docs, &no_folder, (const char *const[]){"--exclude", as_path, NULL},
+                     "--exclude path:FOLDER/.");
+    free(folder);
+    free(slashed);
+    free(as_path);
+    /* --tag with --exclude of a rule that some, not all, of the tagged scenarios exercise. */
+    static const char *const rules[] = {"C-2", "C-6", "C-7", "C-9", "C-11", "E-1", "O-2", "Q-2"};
+    const char *cut = NULL;
+    for (size_t k = 0; k < sizeof(rules) / sizeof(rules[0]) && !cut; k++) {
+        size_t with = 0, without = 0;
+        for (size_t i = 0; i < all.count; i++) {
+            struct selection t = {.tag = tag}, m = {.tag = tag, .no_rule = rules[k]};
+            with += (size_t)selected(docs[i], all.items[i], &t);
+            without += (size_t)selected(docs[i], all.items[i], &m);
+        }
+        if (without > 0 && without < with)
+            cut = rules[k];
+    }
+    assert_non_null(cut);
+    struct selection mixed = {.tag = tag, .no_rule = cut};
+    char *rule_prefixed = support_printf("rule:%s", cut);
+    expect_selection(&all, docs, &mixed,
+                     (const char *const[]){"--tag", tag, "--exclude", rule_prefixed, NULL},
+                     "--tag with --exclude");
+    free(rule_prefixed);
+    free(upper);
+    free(prefixed);
+    free(id_prefixed);
 
     for (size_t i = 0; i < all.count; i++)
         json_decref(docs[i]);
     free(docs);
     list_free(&all);
+}
+
+/* list --rules: a line per rule of spec/rules.json, in its order, with the number of selected
+ * scenarios exercising it (counted from the files), its title and its basis when it has one. */
+static void test_list_rules_counts_the_selected_scenarios(void **state)
+{
+    (void)state;
+    json_t *catalogue_doc = load_json(support_path("spec/rules.json"));
+    json_t *catalogue = json_object_get(catalogue_doc, "rules");
+    assert_true(json_array_size(catalogue) > 0);
+    struct list all = harness_list(NULL);
+    for (int pass = 0; pass < 2; pass++) {
+        const char *tag = pass ? "webhooks" : NULL;
+        struct capture r;
+        if (tag)
+            HARNESS(&r, "list", "--rules", "--tag", tag);
+        else
+            HARNESS(&r, "list", "--rules");
+        expect_code(&r, 0, "list --rules");
+        assert_int_equal(count_of(r.out, "\n"), json_array_size(catalogue));
+        const char *at = r.out;
+        size_t i;
+        json_t *rule;
+        json_array_foreach(catalogue, i, rule)
+        {
+            const char *id = json_string_value(json_object_get(rule, "id"));
+            size_t n = 0;
+            for (size_t k = 0; k < all.count; k++) {
+                json_t *doc = load_json(all.items[k]);
+                if ((!tag || json_has_string(json_object_get(doc, "tags"), tag)) &&
+                    json_has_string(json_object_get(doc, "rules"), id))
+                    n++;
+                json_decref(doc);
+            }
+            const json_t *basis = json_object_get(rule, "basis");
+            char *line = support_printf("%s\t%zu\t%s%s%s\n", id, n,
+                                        json_string_value(json_object_get(rule, "title")),
+                                        json_is_string(basis) ? "\t" : "",
+                                        json_is_string(basis) ? json_string_value(basis) : "");
+            const char *found = strstr(at, line);
+            if (!found || (!json_is_string(basis) && basis))
+                found = basis ? strstr(at, id) : found; /* other basis forms: test_commands */
+            if (!found)
+                fail_msg("list --rules%s lacks \"%s\" after the previous rule:\n%s",
+                         tag ? " --tag webhooks" : "", line, r.out);
+            at = found + 1; /* the catalogue's order */
+            free(line);
+        }
+        capture_cleanup(&r);
+    }
+    list_free(&all);
+    json_decref(catalogue_doc);
+}
+
+/* An empty selection exits 2 for run and list, writes no report, and says what each value
+ * missed with the nearest one that exists; a combination that is empty says how much each option
+ * took. A value that misses in a selection that is not empty is a warning. */
+static void test_empty_selection_exits_2_with_suggestions(void **state)
+{
+    struct workspace *f = *state;
+    static const struct {
+        const char *args[8];
+        const char *mention;
+    } cases[] = {
+        {{"run", "--tag", "webhok", NULL},
+         "no scenario has tag \"webhok\"; did you mean "
+         "\"webhooks\"?"},
+        {{"list", "--tag", "nosuchtag", NULL}, "no scenario has tag \"nosuchtag\"\n"},
+        {{"run", "--rule", "C-99", NULL},
+         "no scenario exercises rule \"C-99\", which is not a "
+         "rule of the catalogue (spec/rules.json); did you mean "
+         "\"C-9\"?"},
+        {{"run", "--rule", "Q-01", NULL}, "did you mean \"Q-1\"?"},
+        {{"run", "--id", "waiting-source-frees-on", NULL},
+         "no scenario has id \"waiting-source-frees-on\"; did you mean "
+         "\"waiting-source-frees-one-slot\"?"},
+        {{"list", "--filter", "no scenario is called this", NULL},
+         "no scenario name or file matches --filter \"no scenario is called this\""},
+        {{"run", "--tag", "webhooks", "--rule", "C-3", NULL},
+         "no scenario meets every selection option together (of 113: "},
+        {{"run", "--exclude", "path:scenarios", NULL}, "0 left by --exclude)"},
+        {{"run", "scenarios/quot", NULL},
+         "scenarios/quot: no such file or directory; did you "
+         "mean \"scenarios/quota\"?"},
+    };
+    struct capture_options in_repo = {.cwd = REFUND_SOURCE_DIR};
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *args[12];
+        size_t n = 0;
+        for (; cases[i].args[n]; n++)
+            args[n] = cases[i].args[n];
+        if (strcmp(args[0], "run") == 0) {
+            args[n++] = "--report-dir";
+            args[n++] = f->reports;
+        }
+        args[n] = NULL;
+        struct capture r;
+        harness(&r, &in_repo, args);
+        char what[160];
+        snprintf(what, sizeof(what), "%s %s %s", args[0], args[1], args[2] ? args[2] : "");
+        expect_code(&r, 2, what);
+        expect_in(r.err, cases[i].mention, "stderr", what);
+        expect_not_in(r.out, "scenario(s):", "stdout", what);
+        expect_not_in(r.out, ".json\t", "stdout", what);
+        if (capture_exists(f->reports))
+            fail_msg("%s wrote reports", what);
+        capture_cleanup(&r);
+    }
+    /* Not empty: a warning, and the rest runs. */
+    struct capture r;
+    HARNESS_OPT(&r, &in_repo, "list", "--tag", "webhooks", "--tag", "webhok", "--exclude",
+                "tag:slwo");
+    expect_code(&r, 0, "list with one tag missing");
+    expect_in(r.err,
+              "refund-harness: warning: no scenario has tag \"webhok\"; did you mean "
+              "\"webhooks\"?",
+              "stderr", "list with one tag missing");
+    expect_in(r.err, "refund-harness: warning: --exclude \"tag:slwo\" matches no scenario",
+              "stderr", "list with one tag missing");
+    expect_in(r.out, ".json\t", "stdout", "list with one tag missing");
+    capture_cleanup(&r);
+    HARNESS(&r, "list", "--exclude", "tagg:slow");
+    expect_code(&r, 2, "--exclude tagg:slow");
+    expect_in(r.err, "\"tagg\" is none of tag:, rule:, id:, path: (did you mean \"tag\"?)",
+              "stderr", "--exclude tagg:slow");
+    capture_cleanup(&r);
 }
 
 /* --strict: --rule C-7 selects scenarios that pass but leave other SPEC rules uncovered, so the
@@ -970,6 +1267,277 @@ static void test_fail_fast_stops_after_the_first_failure(void **state)
         free(paths[i]);
 }
 
+/* ---- stable ids ---- */
+
+/* Writes the workspace scenario as dir/file with "id": id inserted after the opening brace (id
+ * NULL: none). Returns the path (the caller frees it). */
+static char *write_with_id(const struct workspace *f, const char *dir, const char *file,
+                           const char *name, const char *id, int expected_quota)
+{
+    char *text = workspace_scenario_text(name, 1, expected_quota);
+    char *with = id ? support_printf("{\n  \"id\": \"%s\",%s", id, text + 1) : strdup(text);
+    char *path = support_printf("%s/%s", dir ? dir : f->scenarios, file);
+    capture_write_file(path, with);
+    free(with);
+    free(text);
+    return path;
+}
+
+/* Two files whose ids collide - by their file names in two folders, or by an explicit "id" - are
+ * refused by validate and run, naming both files with the id's place; nothing runs. */
+static void test_duplicate_ids_are_refused_naming_both_files(void **state)
+{
+    struct workspace *f = *state;
+    char *a = support_printf("%s/a", f->scenarios), *b = support_printf("%s/b", f->scenarios);
+    assert_int_equal(mkdir(a, 0755), 0);
+    assert_int_equal(mkdir(b, 0755), 0);
+    char *same1 = write_with_id(f, a, "same.json", "cli: same 1", NULL, 0);
+    char *same2 = write_with_id(f, b, "same.json", "cli: same 2", NULL, 0);
+    char *picked1 = write_with_id(f, NULL, "c.json", "cli: picked 1", "picked", 0);
+    char *picked2 = write_with_id(f, NULL, "d.json", "cli: picked 2", "picked", 0);
+    char *by_name =
+        support_printf("invalid  %s:1:1: at $: the id \"same\" (from the file name; the "
+                       "file has no \"id\") is also the id of %s:1:1;",
+                       same2, same1);
+    char *by_id = support_printf(
+        "invalid  %s:2:9: at $.id: the id \"picked\" is also the id of %s:2:9; ids must be unique",
+        picked2, picked1);
+    struct capture r;
+    HARNESS(&r, "validate", f->scenarios);
+    expect_code(&r, 2, "validate with duplicate ids");
+    expect_in(r.out, "4 file(s): 2 valid, 2 invalid", "stdout", "validate with duplicate ids");
+    expect_in(r.err, by_name, "stderr", "validate with duplicate ids");
+    expect_in(r.err, by_id, "stderr", "validate with duplicate ids");
+    expect_not_in(r.out, same2, "stdout", "validate with duplicate ids");
+    capture_cleanup(&r);
+    HARNESS(&r, "run", "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 2, "run with duplicate ids");
+    expect_in(r.err, "2 invalid scenario file(s); nothing was run", "stderr", "run");
+    expect_not_in(r.out, "PASS", "stdout", "run with duplicate ids");
+    assert_false(capture_exists(f->reports));
+    capture_cleanup(&r);
+    free(by_name);
+    free(by_id);
+    free(same1);
+    free(same2);
+    free(picked1);
+    free(picked2);
+    free(a);
+    free(b);
+}
+
+/* The id, not the file name or the prose name, is what JUnit, results.json and list name. */
+static void test_id_names_the_scenario_in_every_report(void **state)
+{
+    struct workspace *f = *state;
+    char *file = write_with_id(f, NULL, "whatever.json", "cli: prose & name", "my-stable-id", 7);
+    struct capture r;
+    HARNESS(&r, "run", "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 1, "run with an explicit id");
+    capture_cleanup(&r);
+    char *path = support_printf("%s/junit.xml", f->reports);
+    char *xml = capture_read_file(path, NULL);
+    assert_non_null(xml);
+    expect_in(xml, "<testcase name=\"my-stable-id\" classname=\"", "junit.xml", "explicit id");
+    expect_not_in(xml, "testcase name=\"cli: prose", "junit.xml", "explicit id");
+    free(xml);
+    free(path);
+    path = support_printf("%s/results.json", f->reports);
+    json_t *doc = load_json(path);
+    json_t *s = json_array_get(json_object_get(doc, "scenarios"), 0);
+    assert_string_equal(json_string_value(json_object_get(s, "id")), "my-stable-id");
+    assert_string_equal(json_string_value(json_object_get(s, "name")), "cli: prose & name");
+    json_decref(doc);
+    free(path);
+    HARNESS(&r, "list", f->scenarios);
+    expect_code(&r, 0, "list");
+    char *line = support_printf("%s\tcli: prose & name\tC-2\tmy-stable-id\n", file);
+    expect_in(r.out, line, "stdout", "list");
+    free(line);
+    capture_cleanup(&r);
+    free(file);
+}
+
+/* ---- known failures ---- */
+
+/* Writes the known-failure list text as f->dir/known.json; returns the path (caller frees). */
+static char *write_known(const struct workspace *f, const char *text)
+{
+    char *path = support_printf("%s/known.json", f->dir);
+    capture_write_file(path, text);
+    return path;
+}
+
+/* A listed scenario that fails is a known failure: reported as such on the console, as a skipped
+ * test case with the reason in JUnit, in results.json and the HTML report - and the run passes. */
+static void test_known_failure_is_reported_and_does_not_fail_the_run(void **state)
+{
+    struct workspace *f = *state;
+    char *wrong = workspace_write_scenario(f, NULL, "a-wrong.json", "cli: wrong", 1, 7);
+    char *good = workspace_write_scenario(f, NULL, "b-good.json", "cli: good", 1, 0);
+    char *known = write_known(f, "[{\"id\": \"a-wrong\", \"reason\": \"quota bug\", "
+                                 "\"issue\": \"https://example.test/issues/1\"}]");
+    struct capture r;
+    HARNESS(&r, "run", "--known-failures", known, "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 0, "run with a known failure");
+    char *line = support_printf("KNOWN  %s  cli: wrong", wrong);
+    expect_in(r.out, line, "stdout", "run with a known failure");
+    expect_in(r.out, "known failure: quota bug (https://example.test/issues/1)\n", "stdout",
+              "run with a known failure");
+    expect_in(r.out, "locations.1.quota: expected 7, found 0", "stdout",
+              "run with a known failure");
+    expect_in(
+        r.out,
+        "2 scenario(s): 1 passed, 0 noted, 0 failed, 0 error(s), 0 skipped, 1 known failure(s), "
+        "0 fixed",
+        "stdout", "run with a known failure");
+    capture_cleanup(&r);
+    free(line);
+
+    char *path = support_printf("%s/junit.xml", f->reports);
+    char *xml = capture_read_file(path, NULL);
+    expect_in(xml, "tests=\"2\" failures=\"0\" errors=\"0\" skipped=\"1\"", "junit.xml",
+              "known failure");
+    expect_in(xml, "<skipped message=\"known failure: quota bug (https://example.test/issues/1): ",
+              "junit.xml", "known failure");
+    expect_not_in(xml, "<failure", "junit.xml", "known failure");
+    free(xml);
+    free(path);
+    path = support_printf("%s/results.json", f->reports);
+    json_t *doc = load_json(path);
+    json_t *summary = json_object_get(doc, "summary");
+    assert_int_equal(json_integer_value(json_object_get(summary, "failed")), 0);
+    assert_int_equal(json_integer_value(json_object_get(summary, "known_failures")), 1);
+    assert_int_equal(json_integer_value(json_object_get(summary, "fixed")), 0);
+    json_t *a = json_array_get(json_object_get(doc, "scenarios"), 0);
+    assert_string_equal(json_string_value(json_object_get(a, "outcome")), "failed");
+    json_t *k = json_object_get(a, "known_failure");
+    assert_string_equal(json_string_value(json_object_get(k, "status")), "failing");
+    assert_string_equal(json_string_value(json_object_get(k, "reason")), "quota bug");
+    assert_string_equal(json_string_value(json_object_get(k, "issue")),
+                        "https://example.test/issues/1");
+    assert_true(json_is_null(
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 1), "known_failure")));
+    json_decref(doc);
+    free(path);
+    path = support_printf("%s/report.html", f->reports);
+    char *html = capture_read_file(path, NULL);
+    expect_in(html, "Known failure: quota bug (https://example.test/issues/1)", "report.html",
+              "known failure");
+    expect_in(html, "<b>1</b>known failures", "report.html", "known failure");
+    free(html);
+    free(path);
+
+    /* A known failure does not stop --fail-fast: the scenario after it runs. */
+    HARNESS(&r, "run", "--known-failures", known, "--fail-fast", "--jobs", "1", "--no-reports",
+            f->scenarios);
+    expect_code(&r, 0, "run --fail-fast with a known failure first");
+    expect_in(r.out, "2 scenario(s): 1 passed", "stdout", "--fail-fast with a known failure");
+    capture_cleanup(&r);
+
+    /* A failure that is not listed still fails the run. */
+    char *other = workspace_write_scenario(f, NULL, "c-wrong.json", "cli: other", 1, 7);
+    HARNESS(&r, "run", "--known-failures", known, "--no-reports", f->scenarios);
+    expect_code(&r, 1, "run with a known and an unknown failure");
+    expect_in(r.out, "1 passed, 0 noted, 1 failed, 0 error(s), 0 skipped, 1 known failure(s)",
+              "stdout", "run with a known and an unknown failure");
+    capture_cleanup(&r);
+    free(other);
+    free(known);
+    free(good);
+    free(wrong);
+}
+
+/* A listed scenario that passes is fixed: the run fails and says to shorten the list; an id that
+ * names no scenario is a warning with the nearest id. */
+static void test_known_failure_that_passes_fails_the_run(void **state)
+{
+    struct workspace *f = *state;
+    char *good = workspace_write_scenario(f, NULL, "b-good.json", "cli: good", 1, 0);
+    char *known = write_known(f, "[\n  {\"id\": \"b-good\", \"reason\": \"flaky once\"},\n"
+                                 "  {\"id\": \"b-god\", \"reason\": \"typo\"}\n]\n");
+    struct capture r;
+    HARNESS(&r, "run", "--known-failures", known, "--report-dir", f->reports, f->scenarios);
+    expect_code(&r, 1, "run with a fixed scenario");
+    char *line = support_printf("FIXED  %s  cli: good", good);
+    expect_in(r.out, line, "stdout", "fixed");
+    free(line);
+    line = support_printf("listed in %s as a known failure (flaky once) but it passed: remove "
+                          "\"b-good\" from the list",
+                          known);
+    expect_in(r.out, line, "stdout", "fixed");
+    free(line);
+    expect_in(r.out,
+              "1 passed, 0 noted, 0 failed, 0 error(s), 0 skipped, 0 known failure(s), 1 fixed",
+              "stdout", "fixed");
+    line = support_printf("warning: %s:3:10: known failure \"b-god\" is the id of no scenario "
+                          "here; did you mean \"b-good\"?",
+                          known);
+    expect_in(r.err, line, "stderr", "fixed");
+    free(line);
+    capture_cleanup(&r);
+    char *path = support_printf("%s/junit.xml", f->reports);
+    char *xml = capture_read_file(path, NULL);
+    expect_in(xml, "failures=\"1\" errors=\"0\" skipped=\"0\"", "junit.xml", "fixed");
+    expect_in(xml,
+              "<failure message=\"listed as a known failure (flaky once) but it passed: remove it "
+              "from the list\" type=\"fixed\">",
+              "junit.xml", "fixed");
+    free(xml);
+    free(path);
+    path = support_printf("%s/results.json", f->reports);
+    json_t *doc = load_json(path);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "summary"), "fixed")),
+                     1);
+    json_t *k =
+        json_object_get(json_array_get(json_object_get(doc, "scenarios"), 0), "known_failure");
+    assert_string_equal(json_string_value(json_object_get(k, "status")), "fixed");
+    json_decref(doc);
+    free(path);
+    free(known);
+    free(good);
+}
+
+/* A known-failure file that is not what the schema says is refused with file:line:column and
+ * the JSON path, and nothing runs. */
+static void test_invalid_known_failure_file_exits_2(void **state)
+{
+    struct workspace *f = *state;
+    char *good = workspace_write_scenario(f, NULL, "b-good.json", "cli: good", 1, 0);
+    static const struct {
+        const char *text;
+        const char *mention;
+    } cases[] = {
+        {"[{\"id\": \"b-good\", \"reason\": \"x\"},]", "known.json:1:33: invalid JSON: a trailing "
+                                                       "comma before ']'"},
+        {"[{\"id\": \"b-good\", \"reson\": \"x\"}]", "known.json:1:2: at $[0]: missing required "
+                                                     "key \"reason\""},
+        {"[{\"id\": \"b-good\", \"reason\": \"x\", \"reson\": 1}]",
+         "known.json:1:43: at $[0].reson: unknown key \"reson\" (did you mean \"reason\"?)"},
+        {"{\"id\": \"b-good\"}", "known.json:1:1: at $: expected an array, found object"},
+        {"[{\"id\": \"B Good\", \"reason\": \"x\"}]", "at $[0].id: \"B Good\" does not match"},
+        {"[{\"id\": \"b-good\", \"reason\": \"x\"},\n {\"id\": \"b-good\", \"reason\": \"y\"}]",
+         "known.json:2:9: at $[1].id: \"b-good\" is listed twice (first at line 1)"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *known = write_known(f, cases[i].text);
+        struct capture r;
+        HARNESS(&r, "run", "--known-failures", known, "--report-dir", f->reports, f->scenarios);
+        expect_code(&r, 2, cases[i].text);
+        expect_in(r.err, cases[i].mention, "stderr", cases[i].text);
+        expect_not_in(r.out, "PASS", "stdout", cases[i].text);
+        assert_false(capture_exists(f->reports));
+        capture_cleanup(&r);
+        free(known);
+    }
+    struct capture r;
+    HARNESS(&r, "run", "--known-failures", "/nonexistent/known.json", f->scenarios);
+    expect_code(&r, 2, "a missing known-failure file");
+    expect_in(r.err, "/nonexistent/known.json: cannot open", "stderr", "missing file");
+    capture_cleanup(&r);
+    free(good);
+}
+
 /* ---- usage ---- */
 
 /* Each must exit 2 with a message on stderr that mentions the culprit, and list or run nothing. */
@@ -999,6 +1567,10 @@ static void test_usage_errors_exit_2(void **state)
         {{"run", "--jobs", "two", NULL}, "--jobs"},
         {{"run", "--report-dir", NULL}, "--report-dir"},
         {{"run", "/nonexistent/scenario.json", NULL}, "/nonexistent/scenario.json"},
+        {{"run", "--wait-for-target", "3s", NULL}, "--wait-for-target goes with --target"},
+        {{"run", "--target", "http://127.0.0.1:1", "--wait-for-target", "soon", NULL},
+         "--wait-for-target expects a duration such as 30s"},
+        {{"run", "--target", "http://127.0.0.1:1", "--wait-for-target", "0s", NULL}, "got \"0s\""},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct capture r;
@@ -1067,35 +1639,205 @@ static void test_missing_value_of_short_option_is_named(void **state)
     capture_cleanup(&r);
 }
 
-/* --help (and -h) exit 0 with the usage on stdout naming every option; --version too. */
+/* 1 when a help text has a line for option name: "  NAME" then a space, a comma or the end. */
+static int help_lists(const char *help, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = strstr(help, name); p; p = strstr(p + 1, name)) {
+        int at_line_start = p - help >= 3 && p[-1] == ' ' && p[-2] == ' ' && p[-3] == '\n';
+        if (at_line_start && (p[n] == ' ' || p[n] == ',' || p[n] == '\n'))
+            return 1;
+    }
+    return 0;
+}
+
+/* --help and -h alone: exit 0 with the overview on stdout naming every subcommand; --version. */
 static void test_help_exits_0(void **state)
 {
     (void)state;
-    static const char *const options[] = {
-        "--report-dir", "--no-reports", "--filter",    "--tag",    "--rule",
-        "--jobs",       "--shard",      "--fail-fast", "--strict", "--quiet",
-        "--verbose",    "--color",      "--no-color",  "--help",   "--version"};
+    size_t ncommands;
+    const struct cli_command *commands = cli_commands(&ncommands);
+    assert_int_equal(ncommands, 5);
     static const char *const flags[] = {"--help", "-h"};
     for (size_t k = 0; k < 2; k++) {
         struct capture r;
         HARNESS(&r, flags[k]);
         expect_code(&r, 0, flags[k]);
-        expect_in(r.out, "usage: refund-harness run", "stdout", flags[k]);
-        for (size_t i = 0; i < sizeof(options) / sizeof(options[0]); i++)
-            expect_in(r.out, options[i], "stdout", flags[k]);
+        expect_in(r.out, "usage: refund-harness COMMAND", "stdout", flags[k]);
+        for (size_t i = 0; i < ncommands; i++) {
+            char *line = support_printf("\n  %s ", commands[i].name);
+            expect_in(r.out, line, "stdout", flags[k]);
+            free(line);
+        }
+        expect_in(r.out, "COMMAND --help", "stdout", flags[k]);
         if (r.err_len)
             fail_msg("%s printed on stderr: %s", flags[k], r.err);
         capture_cleanup(&r);
     }
     struct capture r;
-    HARNESS(&r, "run", "--help");
-    expect_code(&r, 0, "run --help");
-    expect_in(r.out, "usage: refund-harness run", "stdout", "run --help");
-    capture_cleanup(&r);
     HARNESS(&r, "--version");
     expect_code(&r, 0, "--version");
     expect_in(r.out, "refund-harness ", "stdout", "--version");
     capture_cleanup(&r);
+}
+
+/* Each subcommand's --help (and -h) is its own: its usage line, a line for every option the
+ * parser accepts for it (the table cli_options), and none for an option it refuses - so run's
+ * help and validate's differ, and every option the parser takes is documented where it is taken. */
+static void test_each_subcommand_has_its_own_help(void **state)
+{
+    (void)state;
+    size_t ncommands, noptions;
+    const struct cli_command *commands = cli_commands(&ncommands);
+    const struct cli_option *options = cli_options(&noptions);
+    char *texts[8] = {0};
+    for (size_t i = 0; i < ncommands; i++) {
+        for (int k = 0; k < 2; k++) {
+            struct capture r;
+            const char *flag = k ? "-h" : "--help";
+            char what[64];
+            snprintf(what, sizeof(what), "%s %s", commands[i].name, flag);
+            HARNESS(&r, commands[i].name, flag);
+            expect_code(&r, 0, what);
+            char *usage = support_printf("usage: refund-harness %s ", commands[i].name);
+            if (strncmp(r.out, usage, strlen(usage)) != 0)
+                fail_msg("%s: stdout does not start with \"%s\":\n%s", what, usage, r.out);
+            free(usage);
+            for (size_t o = 0; o < noptions; o++) {
+                int taken = (options[o].commands & CLI_ON(commands[i].id)) != 0;
+                if (taken != help_lists(r.out, options[o].name))
+                    fail_msg("%s: %s %s:\n%s", what, options[o].name,
+                             taken ? "is accepted but not in the help" : "is refused but listed",
+                             r.out);
+                if (taken && options[o].alias && !strstr(r.out, options[o].alias))
+                    fail_msg("%s: the alias %s is not in the help", what, options[o].alias);
+            }
+            expect_in(r.out, "--help", "stdout", what);
+            if (k == 0)
+                texts[i] = strdup(r.out);
+            capture_cleanup(&r);
+        }
+    }
+    for (size_t i = 0; i < ncommands; i++)
+        for (size_t j = i + 1; j < ncommands; j++)
+            if (strcmp(texts[i], texts[j]) == 0)
+                fail_msg("%s --help and %s --help print the same text", commands[i].name,
+                         commands[j].name);
+    for (size_t i = 0; i < ncommands; i++)
+        free(texts[i]);
+}
+
+/* The option as groff writes it in the man page: every "-" escaped ("\\-\\-jobs"). */
+static char *groff(const char *option)
+{
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    for (const char *p = option; *p; p++)
+        oms_buf_puts(&b, *p == '-' ? "\\-" : (char[]){*p, '\0'});
+    return oms_buf_take(&b, NULL);
+}
+
+/* 1 when the man page has an entry for the (escaped) option: a line after ".TP" that starts
+ * with a font macro and names it as a whole word. */
+static int man_entry(const char *man, const char *escaped)
+{
+    size_t n = strlen(escaped);
+    for (const char *p = strstr(man, escaped); p; p = strstr(p + 1, escaped)) {
+        const char *line = p;
+        while (line > man && line[-1] != '\n')
+            line--;
+        int whole = p[n] == ' ' || p[n] == '\n' || p[n] == '"';
+        if (whole && line[0] == '.' && line[1] == 'B' && line - man >= 4 &&
+            strncmp(line - 4, ".TP\n", 4) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The man page covers every subcommand (in the synopsis and with a paragraph of its own) and
+ * every option and alias the parser accepts (the table cli_options), and --help and --version. */
+static void test_man_page_covers_every_command_and_option(void **state)
+{
+    (void)state;
+    char *man = capture_read_file(support_path("docs/refund-harness.1"), NULL);
+    assert_non_null(man);
+    size_t ncommands, noptions;
+    const struct cli_command *commands = cli_commands(&ncommands);
+    const struct cli_option *options = cli_options(&noptions);
+    for (size_t i = 0; i < ncommands; i++) {
+        char *synopsis = support_printf("\n.B refund-harness %s\n", commands[i].name);
+        char *paragraph = support_printf("\n.TP\n.B %s\n", commands[i].name);
+        if (!strstr(man, synopsis) || !strstr(man, paragraph))
+            fail_msg("docs/refund-harness.1 lacks the subcommand %s (\"%s\" and \"%s\")",
+                     commands[i].name, synopsis, paragraph);
+        free(synopsis);
+        free(paragraph);
+    }
+    for (size_t i = 0; i <= noptions + 1; i++) {
+        const char *name = i < noptions ? options[i].name : i == noptions ? "--help" : "--version";
+        const char *alias = i < noptions ? options[i].alias : i == noptions ? "-h" : NULL;
+        char *escaped = groff(name);
+        if (!man_entry(man, escaped))
+            fail_msg("docs/refund-harness.1 has no entry (.TP) for %s (as %s)", name, escaped);
+        free(escaped);
+        if (alias) {
+            char *g = groff(alias);
+            char *b = support_printf(".BR %s \"", g);
+            if (!strstr(man, b))
+                fail_msg("docs/refund-harness.1 does not document the alias %s", alias);
+            free(g);
+            free(b);
+        }
+    }
+    free(man);
+}
+
+/* Mistyped options and commands get the nearest real one; an option of another subcommand is
+ * named as such; --name=value works like --name value; a flag refuses a value. */
+static void test_unknown_options_and_commands_get_suggestions(void **state)
+{
+    struct workspace *f = *state;
+    static const struct {
+        const char *args[5];
+        const char *mention;
+    } cases[] = {
+        {{"run", "--jbos", "2", NULL}, "unknown option --jbos (did you mean \"--jobs\"?)"},
+        {{"list", "--jbos", "2", NULL}, "--jobs is an option of run, not list"},
+        {{"run", "--stirct", NULL}, "(did you mean \"--strict\"?)"},
+        {{"run", "--hepl", NULL}, "(did you mean \"--help\"?)"},
+        {{"rn", NULL}, "unknown command \"rn\" (did you mean \"run\"?)"},
+        {{"valdate", NULL}, "(did you mean \"validate\"?)"},
+        {{"validate", "--tag", "x", NULL},
+         "--tag is not an option of validate (it is one of run, "
+         "list)"},
+        {{"serve", "--jobs", "2", NULL}, "--jobs is not an option of serve (it is one of run)"},
+        {{"run", "--no-reports=yes", NULL}, "--no-reports takes no value"},
+        {{"run", "--frobnicate", NULL},
+         "unknown option --frobnicate; see refund-harness run "
+         "--help"},
+        {{"journal", "extra", NULL}, "journal takes no FILE or DIR"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct capture r;
+        harness(&r, NULL, cases[i].args);
+        char what[96];
+        snprintf(what, sizeof(what), "refund-harness %s %s", cases[i].args[0],
+                 cases[i].args[1] ? cases[i].args[1] : "");
+        expect_code(&r, 2, what);
+        expect_in(r.err, cases[i].mention, "stderr", what);
+        capture_cleanup(&r);
+    }
+    /* --jobs=2 is --jobs 2: accepted (and --jobs=0 refused as --jobs 0 is). */
+    char *good = workspace_write_scenario(f, NULL, "good.json", "cli: good", 1, 0);
+    struct capture r;
+    HARNESS(&r, "run", "--jobs=2", "--no-reports", f->scenarios);
+    expect_code(&r, 0, "run --jobs=2");
+    capture_cleanup(&r);
+    HARNESS(&r, "run", "--jobs=0", "--no-reports", f->scenarios);
+    expect_code(&r, 2, "run --jobs=0");
+    expect_in(r.err, "--jobs expects 1..64, got \"0\"", "stderr", "run --jobs=0");
+    capture_cleanup(&r);
+    free(good);
 }
 
 /* ---- colour ---- */
@@ -1187,15 +1929,26 @@ int main(void)
         CLI_TEST(test_run_report_dir_writes_three_reports),
         CLI_TEST(test_run_no_reports_writes_none),
         CLI_TEST(test_jobs_2_same_verdicts_as_jobs_1),
+        CLI_TEST(test_results_json_satisfies_its_schema),
         CLI_TEST(test_shards_partition_the_list),
         CLI_TEST(test_list_selection_matches_the_files),
+        CLI_TEST(test_list_rules_counts_the_selected_scenarios),
+        CLI_TEST(test_empty_selection_exits_2_with_suggestions),
         CLI_TEST(test_strict_fails_when_a_rule_is_uncovered),
         CLI_TEST(test_fail_fast_stops_after_the_first_failure),
+        CLI_TEST(test_duplicate_ids_are_refused_naming_both_files),
+        CLI_TEST(test_id_names_the_scenario_in_every_report),
+        CLI_TEST(test_known_failure_is_reported_and_does_not_fail_the_run),
+        CLI_TEST(test_known_failure_that_passes_fails_the_run),
+        CLI_TEST(test_invalid_known_failure_file_exits_2),
         CLI_TEST(test_usage_errors_exit_2),
         CLI_TEST(test_shard_rejects_negative_and_overflowing_numbers),
         CLI_TEST(test_usage_error_after_tag_or_rule_exits_2),
         CLI_TEST(test_missing_value_of_short_option_is_named),
         CLI_TEST(test_help_exits_0),
+        CLI_TEST(test_each_subcommand_has_its_own_help),
+        CLI_TEST(test_man_page_covers_every_command_and_option),
+        CLI_TEST(test_unknown_options_and_commands_get_suggestions),
         CLI_TEST(test_no_escapes_without_a_terminal_or_with_no_color),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

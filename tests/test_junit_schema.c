@@ -92,12 +92,15 @@ static void test_junit_of_a_mixed_run_validates_against_the_xsd(void **state)
     assert_int_equal(count_of(xml, "<failure "), 1);
     assert_int_equal(count_of(xml, "<error "), 1);
     assert_int_equal(count_of(xml, "<skipped"), 0);
-    expect_in(xml, "<testcase name=\"junit: passes\"");
-    expect_in(xml, "<testcase name=\"junit: fails\"");
-    expect_in(xml, "<testcase name=\"junit: errors\"");
-    expect_in(xml,
-              "<testcase name=\"junit: &lt;b&gt;&quot;quoted&quot; &amp; &apos;apostrophe&apos;"
-              "&lt;/b&gt; ]]&gt; bell");
+    /* Test names are the scenarios' ids (here their file names); the prose names, markup and
+     * all, are the first line of each system-out. */
+    expect_in(xml, "<testcase name=\"a-pass\" classname=\"");
+    expect_in(xml, "<testcase name=\"b-fail\" classname=\"");
+    expect_in(xml, "<testcase name=\"c-error\" classname=\"");
+    expect_in(xml, "<testcase name=\"d-markup\" classname=\"");
+    expect_in(xml, "<system-out>junit: passes\n");
+    expect_in(xml, "<system-out>junit: &lt;b&gt;&quot;quoted&quot; &amp; &apos;apostrophe&apos;"
+                   "&lt;/b&gt; ]]&gt; bell");
     /* The failure names the place and both values; the error says why it could not run. */
     char *fail = support_printf("<failure message=\"%s/b-fail.json:", f->scenarios);
     expect_in(xml, fail);
@@ -107,6 +110,45 @@ static void test_junit_of_a_mixed_run_validates_against_the_xsd(void **state)
     free(fail);
     free(xml);
     free(junit);
+}
+
+/* With --known-failures, a known failure (a <skipped> with the list's reason, markup and all) and
+ * a fixed scenario (a <failure>) still make a file that validates, with counts that agree. */
+static void test_junit_with_known_failures_validates_against_the_xsd(void **state)
+{
+    struct workspace *f = *state;
+    free(workspace_write_scenario(f, NULL, "a-known.json", "junit: known", 1, 7));
+    free(workspace_write_scenario(f, NULL, "b-fixed.json", "junit: fixed", 1, 0));
+    char *known = support_printf("%s/known.json", f->dir);
+    capture_write_file(known, "[{\"id\": \"a-known\", \"reason\": \"<quota> & \\\"drift\\\"\", "
+                              "\"issue\": \"https://example.test/?a=1&b=2\"},"
+                              " {\"id\": \"b-fixed\", \"reason\": \"was flaky\"}]");
+    char bin[4096];
+    snprintf(bin, sizeof(bin), "%s/refund-harness", REFUND_BIN_DIR);
+    const char *const argv[] = {bin,   "run",          "--quiet",  "--known-failures",
+                                known, "--report-dir", f->reports, f->scenarios,
+                                NULL};
+    struct capture_options o = {.timeout_ms = 90000};
+    struct capture r;
+    capture_run(argv, &o, &r);
+    if (r.code != 1)
+        fail_msg("expected exit code 1 (a fixed scenario), got %d\nstdout:\n%s\nstderr:\n%s",
+                 r.code, r.out, r.err);
+    capture_cleanup(&r);
+    char *junit = support_printf("%s/junit.xml", f->reports);
+    if (validate(&r, junit) != 0)
+        fail_msg("junit.xml does not validate against tests/junit-jenkins.xsd:\n%s", r.err);
+    capture_cleanup(&r);
+    char *xml = capture_read_file(junit, NULL);
+    expect_in(xml, "tests=\"2\" failures=\"1\" errors=\"0\" skipped=\"1\"");
+    expect_in(xml, "<skipped message=\"known failure: &lt;quota&gt; &amp; &quot;drift&quot; "
+                   "(https://example.test/?a=1&amp;b=2): ");
+    expect_in(xml, "type=\"fixed\"");
+    assert_int_equal(count_of(xml, "<skipped "), 1);
+    assert_int_equal(count_of(xml, "<failure "), 1);
+    free(xml);
+    free(junit);
+    free(known);
 }
 
 /* The schema is not vacuous: it accepts a minimal file and refuses each way of being wrong that
@@ -191,6 +233,8 @@ int main(void)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_junit_of_a_mixed_run_validates_against_the_xsd,
+                                        workspace_setup, workspace_teardown),
+        cmocka_unit_test_setup_teardown(test_junit_with_known_failures_validates_against_the_xsd,
                                         workspace_setup, workspace_teardown),
         cmocka_unit_test_setup_teardown(test_xsd_refuses_malformed_junit, workspace_setup,
                                         workspace_teardown),

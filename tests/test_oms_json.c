@@ -38,8 +38,9 @@ static void test_oms_json_load_buf_valid(void **state)
     json_decref(v);
 }
 
-/* Malformed inputs: each must fail with the source, the line and column jansson reports, and a
- * message that starts with "invalid JSON". */
+/* Malformed inputs: each must fail with the source, the line and column jansson reports (for a
+ * trailing comma: the comma's, and the message says so), and a message that starts with "invalid
+ * JSON". */
 static void test_oms_json_load_buf_malformed_inputs(void **state)
 {
     (void)state;
@@ -48,9 +49,11 @@ static void test_oms_json_load_buf_malformed_inputs(void **state)
         int line, column;
         const char *fragment;
     } table[] = {
-        {"{\"a\": 1,}", 1, 9, "expected"},
+        {"{\"a\": 1,}", 1, 8, "a trailing comma before '}'"},
         {"{\n  \"a\": 1,\n  \"a\": 2\n}", 3, 5, "duplicate object key"},
-        {"{\n  \"x\": [1, 2,\n   ]\n}", 3, 4, "unexpected token"},
+        {"{\n  \"x\": [1, 2,\n   ]\n}", 2, 13, "a trailing comma before ']'"},
+        {"{\"\xc3\xa9\": [1,\r\n\t]}", 1, 9, "a trailing comma before ']'"},
+        {"[1, , 2]", 1, 5, "unexpected token near ','"},
         {"{\"a\":\n  tru}", 2, 5, "invalid token"},
         {"{\"a\": 1} extra", 1, 14, "end of file expected"},
         {"[1, 2", 1, 5, "]"},
@@ -129,6 +132,17 @@ static void test_oms_json_load_file_missing_and_malformed(void **state)
     assert_non_null(v);
     assert_true(json_is_true(json_object_get(v, "ok")));
     json_decref(v);
+
+    /* A file's trailing comma is named at the comma, as a buffer's is. */
+    f = fopen(file, "w");
+    assert_non_null(f);
+    fputs("{\n  \"a\": [1, 2],\n}\n", f);
+    fclose(f);
+    oms_err_clear(&err);
+    assert_null(oms_json_load_file(file, &err));
+    assert_int_equal(err.line, 2);
+    assert_int_equal(err.column, 14);
+    assert_non_null(strstr(err.message, "a trailing comma before '}'"));
     unlink(file);
     rmdir(dir);
 }

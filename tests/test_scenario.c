@@ -5,6 +5,7 @@
 #include "support.h"
 
 #include "profile_file.h"
+#include "refcheck.h"
 #include "scenario.h"
 
 #include <stdio.h>
@@ -42,12 +43,13 @@ static int setup(void **state)
         return -1;
     }
     *state = s;
-    return 0;
+    return support_profile_setup(NULL);
 }
 
 static int teardown(void **state)
 {
     struct suite *s = *state;
+    support_profile_teardown(NULL);
     schema_destroy(s->schema);
     json_decref(s->rules_doc);
     free(s);
@@ -80,8 +82,12 @@ static void test_scenario_load_invalid_files_table(void **state)
         else
             n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
         if (n == 0) {
+            /* Loads: then a value must name nothing of the default profile. */
+            n = refcheck_scenario(s, support_profile, errs, MAX_ERRS);
             scenario_destroy(s);
-            fail_msg("%s loaded without errors", INVALID[i].file);
+            s = NULL;
+            if (n == 0)
+                fail_msg("%s loaded and checked without errors", INVALID[i].file);
         }
         assert_null(s);
         const struct oms_err *e = &errs[0];
@@ -153,6 +159,12 @@ static void test_scenario_load_bundled_scenarios_are_valid(void **state)
         assert_non_null(s->name);
         assert_true(s->rule_count > 0);
         assert_true(s->step_count > 0);
+        n = refcheck_scenario(s, support_profile, errs, MAX_ERRS);
+        for (size_t k = 0; k < n && k < MAX_ERRS; k++) {
+            char text[2048];
+            print_error("invalid %s\n", oms_err_format(&errs[k], text, sizeof(text)));
+        }
+        bad += n > 0;
         scenario_destroy(s);
     }
     scenario_free_files(files, count);
@@ -196,6 +208,8 @@ static void test_scenario_load_valid_structure(void **state)
     if (n)
         fail_msg("refused: %s", errs[0].message);
     assert_string_equal(s->file, file);
+    assert_string_equal(s->id, "ok"); /* no "id": the file name */
+    assert_true(s->id_from_file);
     assert_string_equal(s->name, "loads");
     assert_string_equal(s->description, "prose");
     assert_int_equal(s->rule_count, 2);
@@ -234,6 +248,7 @@ static void test_scenario_load_valid_structure(void **state)
                              "{\"package\": 1}}]}");
     n = scenario_load(other, suite->schema, NULL, &s, errs, MAX_ERRS);
     assert_int_equal(n, 0);
+    assert_string_equal(s->id, "other");
     scenario_destroy(s);
     n = scenario_load(other, suite->schema, suite->rules, &s, errs, MAX_ERRS);
     assert_int_equal(n, 1);
@@ -243,6 +258,51 @@ static void test_scenario_load_valid_structure(void **state)
     free(other);
     free(file);
     rmdir(dir);
+}
+
+/* An explicit "id" is kept as written (not the file name). */
+static void test_scenario_load_explicit_id(void **state)
+{
+    struct suite *suite = *state;
+    char dir[] = "/tmp/test_scenario.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *file = write_temp(dir, "Some File.json",
+                            "{\"id\": \"stable-id-7\", \"name\": \"n\", \"rules\": [\"C-2\"], "
+                            "\"when\": [{\"command\": {\"package\": 1}}]}");
+    struct oms_err errs[MAX_ERRS];
+    struct scenario *s = NULL;
+    size_t n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+    if (n)
+        fail_msg("refused: %s", errs[0].message);
+    assert_string_equal(s->id, "stable-id-7");
+    assert_false(s->id_from_file);
+    scenario_destroy(s);
+    unlink(file);
+    free(file);
+    rmdir(dir);
+}
+
+/* The default id: the file name without folders and .json, lower-case, other characters runs
+ * of "-" (none at the ends); "scenario" when nothing is left. */
+static void test_scenario_id_from_file(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *id;
+    } cases[] = {
+        {"scenarios/quota/waiting-minus-one.json", "waiting-minus-one"},
+        {"a/b/Quota_Drift v2.json", "quota-drift-v2"},
+        {"x/--weird__.json", "weird"},
+        {"x/.json", "scenario"},
+        {"plain", "plain"},
+        {"dir.json/file.JSON", "file-json"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char out[64];
+        assert_string_equal(scenario_id_from_file(cases[i].file, out, sizeof(out)), cases[i].id);
+    }
+    char tiny[5];
+    assert_string_equal(scenario_id_from_file("abcdefgh.json", tiny, sizeof(tiny)), "abc");
 }
 
 static void test_scenario_load_collects_several_errors(void **state)
@@ -398,6 +458,8 @@ int main(void)
         cmocka_unit_test(test_scenario_find_files_invalid_dir_matches_table),
         cmocka_unit_test(test_scenario_load_bundled_scenarios_are_valid),
         cmocka_unit_test(test_scenario_load_valid_structure),
+        cmocka_unit_test(test_scenario_load_explicit_id),
+        cmocka_unit_test(test_scenario_id_from_file),
         cmocka_unit_test(test_scenario_load_collects_several_errors),
         cmocka_unit_test(test_scenario_load_missing_file),
         cmocka_unit_test(test_profile_file_check_tells_profiles_from_scenarios),
