@@ -9,6 +9,7 @@
 #include "scenario.h"
 #include "schema.h"
 #include "diagnose.h"
+#include "explore.h"
 #include "serve.h"
 #include "suite.h"
 #include "oms_signal.h"
@@ -40,6 +41,8 @@ static void usage(FILE *out)
         "       refund-harness list [options] [FILE|DIR...]\n"
         "       refund-harness serve [--port P] [--bind ADDR] [--db FILE] [--given FILE]\n"
         "       refund-harness journal [--url URL] [--json]\n"
+        "       refund-harness explore [--target URL] [--seed S] [--cases N | --time D] ...\n"
+        "                              (generated cases, shrunk differences: explore --help)\n"
         "\n"
         "Runs JSON scenarios for the Akinon OMS Package Packed for Refund command against\n"
         "the embedded reference implementation (or --target URL), with recording Omnitron\n"
@@ -298,6 +301,8 @@ int main(int argc, char **argv)
 {
     struct cli c = {0};
     signal(SIGPIPE, SIG_IGN);
+    if (argc > 1 && strcmp(argv[1], "explore") == 0)
+        return explore_main(argc - 1, argv + 1, REFUND_SPEC_DIR);
     if (parse_args(argc, argv, &c) != 0) {
         cli_cleanup(&c);
         return EXIT_USAGE;
