@@ -904,6 +904,29 @@ static int load_spec(const char *dir, struct schema **schema, json_t **rules)
     return 0;
 }
 
+/* The target's profile into a temporary file (its name into path) for the reference sandboxes.
+ * Returns 0, or -1 when it cannot be written (the reference keeps its own profile). */
+static int write_profile(const json_t *profile, char *path, size_t size)
+{
+    snprintf(path, size, "/tmp/refund-explore-profile-XXXXXX");
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        path[0] = '\0';
+        return -1;
+    }
+    FILE *f = fdopen(fd, "w");
+    int rc = f && json_dumpf(profile, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : -1;
+    if (f && fclose(f) != 0)
+        rc = -1;
+    else if (!f)
+        close(fd);
+    if (rc != 0) {
+        unlink(path);
+        path[0] = '\0';
+    }
+    return rc;
+}
+
 /* --replay FILE: the scenario's given and when, its expectations dropped. */
 static json_t *load_replay(const char *file, struct schema *schema, const json_t *rules)
 {
@@ -1025,8 +1048,15 @@ int explore_main(int argc, char **argv, const char *spec_dir)
         code = EXIT_ENV;
         goto out;
     }
-    if (opt.target_url)
+    char profile_file[64] = "";
+    if (opt.target_url) {
         ex.target = gen_side;
+        /* The reference runs each case under the target's own profile (its statuses, transitions,
+         * tokens, limits), unless --profile names one. */
+        if (!opt.profile_path && write_profile(explore_side_profile_json(gen_side), profile_file,
+                                               sizeof(profile_file)) == 0)
+            opt.profile_path = profile_file;
+    }
     ex.gen = (struct explore_gen_config){
         .profile = explore_side_profile(gen_side),
         .max_steps = opt.steps,
@@ -1117,6 +1147,8 @@ int explore_main(int argc, char **argv, const char *spec_dir)
     json_decref(info);
     result_run_cleanup(&run);
     explore_side_close(gen_side);
+    if (profile_file[0])
+        unlink(profile_file);
 out:
     for (size_t i = 0; i < ex.found_count; i++) {
         free(ex.found[i].kind);

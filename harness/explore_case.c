@@ -56,13 +56,19 @@ int explore_side_open(const struct explore_side_config *cfg, struct explore_side
         .webhook_recorder = s->box ? sandbox_webhook(s->box) : NULL,
     };
     s->t = target_create(&tc);
+    /* An empty state first: the profile in force is then the target's own, not the overrides
+     * the last fixture it was given left behind. */
+    json_t *empty = json_object();
     if (target_capabilities(s->t, &s->hello, err) != 0 ||
+        target_load(s->t, empty, NULL, err) != 0 ||
         target_profile(s->t, &s->profile_json, err) != 0 ||
         oms_profile_from_json(s->profile_json, "the target's profile", &s->profile, err) != 0) {
+        json_decref(empty);
         err->code = OMS_E_ENV;
         explore_side_close(s);
         return OMS_E_ENV;
     }
+    json_decref(empty);
     s->tier = tier_create(cfg->rules, !cfg->target_url || cfg->strict_reference);
     *out = s;
     return 0;

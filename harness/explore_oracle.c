@@ -197,12 +197,22 @@ static const char *field_fault(const struct oms_profile *p, const json_t *body, 
 
 /* ---- expectations of one answer ---- */
 
-/* The field list of an error: the reference's keys, where transition, slug and non_field_errors
- * stand for one another (which of them a conflict is filed under is the implementation's). */
-static json_t *fields_of(const json_t *error)
+/* The field list of an error: the reference's keys; with group (neither or both of transition
+ * and slug, disagreeing), transition, slug and non_field_errors stand for one another: which of
+ * them such a fault is filed under is the implementation's. */
+static json_t *fields_of(const json_t *error, int group)
 {
     json_t *fields = json_array();
     int c4 = 0;
+    if (!group) {
+        const char *key;
+        json_t *v;
+        json_object_foreach((json_t *)error, key, v)
+        {
+            json_array_append_new(fields, json_string(key));
+        }
+        return fields;
+    }
     const char *key;
     json_t *v;
     json_object_foreach((json_t *)error, key, v)
@@ -271,8 +281,9 @@ static void answer_expect(const struct oms_profile *p, const json_t *r, int comm
                                                "field", "non_field_errors", "names", names));
         } else {
             *status_out = ruled(rule, json_integer(status));
+            int group = field && strcmp(field, "non_field_errors") == 0;
             *body_out = ruled(rule, json_pack("{s:{s:I, s:o}}", "$error", "status", status, "field",
-                                              fields_of(error)));
+                                              fields_of(error, group)));
         }
     }
     json_decref(f.body);
