@@ -237,16 +237,18 @@ char *explore_report_shell(const json_t *doc, const char *file,
 {
     struct oms_buf b;
     oms_buf_init(&b, 0);
+    /* The case file by its name only: the script stays valid wherever the folder goes. */
+    const char *base = strrchr(file, '/') ? strrchr(file, '/') + 1 : file;
     oms_buf_printf(&b, "#!/bin/sh\n# %s\n", json_string_value(json_object_get(doc, "name")));
     oms_buf_printf(
         &b,
-        "# Replays %s by hand: the receivers' behaviour, the initial state, then each\n"
-        "# request. TARGET is the system under test, TOKEN its API token; OMNITRON and\n"
-        "# WEBHOOK are receivers it can reach (mock-omnitron, mock-webhook): their\n"
-        "# journals (GET $OMNITRON/__journal) show what it sent. FIXTURE_TOKEN: only if\n"
-        "# the target asks for one. `refund-harness run %s --target \"$TARGET\"` checks\n"
-        "# every expectation.\n",
-        file, file);
+        "# Replays %s (beside this script) by hand: the receivers' behaviour, the\n"
+        "# initial state, then each request. TARGET is the system under test, TOKEN its\n"
+        "# API token; OMNITRON and WEBHOOK are receivers it can reach (mock-omnitron,\n"
+        "# mock-webhook): their journals (GET $OMNITRON/__journal) show what it sent.\n"
+        "# FIXTURE_TOKEN: only if the target asks for one. To check every expectation:\n"
+        "#   refund-harness run \"$(dirname \"$0\")/%s\" --target \"$TARGET\"\n",
+        base, base);
     oms_buf_puts(&b,
                  ": \"${TARGET:=http://127.0.0.1:8000}\" \"${TOKEN:=refund-harness-token}\"\n"
                  ": \"${OMNITRON:=http://127.0.0.1:8001}\" \"${WEBHOOK:=http://127.0.0.1:8002}\"\n"
