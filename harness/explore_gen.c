@@ -272,7 +272,9 @@ static json_t *behaviour(struct gen *g, const char *which)
             continue;
         char path[64];
         snprintf(path, sizeof(path), "/hooks/%s", g->receivers[i]);
-        json_array_extend(rules, fault_rules(g, path));
+        json_t *mine = fault_rules(g, path);
+        json_array_extend(rules, mine);
+        json_decref(mine);
     }
     return json_pack("{s:o}", "faults", rules);
 }
