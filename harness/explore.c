@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
+#include <regex.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -285,6 +286,9 @@ struct explorer {
     struct schema *schema;
     struct explore_gen_config gen;
     json_t *replay_probe; /* --replay: the one case */
+    int ids;              /* scenarios have an "id" (the schema says so) */
+    regex_t id_pattern;   /* what an id must match, when ids and has_pattern */
+    int has_pattern;
     struct explore_side *target;
 
     pthread_mutex_t lock;
@@ -767,6 +771,10 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         .history = sc.allow_strays,
     };
     char *id = explore_report_id(f->kind, ids);
+    char scenario_id[128];
+    snprintf(scenario_id, sizeof(scenario_id), "explore-%s", id);
+    if (ex->ids && (!ex->has_pattern || regexec(&ex->id_pattern, scenario_id, 0, NULL, 0) == 0))
+        finding.id = scenario_id;
     char file[4096], script[4096];
     snprintf(file, sizeof(file), "%s/%s.json", opt->out_dir, id);
     snprintf(script, sizeof(script), "%s/%s.sh", opt->out_dir, id);
@@ -811,6 +819,7 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
     }
     struct result_scenario *r = NULL;
     int reproduced = 0;
+    json_t *also = NULL;
     if (rc == 0) {
         r = result_run_add(run);
         if (ex->target) {
@@ -822,6 +831,14 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         }
         json_t *final = explore_case_kinds(r);
         reproduced = has_kind(final, f->kind);
+        also = json_array();
+        size_t k;
+        json_t *other;
+        json_array_foreach(final, k, other)
+        {
+            if (strcmp(json_string_value(other), f->kind) != 0)
+                json_array_append(also, other);
+        }
         done[*done_count].file = oms_xstrdup(file);
         done[*done_count].kinds = final;
         (*done_count)++;
@@ -838,14 +855,14 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         size_t steps = explore_case_steps(doc), packages = explore_case_packages(doc);
         json_array_append_new(
             list,
-            json_pack("{s:s, s:s?, s:s?, s:I, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:b, s:{s:i, "
-                      "s:i, s:f, s:b}}",
+            json_pack("{s:s, s:s?, s:s?, s:I, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:O, s:b, "
+                      "s:{s:i, s:i, s:f, s:b}}",
                       "kind", f->kind, "rule", rule, "basis", tier_basis(tier, rule), "case",
                       (json_int_t)f->index, "file", file, "script", script, "steps_before",
                       (int)finding.steps_before, "packages_before", (int)finding.packages_before,
                       "steps", (int)steps, "packages", (int)packages, "reproduced", reproduced,
-                      "depends_on_earlier_cases", sc.allow_strays, "shrink", "candidates",
-                      (int)stats.candidates, "accepted", (int)stats.accepted, "ms",
+                      "also", also, "depends_on_earlier_cases", sc.allow_strays, "shrink",
+                      "candidates", (int)stats.candidates, "accepted", (int)stats.accepted, "ms",
                       (double)stats.elapsed_us / 1000.0, "exhausted", stats.exhausted));
         printf("difference: %s\n  first in case %" PRIu64 " (%zu step%s, %zu package%s); shrunk "
                "to %zu step%s, %zu package%s in %zu candidates (%.0f ms)%s\n",
@@ -858,6 +875,16 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         report_scenario_reason(r, &reason);
         printf("  %s\n", oms_buf_str(&reason));
         oms_buf_cleanup(&reason);
+        if (json_array_size(also)) {
+            printf("  the case also differs on:");
+            size_t k;
+            json_t *other;
+            json_array_foreach(also, k, other)
+            {
+                printf("%s %s", k ? "," : "", json_string_value(other));
+            }
+            printf("\n");
+        }
         printf("  case: %s (replay by hand: %s)\n  rerun: %s\n", file, script, r->rerun);
         if (sc.allow_strays)
             printf("  note: the target called a receiver this case does not subscribe: the "
@@ -866,6 +893,7 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
             printf("  note: the written case did not show the difference again on its final run "
                    "(it depends on timing or on what ran before it)\n");
     }
+    json_decref(also);
     json_decref(doc);
     free(text);
     json_decref(expected);
@@ -925,6 +953,24 @@ static int write_profile(const json_t *profile, char *path, size_t size)
         path[0] = '\0';
     }
     return rc;
+}
+
+/* Whether the scenario schema gives scenarios an "id" (and what it must match): explore then
+ * writes one into each case file. */
+static void schema_ids(const char *dir, struct explorer *ex)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s/scenario.schema.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    const json_t *id = json_object_get(json_object_get(doc, "properties"), "id");
+    ex->ids = id != NULL;
+    const char *pattern = json_string_value(json_object_get(id, "pattern"));
+    if (pattern) {
+        ex->has_pattern = regcomp(&ex->id_pattern, pattern, REG_EXTENDED | REG_NOSUB) == 0;
+        if (!ex->has_pattern)
+            ex->ids = 0; /* a pattern this library cannot read: no id rather than a bad one */
+    }
+    json_decref(doc);
 }
 
 /* --replay FILE: the scenario's given and when, its expectations dropped. */
@@ -1022,6 +1068,7 @@ int explore_main(int argc, char **argv, const char *spec_dir)
         goto out;
     }
     ex.rules = rules;
+    schema_ids(spec_dir, &ex);
     if (opt.replay) {
         ex.replay_probe = load_replay(opt.replay, ex.schema, rules);
         if (!ex.replay_probe) {
@@ -1156,6 +1203,8 @@ out:
     }
     free(ex.found);
     json_decref(ex.replay_probe);
+    if (ex.has_pattern)
+        regfree(&ex.id_pattern);
     json_decref(rules);
     schema_destroy(ex.schema);
     pthread_cond_destroy(&ex.changed);

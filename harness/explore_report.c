@@ -162,6 +162,8 @@ json_t *explore_report_case(const json_t *expected, const struct explore_finding
                      "only what the contract decides; replay with refund-harness run FILE --target "
                      "URL (it fails the same way), and it passes against the embedded reference.");
     json_t *doc = json_object();
+    if (f->id)
+        json_object_set_new(doc, "id", json_string(f->id));
     json_object_set_new(doc, "name", json_string(name));
     json_object_set_new(doc, "description", json_string(oms_buf_str(&d)));
     oms_buf_cleanup(&d);

@@ -22,8 +22,9 @@ struct explore_finding {
     int replayed;            /* found by --replay, not generated */
     const char *replay_file; /* with replayed */
     size_t steps_before, packages_before;
-    int target;  /* found against --target (else: the reference broke an invariant) */
-    int history; /* the target also needs what an earlier case left in it */
+    int target;     /* found against --target (else: the reference broke an invariant) */
+    int history;    /* the target also needs what an earlier case left in it */
+    const char *id; /* the scenario id to write, when the schema has ids; NULL: none */
 };
 
 /* A file name for kind, unique among the names in used (which gets it): lower case, words joined
