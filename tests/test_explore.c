@@ -398,6 +398,17 @@ static void test_embedded_seed_first_and_recorded(void **state)
     assert_true(json_integer_value(json_object_get(ex, "cases")) > 0);
     json_decref(doc);
     capture_cleanup(&out);
+
+    /* On a terminal, a progress line: cases, steps/s, difference kinds. */
+    char bin[4096];
+    snprintf(bin, sizeof(bin), "%s", proc_bin("refund-harness"));
+    const char *tty[] = {bin, "explore", "--seed", "5", "--cases", "400", "--out", dir, NULL};
+    struct capture_options opt = {.cwd = REFUND_SOURCE_DIR, .stdout_tty = 1, .timeout_ms = 120000};
+    capture_run(tty, &opt, &out);
+    assert_int_equal(out.code, 0);
+    if (!strstr(out.out, "\r\033[Kexplore: ") || !strstr(out.out, " steps/s, 0 difference kinds"))
+        fail_msg("no progress line on a terminal:\n%s", out.out);
+    capture_cleanup(&out);
     capture_remove_tree(dir);
     free(dir);
 }
