@@ -306,6 +306,7 @@ struct explorer {
     size_t slot_count;
     int env_failed;
     struct oms_err env_err;
+    uint64_t env_case; /* the case the target stopped answering in; UINT64_MAX: none */
     int64_t last_progress_us;
 };
 
@@ -492,6 +493,7 @@ static void run_target(struct explorer *ex)
             if (explore_case_check(ex->target, expected,
                                    json_string_value(json_object_get(expected, "name")), o.r,
                                    &err) != 0) {
+                ex->env_case = c;
                 env_failure(ex, &err);
                 one_cleanup(&o);
                 json_decref(probe);
@@ -843,6 +845,16 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         done[*done_count].kinds = final;
         (*done_count)++;
         r->rerun = repro_rerun(file, opt->target_url, opt->strict_reference);
+        if (!reproduced && rc == 0) {
+            explore_report_not_reproduced(doc);
+            free(text);
+            text = explore_case_text(doc);
+            struct oms_buf b;
+            oms_buf_init(&b, 0);
+            oms_buf_printf(&b, "%s\n", text);
+            rc = explore_report_write(opt->out_dir, strrchr(file, '/') + 1, oms_buf_str(&b), err);
+            oms_buf_cleanup(&b);
+        }
     }
     if (rc == 0) {
         char *sh = explore_report_shell(doc, file, r);
@@ -1057,7 +1069,7 @@ int explore_main(int argc, char **argv, const char *spec_dir)
     printf("explore: seed %" PRIu64 "\n", opt.seed);
     fflush(stdout);
 
-    struct explorer ex = {.opt = &opt};
+    struct explorer ex = {.opt = &opt, .env_case = UINT64_MAX};
     pthread_mutex_init(&ex.lock, NULL);
     pthread_cond_init(&ex.changed, NULL);
     json_t *rules = NULL;
@@ -1133,6 +1145,12 @@ int explore_main(int argc, char **argv, const char *spec_dir)
     if (ex.env_failed) {
         fprintf(stderr, "refund-harness explore: environment failure: %s\n",
                 oms_err_format(&ex.env_err, text, sizeof(text)));
+        if (ex.env_case != UINT64_MAX)
+            fprintf(stderr,
+                    "refund-harness explore: the target stopped answering in case %" PRIu64
+                    " (SPEC E-3: no input may crash it); the same cases again: --seed %" PRIu64
+                    " --cases %" PRIu64 "\n",
+                    ex.env_case, opt.seed, ex.env_case + 1);
         code = EXIT_ENV;
     }
 

@@ -577,8 +577,8 @@ static json_t *step_then(const struct explore_oracle *o, const struct runner_ste
     const char *path = json_string_value(json_object_get(st->request, "path"));
     /* A request elsewhere than the command endpoint (a replayed file's http step): the contract
      * says nothing of its answer; what it did to the state is still checked below. */
-    int elsewhere = st->kind == STEP_HTTP && path &&
-                    strncmp(path, COMMAND_PREFIX, strlen(COMMAND_PREFIX)) != 0;
+    int elsewhere =
+        st->kind == STEP_HTTP && path && strncmp(path, COMMAND_PREFIX, strlen(COMMAND_PREFIX)) != 0;
     if (elsewhere) {
         /* no response expectation */
     } else if (st->kind == STEP_LIFECYCLE && last) {

@@ -123,6 +123,19 @@ static const char *plural(size_t n)
     return n == 1 ? "" : "s";
 }
 
+void explore_report_not_reproduced(json_t *doc)
+{
+    const char *d = json_string_value(json_object_get(doc, "description"));
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    oms_buf_printf(&b,
+                   "%s Note: on its final run this case did not show the difference again; it "
+                   "depends on timing or on what ran before it.",
+                   d ? d : "");
+    json_object_set_new(doc, "description", json_string(oms_buf_str(&b)));
+    oms_buf_cleanup(&b);
+}
+
 json_t *explore_report_case(const json_t *expected, const struct explore_finding *f,
                             const struct tier *tier)
 {
@@ -158,9 +171,15 @@ json_t *explore_report_case(const json_t *expected, const struct explore_finding
     if (f->history)
         oms_buf_puts(&d, " It called a receiver this case does not subscribe: the difference also "
                          "depends on what earlier cases left in the target.");
-    oms_buf_puts(&d, " Every expectation was derived from what the embedded reference did, keeping "
-                     "only what the contract decides; replay with refund-harness run FILE --target "
-                     "URL (it fails the same way), and it passes against the embedded reference.");
+    if (f->target)
+        oms_buf_puts(&d, " Every expectation was derived from what the embedded reference did, "
+                         "keeping only what the contract decides; replay with refund-harness run "
+                         "FILE --target URL (it fails the same way), and it passes against the "
+                         "embedded reference.");
+    else
+        oms_buf_puts(&d,
+                     " Its expectations are the reference's own, so refund-harness run FILE "
+                     "passes; refund-harness explore --replay FILE checks the invariant again.");
     json_t *doc = json_object();
     if (f->id)
         json_object_set_new(doc, "id", json_string(f->id));

@@ -37,6 +37,10 @@ char *explore_report_id(const char *kind, json_t *used);
 json_t *explore_report_case(const json_t *expected, const struct explore_finding *f,
                             const struct tier *tier);
 
+/* Says in doc's description that its final run did not show the difference again (the text
+ * stays on one line, so positions in the file do not move). */
+void explore_report_not_reproduced(json_t *doc);
+
 /* The shell script that replays doc by hand: receivers configured through their control API,
  * the state loaded through the fixture protocol, then each step's curl from result (the run of
  * doc, for the requests exactly as sent). $TARGET, $TOKEN, $OMNITRON, $WEBHOOK come from the
