@@ -387,7 +387,7 @@ static void progress_line(struct explorer *ex, int final)
     fflush(stdout);
 }
 
-/* One result scenario, run and dropped; kinds (new array) when kinds_out is not NULL. */
+/* The result of one run of one case: a run holding one scenario, dropped after use. */
 struct one {
     struct result_run run;
     struct result_scenario *r;
