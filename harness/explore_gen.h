@@ -35,8 +35,8 @@ const struct oms_profile_transition *explore_command_transition(const struct oms
 json_t *explore_gen_case(const struct explore_gen_config *cfg, uint64_t seed, uint64_t index);
 
 /* Sets each location's quota to its number of counting packages (SPEC Q-2, A-5) unless it
- * declares drift, so a case stays loadable after packages were added or removed. p resolves
- * statuses (names or numbers) and the counting set. */
-void explore_gen_repair(json_t *probe, const struct oms_profile *p);
+ * declares drift, so a case stays loadable after packages were added or removed. given_or_probe
+ * is a probe or its "given"; p resolves statuses (names or numbers) and the counting set. */
+void explore_gen_repair(json_t *given_or_probe, const struct oms_profile *p);
 
 #endif
