@@ -171,6 +171,34 @@ static void print_harness(const json_t *h)
     }
 }
 
+static void print_explore(const json_t *e)
+{
+    if (!e)
+        return;
+    printf("\nExplore - refund-harness explore --seed %s (cases of up to 8 steps)\n",
+           json_string_value(json_object_get(e, "seed")));
+    printf("%-34s | %9s | %9s | %s\n", "side", "cases/s", "steps/s", "no difference");
+    static const char *const sides[][2] = {
+        {"embedded_jobs_1", "embedded reference, --jobs 1"},
+        {"embedded_jobs_2", "embedded reference, --jobs 2"},
+        {"target_jobs_1", "--target oms-reference, --jobs 1"},
+        {"target_jobs_2", "--target oms-reference, --jobs 2"},
+    };
+    for (size_t i = 0; i < 4; i++) {
+        const json_t *s = json_object_get(json_object_get(e, "sides"), sides[i][0]);
+        if (!s)
+            continue;
+        printf("%-34s | %9.0f | %9.0f | %s\n", sides[i][1], num(s, "cases_per_s"),
+               num(s, "steps_per_s"),
+               json_is_true(json_object_get(s, "no_difference")) ? "yes" : "NO");
+    }
+    const json_t *sh = json_object_get(e, "shrink");
+    printf("shrink of a 20-step failing case (bad-oms --bug oos-deletes): %.0f ms, to %lld step(s) "
+           "in %lld candidates\n",
+           num(sh, "ms"), (long long)json_integer_value(json_object_get(sh, "steps_after")),
+           (long long)json_integer_value(json_object_get(sh, "candidates")));
+}
+
 static void print_peer(const json_t *p)
 {
     if (!p)
@@ -196,7 +224,8 @@ static void print_peer(const json_t *p)
            num(p, "vmhwm_kb_peer") / 1024);
 }
 
-static json_t *goals(const json_t *t, const json_t *s, const json_t *h, const json_t *p)
+static json_t *goals(const json_t *t, const json_t *s, const json_t *h, const json_t *e,
+                     const json_t *p)
 {
     json_t *g = json_array();
     char m[256];
@@ -257,6 +286,18 @@ static json_t *goals(const json_t *t, const json_t *s, const json_t *h, const js
     snprintf(m, sizeof(m), "%.0f/s with --jobs 1, %.0f/s with --jobs 2", r1, r2);
     goal(g, ">= 1000 simple scenarios/s", m, generated != NULL, (r1 > r2 ? r1 : r2) >= 1000);
 
+    const json_t *e2 = json_object_get(json_object_get(e, "sides"), "embedded_jobs_2");
+    snprintf(m, sizeof(m), "%.0f steps/s (%.0f cases/s)", num(e2, "steps_per_s"),
+             num(e2, "cases_per_s"));
+    goal(g, "explore >= 1000 steps/s embedded, --jobs 2", m, e2 != NULL,
+         num(e2, "steps_per_s") >= 1000);
+    const json_t *sh = json_object_get(e, "shrink");
+    const json_t *ms = json_object_get(sh, "ms");
+    snprintf(m, sizeof(m), "%.0f ms, to %lld step(s)", num(sh, "ms"),
+             (long long)json_integer_value(json_object_get(sh, "steps_after")));
+    goal(g, "explore shrinks a 20-step failing case in < 2 s", m, json_is_number(ms),
+         num(sh, "ms") < 2000);
+
     const json_t *p32 = level(p, 32);
     snprintf(m, sizeof(m), "%.2fx at 32 connections", num(p32, "ratio_ours_to_peer"));
     goal(g, "our mock >= 3x the npm peer", m, p32 != NULL, num(p32, "ratio_ours_to_peer") >= 3);
@@ -279,14 +320,14 @@ int main(int argc, char **argv)
         return 2;
     }
     json_t *t = load(o.dir, "throughput"), *s = load(o.dir, "scale"), *d = load(o.dir, "delivery"),
-           *h = load(o.dir, "harness"), *p = load(o.dir, "peer");
+           *h = load(o.dir, "harness"), *x = load(o.dir, "explore"), *p = load(o.dir, "peer");
     char when[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     json_t *m = machine();
-    json_t *g = goals(t, s, h, p);
+    json_t *g = goals(t, s, h, x, p);
     printf("refund-harness benchmarks, %s, commit %s\n", when, o.commit ? o.commit : "?");
     printf("machine: %lld cores, %s, %.0f GiB; medians of alternated rounds\n",
            (long long)json_integer_value(json_object_get(m, "nproc")),
@@ -295,6 +336,7 @@ int main(int argc, char **argv)
     print_scale(s);
     print_delivery(d);
     print_harness(h);
+    print_explore(x);
     print_peer(p);
     printf("\nGoals (information only; nothing is asserted)\n");
     size_t i;
@@ -306,9 +348,9 @@ int main(int argc, char **argv)
                json_string_value(json_object_get(e, "measured")));
     }
     json_t *doc =
-        json_pack("{s:s, s:s?, s:o, s:{s:o?, s:o?, s:o?, s:o?, s:o?}, s:o}", "generated_at", when,
-                  "commit", o.commit, "machine", m, "results", "throughput", t, "scale", s,
-                  "delivery", d, "harness", h, "peer", p, "goals", g);
+        json_pack("{s:s, s:s?, s:o, s:{s:o?, s:o?, s:o?, s:o?, s:o?, s:o?}, s:o}", "generated_at",
+                  when, "commit", o.commit, "machine", m, "results", "throughput", t, "scale", s,
+                  "delivery", d, "harness", h, "explore", x, "peer", p, "goals", g);
     int rc = doc && json_dump_file(doc, o.out, JSON_INDENT(2)) == 0 ? 0 : 3;
     if (rc)
         fprintf(stderr, "bench-report: cannot write %s\n", o.out);

@@ -2,6 +2,7 @@
 #include "cli.h"
 
 #include "commands.h"
+#include "explore.h"
 #include "oms_alloc.h"
 #include "oms_cli.h"
 #include "selection.h"
@@ -17,6 +18,7 @@
 #define ALL_SCENARIO_COMMANDS (CLI_ON(CLI_RUN) | CLI_ON(CLI_VALIDATE) | CLI_ON(CLI_LIST))
 #define SELECTING             (CLI_ON(CLI_RUN) | CLI_ON(CLI_LIST))
 #define RUN                   CLI_ON(CLI_RUN)
+#define EXPLORE               CLI_ON(CLI_EXPLORE)
 
 static const struct cli_command COMMANDS[] = {
     {CLI_RUN, "run", commands_run, "[options] [FILE|DIR...]", "run scenarios, write reports",
@@ -36,6 +38,13 @@ static const struct cli_command COMMANDS[] = {
      "run a sandbox (reference OMS and receivers) for an ERP",
      "Runs the reference OMS and both recording receivers as a sandbox for an ERP to call, "
      "until Ctrl-C, and prints their URLs and the token."},
+    {CLI_EXPLORE, "explore", commands_explore, "[options]",
+     "generate cases, compare with the reference, shrink what differs",
+     "Generates cases from a seed, runs each on the embedded reference and, with --target, on the "
+     "system under test, compares them on what the contract decides, and shrinks each kind of "
+     "difference to a scenario file that run replays (docs/explore.md). Without --target the "
+     "reference is checked against the invariants alone. The seed is printed first; the same seed "
+     "gives the same cases."},
     {CLI_JOURNAL, "journal", commands_journal, "[options]",
      "show what a sandbox received, did and sent",
      "Shows what a running sandbox received (commands, with the error answered to each refused "
@@ -121,13 +130,14 @@ static int set_exclude(struct cli *c, const char *v)
     return 0;
 }
 
-/* "30s", "500ms", "2m", or seconds alone ("30"); 1 ms to 1 hour. */
-static int set_wait(struct cli *c, const char *v)
+/* "30s", "500ms", "2m", "1h", or seconds alone ("30"), from 1 ms to max_ms, into *ms. Returns 0,
+ * or -1 after saying what flag expected. */
+static int parse_duration(const char *flag, const char *v, int64_t max_ms, int64_t *ms)
 {
     static const struct {
         const char *unit;
         long ms;
-    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"", 1000}};
+    } units[] = {{"ms", 1}, {"s", 1000}, {"m", 60000}, {"h", 3600000}, {"", 1000}};
     size_t digits = strspn(v, "0123456789");
     char number[16] = "";
     long n = 0;
@@ -135,16 +145,93 @@ static int set_wait(struct cli *c, const char *v)
         memcpy(number, v, digits);
         for (size_t i = 0; i < OMS_ARRAY_LEN(units); i++)
             if (strcmp(v + digits, units[i].unit) == 0 &&
-                oms_cli_int(number, 0, 3600000L / units[i].ms, &n) == 0 && n > 0) {
-                c->suite.wait_ms = n * units[i].ms;
+                oms_cli_int(number, 0, max_ms / units[i].ms, &n) == 0 && n > 0) {
+                *ms = (int64_t)n * units[i].ms;
                 return 0;
             }
     }
     fprintf(stderr,
-            "refund-harness: --wait-for-target expects a duration such as 30s, 500ms or 2m (at "
-            "most 1 hour), got \"%s\"\n",
-            v);
+            "refund-harness: %s expects a duration such as 30s, 500ms or 2m (at most %lld s), got "
+            "\"%s\"\n",
+            flag, (long long)(max_ms / 1000), v);
     return -1;
+}
+
+static int set_wait(struct cli *c, const char *v)
+{
+    int64_t ms = 0;
+    int rc = parse_duration("--wait-for-target", v, 3600000, &ms);
+    c->suite.wait_ms = (long)ms;
+    return rc;
+}
+
+/* ---- explore's own ---- */
+
+static int set_out(struct cli *c, const char *v)
+{
+    c->explore.out_dir = v;
+    return 0;
+}
+
+static int set_replay(struct cli *c, const char *v)
+{
+    c->explore.replay = v;
+    return 0;
+}
+
+static int set_time(struct cli *c, const char *v)
+{
+    return parse_duration("--time", v, INT64_C(7) * 86400000, &c->explore.time_ms);
+}
+
+static int set_shrink_time(struct cli *c, const char *v)
+{
+    return parse_duration("--shrink-time", v, 3600000, &c->explore.shrink.max_ms);
+}
+
+/* A count from min to max, for flag. */
+static int count(const char *flag, const char *v, long min, long max, long *out)
+{
+    if (oms_cli_int(v, min, max, out) == 0)
+        return 0;
+    fprintf(stderr, "refund-harness: %s expects %ld..%ld, got \"%s\"\n", flag, min, max, v);
+    return -1;
+}
+
+static int set_seed(struct cli *c, const char *v)
+{
+    /* Seeds reach 2^63 - 1; oms_cli_int takes longs, which are 64 bits here. */
+    long n = 0;
+    if (count("--seed", v, 0, INT64_MAX, &n) != 0)
+        return -1;
+    c->explore.seed = (uint64_t)n;
+    c->explore.seed_given = 1;
+    return 0;
+}
+
+static int set_cases(struct cli *c, const char *v)
+{
+    long n = 0;
+    int rc = count("--cases", v, 1, 100000000, &n);
+    c->explore.cases = (uint64_t)n;
+    c->explore.cases_given = 1;
+    return rc;
+}
+
+static int set_steps(struct cli *c, const char *v)
+{
+    long n = 0;
+    int rc = count("--steps", v, 1, 100, &n);
+    c->explore.steps = (unsigned)n;
+    return rc;
+}
+
+static int set_shrink_candidates(struct cli *c, const char *v)
+{
+    long n = 0;
+    int rc = count("--shrink-candidates", v, 1, 1000000, &n);
+    c->explore.shrink.max_candidates = (size_t)n;
+    return rc;
 }
 
 /* The --target's fixture token, and the sandbox's (serve), and the one journal sends. */
@@ -155,44 +242,34 @@ static int set_fixture_token(struct cli *c, const char *v)
     return 0;
 }
 
-/* A bound of the sandbox's listeners: milliseconds or a count, 1 to max. */
-static int set_bound(const char *flag, const char *v, long max, long *out)
-{
-    if (oms_cli_int(v, 1, max, out) != 0) {
-        fprintf(stderr, "refund-harness: %s expects 1..%ld, got \"%s\"\n", flag, max, v);
-        return -1;
-    }
-    return 0;
-}
-
 static int set_request_timeout(struct cli *c, const char *v)
 {
-    long n;
-    int rc = set_bound("--request-timeout", v, 600000, &n);
+    long n = 0;
+    int rc = count("--request-timeout", v, 1, 600000, &n);
     c->serve.server.limits.request_timeout_ms = n;
     return rc;
 }
 
 static int set_idle_timeout(struct cli *c, const char *v)
 {
-    long n;
-    int rc = set_bound("--idle-timeout", v, 600000, &n);
+    long n = 0;
+    int rc = count("--idle-timeout", v, 1, 600000, &n);
     c->serve.server.limits.idle_timeout_ms = n;
     return rc;
 }
 
 static int set_max_connections(struct cli *c, const char *v)
 {
-    long n;
-    int rc = set_bound("--max-connections", v, 100000, &n);
+    long n = 0;
+    int rc = count("--max-connections", v, 1, 100000, &n);
     c->serve.server.limits.max_connections = (unsigned)n;
     return rc;
 }
 
 static int set_max_client_connections(struct cli *c, const char *v)
 {
-    long n;
-    int rc = set_bound("--max-client-connections", v, 100000, &n);
+    long n = 0;
+    int rc = count("--max-client-connections", v, 1, 100000, &n);
     c->serve.server.limits.max_client_connections = (unsigned)n;
     return rc;
 }
@@ -240,7 +317,7 @@ static int set_shard(struct cli *c, const char *v)
 /* ---- the option table ---- */
 
 static const struct cli_option OPTIONS[] = {
-    {"--target", NULL, "URL", RUN,
+    {"--target", NULL, "URL", RUN | EXPLORE,
      "check the system at URL (it implements the command and the fixture protocol, "
      "docs/fixture-protocol.md) instead of the embedded reference; the receivers still run here",
      set_target},
@@ -249,34 +326,34 @@ static const struct cli_option OPTIONS[] = {
      "try its handshake again every 250 ms for up to DURATION (30s, 500ms, 2m) before giving up "
      "with exit 3",
      set_wait},
-    {"--token", NULL, "T", RUN,
+    {"--token", NULL, "T", RUN | EXPLORE,
      "the API token sent with commands (default: the embedded reference's; a --target whose "
      "profile hides its tokens needs it)",
      set_token},
-    {"--fixture-token", NULL, "T", RUN | CLI_ON(CLI_SERVE) | CLI_ON(CLI_JOURNAL),
+    {"--fixture-token", NULL, "T", RUN | CLI_ON(CLI_SERVE) | CLI_ON(CLI_JOURNAL) | EXPLORE,
      "the fixture token, sent as X-Fixture-Token to the --target and to receivers you run "
      "(run), taken by the sandbox's three servers (serve), sent to the sandbox (journal); "
      "default: $REFUND_FIXTURE_TOKEN, else (serve) a random one printed once",
      set_fixture_token},
-    {"--strict-reference", NULL, NULL, RUN,
+    {"--strict-reference", NULL, NULL, RUN | EXPLORE,
      "with --target: a difference under a reference-only rule (docs/spec.md, R-n: error wording, "
      "check order, uuid scope, payload extras, lenient parsing) fails instead of being noted",
      set_strict_reference},
-    {"--omnitron", NULL, "URL", RUN,
+    {"--omnitron", NULL, "URL", RUN | EXPLORE,
      "with --target: an Omnitron receiver you run (mock-omnitron) instead of the embedded one; "
      "goes with --webhook",
      set_omnitron},
-    {"--omnitron-control", NULL, "URL", RUN,
+    {"--omnitron-control", NULL, "URL", RUN | EXPLORE,
      "the control listener of that Omnitron receiver (default: the --omnitron URL)",
      set_omnitron_control},
-    {"--webhook", NULL, "URL", RUN,
+    {"--webhook", NULL, "URL", RUN | EXPLORE,
      "with --target: a webhook receiver you run (mock-webhook); goes with --omnitron", set_webhook},
-    {"--webhook-control", NULL, "URL", RUN,
+    {"--webhook-control", NULL, "URL", RUN | EXPLORE,
      "the control listener of that webhook receiver (default: the --webhook URL)",
      set_webhook_control},
     {"--report-dir", NULL, "DIR", RUN,
      "write junit.xml, results.json and report.html into DIR (default: reports)", set_report_dir},
-    {"--no-reports", NULL, NULL, RUN, "write no report files", set_no_reports},
+    {"--no-reports", NULL, NULL, RUN | EXPLORE, "write no report files", set_no_reports},
     {"--filter", NULL, "GLOB", SELECTING,
      "only scenarios whose name or file matches the shell pattern GLOB", set_filter},
     {"--tag", NULL, "TAG", SELECTING, "only scenarios with TAG (repeatable: any of them)", set_tag},
@@ -291,7 +368,7 @@ static const struct cli_option OPTIONS[] = {
      set_exclude},
     {"--shard", NULL, "I/N", SELECTING,
      "only the I-th of N interleaved shards of the selection (for CI jobs in parallel)", set_shard},
-    {"--jobs", "-j", "N", RUN, "N independent sandboxes in parallel, 1 to 64 (default 1)",
+    {"--jobs", "-j", "N", RUN | EXPLORE, "N independent sandboxes in parallel, 1 to 64 (default 1)",
      set_jobs},
     {"--list", NULL, NULL, RUN, "print the selected scenarios instead of running them (as list)",
      set_list},
@@ -308,10 +385,10 @@ static const struct cli_option OPTIONS[] = {
      set_fail_fast},
     {"--strict", NULL, NULL, RUN,
      "fail when a SPEC rule of the catalogue is exercised by no selected scenario", set_strict},
-    {"--profile", NULL, "FILE", ALL_SCENARIO_COMMANDS | CLI_ON(CLI_SERVE),
+    {"--profile", NULL, "FILE", ALL_SCENARIO_COMMANDS | CLI_ON(CLI_SERVE) | EXPLORE,
      "the installation profile of the embedded reference (default: profiles/default.json)",
      set_profile},
-    {"--quiet", "-q", NULL, RUN, "print only scenarios that do not pass, and the summary",
+    {"--quiet", "-q", NULL, RUN | EXPLORE, "print only scenarios that do not pass, and the summary",
      set_quiet},
     {"--verbose", "-v", NULL, RUN,
      "also print every check of each scenario that does not pass, with expected and actual",
@@ -351,6 +428,28 @@ static const struct cli_option OPTIONS[] = {
      "the sandbox to ask (default http://127.0.0.1:8000)", set_url},
     {"--json", NULL, NULL, CLI_ON(CLI_JOURNAL), "print one JSON document instead of tables",
      set_json},
+    {"--seed", NULL, "S", EXPLORE,
+     "explore: the run's seed, 0 to 2^63-1 (default: from the clock, printed first); the same "
+     "seed gives the same cases",
+     set_seed},
+    {"--cases", NULL, "N", EXPLORE, "explore: cases to run (default 200)", set_cases},
+    {"--time", NULL, "DURATION", EXPLORE,
+     "explore: run cases for DURATION (60s, 2m, 500ms; at most 7 days) instead of a number of them",
+     set_time},
+    {"--steps", NULL, "K", EXPLORE, "explore: at most K steps per case, 1 to 100 (default 8)",
+     set_steps},
+    {"--out", NULL, "DIR", EXPLORE,
+     "explore: write the shrunk case files (and the reports) into DIR (default reports/explore)",
+     set_out},
+    {"--replay", NULL, "FILE", EXPLORE,
+     "explore: run the case of a scenario file (its expectations derived anew) instead of "
+     "generating cases, and shrink it when it differs",
+     set_replay},
+    {"--shrink-candidates", NULL, "N", EXPLORE,
+     "explore: at most N candidates tried to shrink one difference (default 2000)",
+     set_shrink_candidates},
+    {"--shrink-time", NULL, "DURATION", EXPLORE,
+     "explore: at most DURATION spent shrinking one difference (default 60s)", set_shrink_time},
 };
 
 /* --help and --version are taken by every subcommand and handled before the table. */
@@ -567,7 +666,8 @@ static int check_combinations(struct cli *c)
                         "reference is always ready)\n");
         return -1;
     }
-    if (c->path_count && (c->command->id == CLI_SERVE || c->command->id == CLI_JOURNAL)) {
+    if (c->path_count && (c->command->id == CLI_SERVE || c->command->id == CLI_JOURNAL ||
+                          c->command->id == CLI_EXPLORE)) {
         fprintf(stderr, "refund-harness: %s takes no FILE or DIR, got \"%s\"\n", c->command->name,
                 c->paths[0]);
         return -1;
@@ -619,6 +719,7 @@ int cli_parse(int argc, char **argv, struct cli *c)
     c->suite.verbosity = 1;
     c->suite.jobs = 1;
     c->serve.port = 8000;
+    explore_options_init(&c->explore);
     int rc = parse_command(argc, argv, c);
     int options_done = 0;
     for (int i = 2; rc == 0 && i < argc; i++) {

@@ -7,10 +7,19 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "explore.h"
 #include "serve.h"
 #include "suite.h"
 
-enum cli_command_id { CLI_RUN, CLI_VALIDATE, CLI_LIST, CLI_SERVE, CLI_JOURNAL, CLI_COMMAND_COUNT };
+enum cli_command_id {
+    CLI_RUN,
+    CLI_VALIDATE,
+    CLI_LIST,
+    CLI_SERVE,
+    CLI_JOURNAL,
+    CLI_EXPLORE,
+    CLI_COMMAND_COUNT
+};
 
 /* The bit of a subcommand in cli_option.commands. */
 #define CLI_ON(id) (1u << (id))
@@ -20,7 +29,8 @@ struct cli;
 struct cli_command {
     enum cli_command_id id;
     const char *name;              /* "run" */
-    int (*handler)(struct cli *c); /* returns the exit code */
+    int (*handler)(struct cli *c); /* returns the exit code; NULL: the command parses its own
+                                      options (explore, explore.h) */
     const char *args;              /* "[options] [FILE|DIR...]" */
     const char *summary;           /* one line for the overview */
     const char *help;              /* what it does, one paragraph */
@@ -53,6 +63,7 @@ struct cli {
     const char *known_failures; /* run --known-failures FILE, or NULL */
     struct suite_options suite;
     struct serve_options serve;
+    struct explore_options explore; /* its own options; the shared ones come from suite */
 };
 
 /* The tables (static; *count set). */

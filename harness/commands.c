@@ -2,6 +2,7 @@
 #include "commands.h"
 
 #include "diagnose.h"
+#include "explore.h"
 
 #include "cli.h"
 #include "known.h"
@@ -415,4 +416,22 @@ int commands_serve(struct cli *c)
 int commands_journal(struct cli *c)
 {
     return serve_journal(c->url, c->serve.server.fixture_token, c->json);
+}
+
+int commands_explore(struct cli *c)
+{
+    /* The options explore shares with run live in suite; its own in c->explore. */
+    struct explore_options *o = &c->explore;
+    o->target_url = c->suite.target_url;
+    o->token = c->suite.token;
+    o->fixture_token = c->suite.fixture_token;
+    o->profile_path = c->profile_path;
+    o->receivers = c->suite.receivers;
+    o->jobs = c->suite.jobs;
+    o->quiet = c->suite.verbosity == 0;
+    o->no_reports = c->no_reports;
+    o->strict_reference = c->suite.strict_reference;
+    if (explore_options_check(o) != 0)
+        return COMMANDS_USAGE;
+    return explore_run(o, REFUND_SPEC_DIR);
 }

@@ -28,5 +28,7 @@ int commands_validate(struct cli *c);
 int commands_list(struct cli *c);
 int commands_serve(struct cli *c);
 int commands_journal(struct cli *c);
+/* explore (explore.h): the options it shares with run, then its own. */
+int commands_explore(struct cli *c);
 
 #endif

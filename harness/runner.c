@@ -505,6 +505,28 @@ static int prepare(struct target *t, const struct scenario *sc, const struct run
     return 0;
 }
 
+/* Hands the observer what one step did: its answers, the states around it and its calls. */
+static void observe_step(const struct runner_observer *obs, size_t index,
+                         const struct scenario_step *st, const json_t *responses,
+                         const struct observation *prev, const struct observation *cur,
+                         struct result_step *rs)
+{
+    json_t *om = tail(cur->omnitron, json_array_size(prev->omnitron));
+    json_t *wh = tail(cur->webhook, json_array_size(prev->webhook));
+    struct runner_step_view view = {
+        .index = index,
+        .step = st,
+        .responses = responses,
+        .before = prev->state,
+        .after = cur->state,
+        .omnitron_calls = om,
+        .webhook_calls = wh,
+    };
+    obs->step(obs->arg, &view, rs);
+    json_decref(om);
+    json_decref(wh);
+}
+
 static int has_capability(const json_t *caps, const char *name)
 {
     size_t i;
@@ -632,6 +654,8 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
             json_decref(wh);
         }
         expect_invariants(p, cur.state, when, &rs->checks, &rs->check_count, out->notes);
+        if (opt->observer)
+            observe_step(opt->observer, i, st, last_responses, &prev, &cur, rs);
         observation_cleanup(&prev);
         prev = cur;
         memset(&cur, 0, sizeof(cur));

@@ -12,12 +12,32 @@
 #include "target.h"
 #include "tier.h"
 
+/* What the runner saw at one step, for a caller that derives something from a run (explore turns
+ * the reference's answers into expectations). Everything is borrowed for the call only. */
+struct runner_step_view {
+    size_t index;                     /* the step's position in "when" */
+    const struct scenario_step *step; /* the step as the scenario holds it */
+    const json_t *responses;          /* every answer of the step, as result_step.responses */
+    const json_t *before;             /* the target's state before the step */
+    const json_t *after;              /* and after it, the outbox drained */
+    const json_t *omnitron_calls;     /* journal entries recorded during the step */
+    const json_t *webhook_calls;
+};
+
+/* Called after each step that ran to its end, before its checks are settled; it may append checks
+ * of its own to rs (they are settled with the step's). */
+struct runner_observer {
+    void (*step)(void *arg, const struct runner_step_view *view, struct result_step *rs);
+    void *arg;
+};
+
 struct runner_options {
     int64_t drain_timeout_ms;   /* 0: 5000 */
     const char *omnitron_token; /* sent to the target for its Omnitron calls; NULL: a default */
     const char *token;          /* the API token for commands; NULL: the profile's first */
     const json_t *capabilities; /* the target's fixture capabilities; NULL: all */
     const struct tier *tier;    /* rules and their basis; NULL: every difference fails */
+    const struct runner_observer *observer; /* NULL: none */
 };
 
 /* The fixture the target receives for sc: its "given" with the receivers resolved to the target's

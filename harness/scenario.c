@@ -442,6 +442,44 @@ size_t scenario_load(const char *file, struct schema *schema, const json_t *know
     return 0;
 }
 
+size_t scenario_load_text(const char *file, const char *text, size_t len, struct schema *schema,
+                          const json_t *known_rules, struct scenario **out, struct oms_err *errs,
+                          size_t max)
+{
+    struct oms_err one = {0};
+    *out = NULL;
+    json_t *doc = oms_json_load_buf(text, len, file, &one);
+    if (!doc) {
+        if (max > 0)
+            errs[0] = one;
+        return 1;
+    }
+    struct checker c = {.file = file, .errs = errs, .max = max};
+    c.pos = jpos_index(text, len);
+    if (schema) {
+        struct schema_issue issues[32];
+        size_t n = schema_validate(schema, doc, issues, OMS_ARRAY_LEN(issues));
+        for (size_t i = 0; i < n && i < OMS_ARRAY_LEN(issues); i++)
+            report(&c, issues[i].path, "%s", issues[i].message);
+        if (n > OMS_ARRAY_LEN(issues))
+            c.count += n - OMS_ARRAY_LEN(issues);
+    }
+    struct scenario *s = OMS_NEW(struct scenario);
+    s->file = oms_xstrdup(file);
+    s->doc = doc;
+    s->pos = c.pos;
+    if (c.count == 0) {
+        fill(s);
+        check_semantics(&c, s, known_rules);
+    }
+    if (c.count > 0) {
+        scenario_destroy(s);
+        return c.count;
+    }
+    *out = s;
+    return 0;
+}
+
 void scenario_destroy(struct scenario *s)
 {
     if (!s)

@@ -51,6 +51,12 @@ struct scenario {
  * errs (up to max); returns 0 and *out, or the number of errors found (then *out is NULL). */
 size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
                      struct scenario **out, struct oms_err *errs, size_t max);
+/* The same from a text already in memory (a generated scenario): file names it in messages and
+ * positions. schema NULL skips the schema (for documents built by the program itself, which the
+ * caller validates when it writes them out); the rest is checked as scenario_load does. */
+size_t scenario_load_text(const char *file, const char *text, size_t len, struct schema *schema,
+                          const json_t *known_rules, struct scenario **out, struct oms_err *errs,
+                          size_t max);
 void scenario_destroy(struct scenario *s);
 
 /* The default id of a scenario without "id": the file name without its folders and ".json",

@@ -1657,7 +1657,7 @@ static void test_help_exits_0(void **state)
     (void)state;
     size_t ncommands;
     const struct cli_command *commands = cli_commands(&ncommands);
-    assert_int_equal(ncommands, 5);
+    assert_int_equal(ncommands, 6);
     static const char *const flags[] = {"--help", "-h"};
     for (size_t k = 0; k < 2; k++) {
         struct capture r;
@@ -1802,7 +1802,7 @@ static void test_unknown_options_and_commands_get_suggestions(void **state)
         const char *mention;
     } cases[] = {
         {{"run", "--jbos", "2", NULL}, "unknown option --jbos (did you mean \"--jobs\"?)"},
-        {{"list", "--jbos", "2", NULL}, "--jobs is an option of run, not list"},
+        {{"list", "--jbos", "2", NULL}, "--jobs is an option of run, explore, not list"},
         {{"run", "--stirct", NULL}, "(did you mean \"--strict\"?)"},
         {{"run", "--hepl", NULL}, "(did you mean \"--help\"?)"},
         {{"rn", NULL}, "unknown command \"rn\" (did you mean \"run\"?)"},
@@ -1810,7 +1810,8 @@ static void test_unknown_options_and_commands_get_suggestions(void **state)
         {{"validate", "--tag", "x", NULL},
          "--tag is not an option of validate (it is one of run, "
          "list)"},
-        {{"serve", "--jobs", "2", NULL}, "--jobs is not an option of serve (it is one of run)"},
+        {{"serve", "--jobs", "2", NULL},
+         "--jobs is not an option of serve (it is one of run, explore)"},
         {{"run", "--no-reports=yes", NULL}, "--no-reports takes no value"},
         {{"run", "--frobnicate", NULL},
          "unknown option --frobnicate; see refund-harness run "
