@@ -1,0 +1,219 @@
+/* test_sut: the harness's control of a target process (harness/sut.c) - oms-reference started
+ * from a command template, killed with SIGKILL and restarted on the same port and database, its
+ * temporary directory removed at the end; and each way a start can fail, with the reason. */
+#include "support.h"
+
+#include "oms_time.h"
+#include "sut.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *reference_command(void)
+{
+    return support_printf("%s/oms-reference --port {port} --db {dir}/oms.db", REFUND_BIN_DIR);
+}
+
+static long command_status(struct oms_http_client *c, const char *base, int package)
+{
+    struct oms_http_exchange x = {0};
+    char body[96];
+    snprintf(body, sizeof(body), "{\"package\": %d, \"transition\": 17}", package);
+    long status = support_command(c, &x, base, package, body);
+    oms_http_exchange_cleanup(&x);
+    return status;
+}
+
+static void test_kill_and_restart_keep_port_and_data(void **state)
+{
+    (void)state;
+    char *cmd = reference_command();
+    struct sut_config cfg = {.command = cmd};
+    struct sut *s = NULL;
+    struct oms_err err = {0};
+    assert_int_equal(sut_create(&cfg, &s, &err), 0);
+    free(cmd);
+    char *dir = strdup(sut_dir(s));
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", sut_port(s));
+    assert_string_equal(sut_url(s), url);
+    assert_non_null(strstr(sut_command(s), dir));
+    assert_int_equal(sut_running(s), 0);
+
+    char text[2048];
+    if (sut_start(s, &err) != 0)
+        fail_msg("%s", oms_err_format(&err, text, sizeof(text)));
+    assert_int_equal(sut_running(s), 1);
+    assert_int_equal(sut_starts(s), 1);
+    assert_int_equal(sut_start(s, &err), OMS_E_EXIST);
+    oms_err_clear(&err);
+
+    struct oms_http_client *c = oms_http_client_create();
+    support_load(c, url,
+                 "{\"locations\": [{\"id\": 1, \"max_quota\": 5, \"quota\": 2}],"
+                 " \"packages\": [{\"id\": 1, \"location\": 1, \"status\": \"Waiting\"},"
+                 " {\"id\": 2, \"location\": 1, \"status\": \"Waiting\"}]}");
+    assert_int_equal(command_status(c, url, 1), 204);
+
+    /* SIGKILL: nothing answers on the port any more. */
+    assert_int_equal(sut_kill(s, &err), 0);
+    assert_int_equal(sut_running(s), 0);
+    assert_int_not_equal(sut_probe_handshake(url, &err), 0);
+    oms_err_clear(&err);
+    assert_int_equal(sut_kill(s, &err), OMS_E_ENV);
+    oms_err_clear(&err);
+
+    /* Restarted on the same port and database: the committed transition is there. */
+    if (sut_restart(s, &err) != 0)
+        fail_msg("%s", oms_err_format(&err, text, sizeof(text)));
+    assert_int_equal(sut_starts(s), 2);
+    assert_string_equal(sut_url(s), url);
+    json_t *st = support_get_state(c, url);
+    json_t *pkgs = json_object_get(st, "packages");
+    assert_int_equal(json_integer_value(json_object_get(support_find_id(pkgs, 1), "status")), 1100);
+    assert_int_equal(json_integer_value(json_object_get(support_find_id(pkgs, 2), "status")), 100);
+    json_decref(st);
+    assert_int_equal(command_status(c, url, 2), 204);
+
+    /* Restart while it runs kills it first. */
+    if (sut_restart(s, &err) != 0)
+        fail_msg("%s", oms_err_format(&err, text, sizeof(text)));
+    assert_int_equal(sut_starts(s), 3);
+    assert_int_equal(command_status(c, url, 2), 400);
+
+    oms_http_client_destroy(c);
+    sut_destroy(s);
+    struct stat sb;
+    assert_int_not_equal(stat(dir, &sb), 0); /* the temporary directory is gone */
+    free(dir);
+}
+
+static void test_command_that_exits_is_reported_with_its_output(void **state)
+{
+    (void)state;
+    struct sut_config cfg = {.command = "echo cannot start on {port} >&2; exit 3"};
+    struct sut *s = NULL;
+    struct oms_err err = {0};
+    assert_int_equal(sut_create(&cfg, &s, &err), 0);
+    assert_int_equal(sut_start(s, &err), OMS_E_ENV);
+    assert_non_null(strstr(err.message, "exited with status 3"));
+    char want[64];
+    snprintf(want, sizeof(want), "cannot start on %u", sut_port(s));
+    assert_non_null(strstr(err.message, want));
+    assert_int_equal(sut_running(s), 0);
+    sut_destroy(s);
+}
+
+static void test_target_that_never_answers_times_out_and_is_killed(void **state)
+{
+    (void)state;
+    struct sut_config cfg = {.command = "echo $$ > {dir}/pid; exec sleep 60",
+                             .ready_timeout_ms = 400};
+    struct sut *s = NULL;
+    struct oms_err err = {0};
+    assert_int_equal(sut_create(&cfg, &s, &err), 0);
+    int64_t t0 = oms_time_mono_ms();
+    assert_int_equal(sut_start(s, &err), OMS_E_ENV);
+    assert_true(oms_time_mono_ms() - t0 < 5000);
+    assert_non_null(strstr(err.message, "did not answer the handshake"));
+    char path[512];
+    snprintf(path, sizeof(path), "%s/pid", sut_dir(s));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    long pid = 0;
+    assert_int_equal(fscanf(f, "%ld", &pid), 1);
+    fclose(f);
+    /* The sleep that took over the shell's pid is gone. */
+    assert_int_equal(kill((pid_t)pid, 0), -1);
+    assert_int_equal(errno, ESRCH);
+    sut_destroy(s);
+}
+
+struct probe_file {
+    const char *path;
+    int calls;
+};
+
+/* Ready once the command has written its file. */
+static int file_probe(void *arg, struct oms_err *err)
+{
+    struct probe_file *p = arg;
+    p->calls++;
+    struct stat sb;
+    if (stat(p->path, &sb) == 0 && sb.st_size > 0)
+        return 0;
+    return oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL, "no file yet");
+}
+
+static void test_port_dir_and_environment_reach_the_command(void **state)
+{
+    (void)state;
+    struct sut_config cfg = {
+        .command = "printf '%s %s %s %s' {port} {dir} \"$REFUND_TARGET_PORT\" "
+                   "\"$REFUND_TARGET_DIR\" > {dir}/args.tmp && mv {dir}/args.tmp {dir}/args; "
+                   "exec sleep 60",
+        .url = "http://localhost:{port}/base",
+    };
+    struct sut *s = NULL;
+    struct oms_err err = {0};
+    assert_int_equal(sut_create(&cfg, &s, &err), 0);
+    char path[512];
+    snprintf(path, sizeof(path), "%s/args", sut_dir(s));
+    struct probe_file pf = {.path = path};
+    sut_set_probe(s, file_probe, &pf);
+    char text[2048];
+    if (sut_start(s, &err) != 0)
+        fail_msg("%s", oms_err_format(&err, text, sizeof(text)));
+    assert_true(pf.calls >= 1);
+    char want[1024], got[1024] = "";
+    snprintf(want, sizeof(want), "%u %s %u %s", sut_port(s), sut_dir(s), sut_port(s), sut_dir(s));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    assert_non_null(fgets(got, sizeof(got), f));
+    fclose(f);
+    assert_string_equal(got, want);
+    snprintf(want, sizeof(want), "http://localhost:%u/base", sut_port(s));
+    assert_string_equal(sut_url(s), want);
+    sut_destroy(s); /* SIGTERM ends the sleep */
+}
+
+static void test_empty_command_is_refused(void **state)
+{
+    (void)state;
+    struct sut_config cfg = {.command = "  "};
+    struct sut *s = NULL;
+    struct oms_err err = {0};
+    assert_int_equal(sut_create(&cfg, &s, &err), OMS_E_INVAL);
+    assert_null(s);
+    assert_non_null(strstr(err.message, "--target-cmd"));
+    sut_destroy(NULL);
+}
+
+static void test_shell_quote(void **state)
+{
+    (void)state;
+    char *q = sut_shell_quote("/a b/it's");
+    assert_string_equal(q, "'/a b/it'\\''s'");
+    free(q);
+    q = sut_shell_quote("");
+    assert_string_equal(q, "''");
+    free(q);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_kill_and_restart_keep_port_and_data),
+        cmocka_unit_test(test_command_that_exits_is_reported_with_its_output),
+        cmocka_unit_test(test_target_that_never_answers_times_out_and_is_killed),
+        cmocka_unit_test(test_port_dir_and_environment_reach_the_command),
+        cmocka_unit_test(test_empty_command_is_refused),
+        cmocka_unit_test(test_shell_quote),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
