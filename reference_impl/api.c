@@ -358,6 +358,7 @@ static void handle_fixture(struct reference *r, const char *rest,
             }
             timeout = v;
         }
+        command_settle(r);
         json_t *drained = outbox_drain(r->outbox, timeout);
         if (answer_state)
             json_object_set_new(drained, "state", export_state(r));

@@ -1,6 +1,7 @@
 /* fixture: validation and installation of an initial state. */
 #include "fixture.h"
 
+#include "command.h"
 #include "oms_alloc.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -500,6 +501,7 @@ int fixture_load(struct reference *r, const json_t *doc, struct oms_err *err)
     const char *url = json_string_value(json_object_get(omnitron, "url"));
     const char *token = json_string_value(json_object_get(omnitron, "token"));
     char *patch_text = patch ? oms_json_dumps(patch) : oms_xstrdup("{}");
+    command_settle(r);
     outbox_pause(r->outbox);
     store_lock(r->store);
     int rc = store_begin(r->store);
