@@ -530,6 +530,12 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
     copy_identity(sc, out);
     out->target_url = oms_xstrdup(target_oms_url(t));
     const char *missing = opt->capabilities ? missing_capability(sc, opt->capabilities) : NULL;
+    if (!opt->sut && scenario_kills_target(sc)) {
+        out->outcome = RESULT_SKIP;
+        out->error = oms_xstrdup(opt->no_sut_reason ? opt->no_sut_reason : RUNNER_NO_SUT);
+        out->duration_us = oms_time_mono_us() - started;
+        return;
+    }
     if (missing) {
         out->outcome = RESULT_SKIP;
         char why[256];
