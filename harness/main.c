@@ -12,8 +12,11 @@
 #include "serve.h"
 #include "suite.h"
 #include "oms_signal.h"
+#include "oms_time.h"
 
+#include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +56,13 @@ static void usage(FILE *out)
         "  --target URL       check the system at URL (it implements the command and the\n"
         "                     fixture protocol, docs/fixture-protocol.md) instead of the\n"
         "                     embedded reference; receivers still run here\n"
+        "  --target-cmd 'CMD' start the system under test with /bin/sh -c CMD ({port}: a\n"
+        "                     free port, {dir}: a private directory, both kept across\n"
+        "                     restarts) and check it at http://127.0.0.1:{port} (or\n"
+        "                     --target URL with {port}); crash steps kill it with SIGKILL\n"
+        "                     and start it again (without it they are skipped)\n"
+        "  --seed N           seed of random crash moments (default: from the clock; the\n"
+        "                     rerun line of a crash scenario carries it)\n"
         "  --token T          API token for commands (default: the target profile's first)\n"
         "  --strict-reference with --target: differences on reference-only rules (docs/spec.md,\n"
         "                     R-n: wording, check order, uuid scope...) fail instead of\n"
@@ -96,6 +106,7 @@ struct cli {
     int color; /* -1 auto */
     int json;
     int list; /* run --list: the same as the list command */
+    int seed_given;
     const char *url;
     struct suite_options suite;
     struct serve_options serve;
@@ -164,6 +175,20 @@ static int parse_args(int argc, char **argv, struct cli *c)
             c->serve.profile_path = c->suite.profile_path;
         } else if (strcmp(a, "--target") == 0) {
             c->suite.target_url = argv[++i];
+        } else if (strcmp(a, "--target-cmd") == 0) {
+            c->suite.target_cmd = argv[++i];
+        } else if (strcmp(a, "--seed") == 0) {
+            /* Below 2^53: a seed survives JSON reports and the tools that read them. */
+            char *end = NULL;
+            errno = 0;
+            unsigned long long seed = strtoull(v, &end, 10);
+            if (errno || !end || *end || v[0] == '-' || !v[0] || seed >= (1ULL << 53)) {
+                fprintf(stderr, "refund-harness: --seed expects 0..2^53-1, got \"%s\"\n", v);
+                return -1;
+            }
+            c->suite.seed = seed;
+            c->seed_given = 1;
+            i++;
         } else if (strcmp(a, "--token") == 0) {
             c->suite.token = argv[++i];
         } else if (strcmp(a, "--omnitron") == 0) {
@@ -237,10 +262,19 @@ static int parse_args(int argc, char **argv, struct cli *c)
     const struct suite_receivers *rv = &c->suite.receivers;
     if ((rv->omnitron_url || rv->webhook_url || rv->omnitron_control_url ||
          rv->webhook_control_url) &&
-        (!rv->omnitron_url || !rv->webhook_url || !c->suite.target_url)) {
-        fprintf(stderr, "refund-harness: --omnitron and --webhook go together, with --target\n");
+        (!rv->omnitron_url || !rv->webhook_url || (!c->suite.target_url && !c->suite.target_cmd))) {
+        fprintf(stderr, "refund-harness: --omnitron and --webhook go together, with --target or "
+                        "--target-cmd\n");
         return -1;
     }
+    if (c->suite.target_cmd && !c->suite.target_cmd[strspn(c->suite.target_cmd, " \t")]) {
+        fprintf(stderr, "refund-harness: --target-cmd expects the command that starts the "
+                        "target\n");
+        return -1;
+    }
+    if (!c->seed_given)
+        c->suite.seed =
+            ((uint64_t)oms_time_wall_ms() * 2654435761u ^ (uint64_t)getpid()) & ((1ULL << 53) - 1);
     if (c->suite.target_url && strncmp(c->suite.target_url, "http://", 7) != 0 &&
         strncmp(c->suite.target_url, "https://", 8) != 0) {
         fprintf(stderr, "refund-harness: --target expects an http:// or https:// URL, got \"%s\"\n",

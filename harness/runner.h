@@ -22,6 +22,7 @@ struct runner_options {
     struct sut *sut;            /* the target as a process the harness can kill and restart (crash
                                    steps); NULL: scenarios with a crash step are skipped */
     const char *no_sut_reason;  /* why there is none, for the skip; NULL: a default */
+    uint64_t seed;              /* the run's seed for random crash moments (crash.h) */
 };
 
 /* Why a scenario with a crash step is skipped against a target the harness did not start. */

@@ -10,6 +10,7 @@
 #include "repro.h"
 #include "runner.h"
 #include "sandbox.h"
+#include "sut.h"
 #include "target.h"
 #include "tier.h"
 
@@ -19,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
                   struct suite *out, int quiet_ok)
@@ -160,29 +162,167 @@ static void print_line(struct shared *sh, const struct result_scenario *r)
     pthread_mutex_unlock(&sh->print);
 }
 
+/* Records the first environment failure of the run and stops it. */
+static void env_failed(struct shared *sh, const struct oms_err *err)
+{
+    pthread_mutex_lock(&sh->print);
+    if (!sh->env_failed) {
+        sh->env_failed = 1;
+        sh->env_err = *err;
+    }
+    pthread_mutex_unlock(&sh->print);
+    atomic_store(&sh->stop, 1);
+}
+
+/* The command that runs the embedded reference as a child the harness can kill: oms-reference
+ * from this program's own directory, on a database in the child's {dir}. A new string, or NULL
+ * with why (a new string) when there is no such program. */
+static char *embedded_command(const struct suite_options *opt, char **why)
+{
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
+    exe[n > 0 ? n : 0] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (slash)
+        *slash = '\0';
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    oms_buf_printf(&b, "%s/oms-reference", exe);
+    if (n <= 0 || access(oms_buf_str(&b), X_OK) != 0) {
+        struct oms_buf w;
+        oms_buf_init(&w, 0);
+        oms_buf_printf(&w,
+                       "the scenario kills the target (a crash step): the embedded reference runs "
+                       "it as an oms-reference child process, and there is none beside "
+                       "refund-harness (%s); use --target-cmd",
+                       n > 0 ? oms_buf_str(&b) : "/proc/self/exe unreadable");
+        *why = oms_buf_take(&w, NULL);
+        oms_buf_cleanup(&b);
+        return NULL;
+    }
+    char *quoted = sut_shell_quote(oms_buf_str(&b));
+    oms_buf_cleanup(&b);
+    oms_buf_init(&b, 0);
+    oms_buf_printf(&b, "exec %s --port {port} --db {dir}/oms.db", quoted);
+    free(quoted);
+    if (opt->profile_path) {
+        quoted = sut_shell_quote(opt->profile_path);
+        oms_buf_printf(&b, " --profile %s", quoted);
+        free(quoted);
+    }
+    *why = NULL;
+    return oms_buf_take(&b, NULL);
+}
+
+/* A started target for crash steps: created and started (once) on demand. */
+struct crash_target {
+    char *command; /* NULL: none can be had (why says why) */
+    char *why;
+    const char *url; /* --target with --target-cmd: the URL template */
+    struct sut *sut;
+    struct target *target;
+    int failed; /* starting it failed once: not tried again */
+};
+
+/* Readiness through the target's own client (the same fixture calls the scenarios make). */
+static int probe_target(void *arg, struct oms_err *err)
+{
+    json_t *doc = NULL;
+    int rc = target_capabilities(arg, &doc, err);
+    json_decref(doc);
+    return rc;
+}
+
+/* Starts ct (receivers as in tc) unless it runs; a dead one is started again. Returns 0, or a
+ * negative code with err. */
+static int crash_target_ready(struct crash_target *ct, const struct target_config *tc,
+                              struct oms_err *err)
+{
+    if (ct->failed)
+        return oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL,
+                           "the target command could not be started earlier in this run");
+    if (!ct->sut) {
+        struct sut_config cfg = {.command = ct->command, .url = ct->url};
+        int rc = sut_create(&cfg, &ct->sut, err);
+        if (rc != 0) {
+            ct->failed = 1;
+            return rc;
+        }
+        struct target_config c = *tc;
+        c.oms_url = sut_url(ct->sut);
+        ct->target = target_create(&c);
+        sut_set_probe(ct->sut, probe_target, ct->target);
+    }
+    if (sut_running(ct->sut))
+        return 0;
+    int rc = sut_starts(ct->sut) ? sut_restart(ct->sut, err) : sut_start(ct->sut, err);
+    if (rc != 0)
+        ct->failed = 1;
+    return rc;
+}
+
+static void crash_target_cleanup(struct crash_target *ct)
+{
+    sut_destroy(ct->sut);
+    target_destroy(ct->target);
+    free(ct->command);
+    free(ct->why);
+}
+
+/* The rerun line of a scenario run on a started target. */
+static char *rerun_line(const struct suite_options *opt, const struct scenario *sc)
+{
+    char *base =
+        repro_rerun(sc->file, opt->target_cmd ? NULL : opt->target_url, opt->strict_reference);
+    if (!opt->target_cmd && !scenario_kills_target(sc))
+        return base;
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    oms_buf_puts(&b, base);
+    free(base);
+    if (opt->target_cmd) {
+        oms_buf_puts(&b, " --target-cmd ");
+        repro_quote(&b, opt->target_cmd, strlen(opt->target_cmd));
+        if (opt->target_url) {
+            oms_buf_puts(&b, " --target ");
+            repro_quote(&b, opt->target_url, strlen(opt->target_url));
+        }
+        oms_buf_puts(&b, " --token \"$TOKEN\"");
+        if (opt->strict_reference)
+            oms_buf_puts(&b, " --strict-reference");
+    }
+    if (scenario_kills_target(sc))
+        oms_buf_printf(&b, " --seed %llu", (unsigned long long)opt->seed);
+    return oms_buf_take(&b, NULL);
+}
+
 static void *job(void *arg)
 {
     struct shared *sh = arg;
     struct sandbox *box = NULL;
     struct oms_err err = {0};
+    const struct suite_options *opt = sh->opt;
     struct sandbox_config sc = {
-        .profile_path = sh->opt->profile_path,
-        .receivers_only = sh->opt->target_url != NULL,
+        .profile_path = opt->profile_path,
+        .receivers_only = opt->target_url != NULL || opt->target_cmd != NULL,
     };
     /* Receivers the user runs (their URLs given) replace the ones a sandbox would start. */
-    const struct suite_receivers *given = &sh->opt->receivers;
+    const struct suite_receivers *given = &opt->receivers;
     if (!given->webhook_url && sandbox_start(&sc, &box, &err) != 0) {
-        pthread_mutex_lock(&sh->print);
-        if (!sh->env_failed) {
-            sh->env_failed = 1;
-            sh->env_err = err;
-        }
-        pthread_mutex_unlock(&sh->print);
-        atomic_store(&sh->stop, 1);
+        env_failed(sh, &err);
         return NULL;
     }
+    /* The target crash steps kill: the one --target-cmd starts (every scenario runs on it), or
+     * an oms-reference child for the embedded reference's crash scenarios. */
+    struct crash_target ct = {.url = opt->target_cmd ? opt->target_url : NULL};
+    if (opt->target_cmd)
+        ct.command = oms_xstrdup(opt->target_cmd);
+    else if (!opt->target_url)
+        ct.command = embedded_command(opt, &ct.why);
     struct target_config tc = {
-        .oms_url = sh->opt->target_url ? sh->opt->target_url : sandbox_oms_url(box),
+        .oms_url = opt->target_url ? opt->target_url
+                   : box           ? sandbox_oms_url(box)
+                                   : NULL,
         .omnitron_url = box ? sandbox_omnitron_url(box) : given->omnitron_url,
         .webhook_url = box ? sandbox_webhook_url(box) : given->webhook_url,
         .omnitron_control_url =
@@ -191,18 +331,16 @@ static void *job(void *arg)
         .omnitron_recorder = box ? sandbox_omnitron(box) : NULL,
         .webhook_recorder = box ? sandbox_webhook(box) : NULL,
     };
-    struct target *t = target_create(&tc);
+    struct target *t = NULL;
     json_t *doc = NULL, *hello = NULL;
     struct oms_profile *base = NULL;
-    if (target_capabilities(t, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
-        oms_profile_from_json(doc, "the target's profile", &base, &err) != 0) {
-        pthread_mutex_lock(&sh->print);
-        if (!sh->env_failed) {
-            sh->env_failed = 1;
-            sh->env_err = err;
-        }
-        pthread_mutex_unlock(&sh->print);
-        atomic_store(&sh->stop, 1);
+    if (opt->target_cmd && crash_target_ready(&ct, &tc, &err) != 0) {
+        env_failed(sh, &err);
+    } else {
+        t = opt->target_cmd ? ct.target : target_create(&tc);
+        if (target_capabilities(t, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
+            oms_profile_from_json(doc, "the target's profile", &base, &err) != 0)
+            env_failed(sh, &err);
     }
     pthread_mutex_lock(&sh->print);
     if (!sh->run->profile && doc)
@@ -210,25 +348,53 @@ static void *job(void *arg)
     pthread_mutex_unlock(&sh->print);
     json_decref(doc);
 
-    struct runner_options ro = {
-        .token = sh->opt->token,
-        .capabilities = json_object_get(hello, "capabilities"),
-        .tier = sh->tier,
-    };
     while (base && !atomic_load(&sh->stop)) {
         size_t i = atomic_fetch_add(&sh->next, 1);
         if (i >= sh->suite->count)
             break;
+        const struct scenario *scn = sh->suite->items[i];
         struct result_scenario *r = &sh->run->scenarios[i];
-        runner_run(t, base, sh->suite->items[i], &ro, r);
-        r->rerun = repro_rerun(r->file, sh->opt->target_url, sh->opt->strict_reference);
+        struct runner_options ro = {
+            .token = opt->token,
+            .capabilities = json_object_get(hello, "capabilities"),
+            .tier = sh->tier,
+            .no_sut_reason = ct.why,
+            .seed = opt->seed,
+        };
+        struct target *on = t;
+        int killer = scenario_kills_target(scn);
+        if (ct.command && (killer || opt->target_cmd)) {
+            /* A started target: crash steps may kill it; one left dead is started again. */
+            struct oms_err start_err = {0};
+            if (crash_target_ready(&ct, &tc, &start_err) == 0) {
+                ro.sut = ct.sut;
+                on = ct.target;
+            } else if (opt->target_cmd) {
+                /* The target the run was told to start does not start: as a dead --target. */
+                env_failed(sh, &start_err);
+                break;
+            } else {
+                /* The embedded reference's child: this scenario errors, the others go on. */
+                char text[2048];
+                ro.no_sut_reason = oms_err_format(&start_err, text, sizeof(text));
+                runner_run(on, base, scn, &ro, r);
+                r->outcome = RESULT_ERROR;
+                r->environment = 1;
+                print_line(sh, r);
+                continue;
+            }
+        }
+        runner_run(on, base, scn, &ro, r);
+        r->rerun = rerun_line(opt, scn);
         if (r->outcome != RESULT_PASS && sh->opt->fail_fast)
             atomic_store(&sh->stop, 1);
         print_line(sh, r);
     }
     oms_profile_unref(base);
     json_decref(hello);
-    target_destroy(t);
+    if (t != ct.target)
+        target_destroy(t);
+    crash_target_cleanup(&ct);
     sandbox_stop(box);
     return NULL;
 }
@@ -238,9 +404,16 @@ int suite_run(const struct suite *s, const struct suite_options *opt, struct res
 {
     int64_t started = oms_time_mono_us();
     run->started_ms = oms_time_wall_ms();
-    run->target = oms_xstrdup(opt->target_url
-                                  ? opt->target_url
-                                  : "embedded reference implementation (oms-reference in-process)");
+    if (opt->target_cmd) {
+        struct oms_buf b;
+        oms_buf_init(&b, 0);
+        oms_buf_printf(&b, "started by the harness: %s", opt->target_cmd);
+        run->target = oms_buf_take(&b, NULL);
+    } else {
+        run->target = oms_xstrdup(
+            opt->target_url ? opt->target_url
+                            : "embedded reference implementation (oms-reference in-process)");
+    }
     /* Results go to fixed slots, so reports keep the suite's order whatever finishes first. */
     for (size_t i = 0; i < s->count; i++) {
         struct result_scenario *r = result_run_add(run);
@@ -248,14 +421,14 @@ int suite_run(const struct suite *s, const struct suite_options *opt, struct res
     }
     /* The embedded reference must match itself in full; another target is judged on what the
      * contract decides, with reference-only differences as notes unless asked otherwise. */
-    run->strict_reference = !opt->target_url || opt->strict_reference;
+    run->strict_reference = (!opt->target_url && !opt->target_cmd) || opt->strict_reference;
     struct tier *tier = tier_create(run->rules, run->strict_reference);
     struct shared sh = {.suite = s, .opt = opt, .run = run, .tier = tier};
     atomic_init(&sh.next, 0);
     atomic_init(&sh.stop, 0);
     pthread_mutex_init(&sh.print, NULL);
     unsigned jobs = opt->jobs ? opt->jobs : 1;
-    if (opt->target_url && jobs > 1) {
+    if (opt->target_url && !opt->target_cmd && jobs > 1) {
         fprintf(stderr,
                 "refund-harness: an external target has one state: running with --jobs 1\n");
         jobs = 1;
