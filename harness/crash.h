@@ -17,7 +17,7 @@
 #include "sut.h"
 #include "target.h"
 
-#define CRASH_DEFAULT_CONCURRENT 8
+#define CRASH_DEFAULT_CONCURRENT 32
 
 enum crash_fate {
     CRASH_NOT_SENT = 0, /* the kill came first */
