@@ -138,11 +138,46 @@ static char *log_tail(const char *log, off_t from)
     return oms_xstrdup(n ? buf : "(it printed nothing)");
 }
 
+/* The process groups of running targets, for the signal handler below. */
+#define MAX_GROUPS 64
+static volatile sig_atomic_t groups[MAX_GROUPS];
+
+static void remember_group(pid_t pgid, int on)
+{
+    for (size_t i = 0; i < MAX_GROUPS; i++)
+        if (on ? groups[i] == 0 : groups[i] == pgid) {
+            groups[i] = on ? pgid : 0;
+            return;
+        }
+}
+
+/* A target runs in a process group of its own, out of reach of the terminal's Ctrl-C: when the
+ * harness is interrupted its targets are killed too, then the signal takes its usual course.
+ * (Their temporary directories stay behind.) */
+static void on_termination(int sig)
+{
+    for (size_t i = 0; i < MAX_GROUPS; i++)
+        if (groups[i] > 0)
+            kill(-(pid_t)groups[i], SIGKILL);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
 /* Orphans of the target's shell are handed to this process, so a kill can wait for all of them
- * (their port and files are free only once they are gone). */
+ * (their port and files are free only once they are gone); termination signals kill the targets
+ * first, unless the program handles them itself. */
 static void become_subreaper(void)
 {
     prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    int sigs[] = {SIGINT, SIGTERM, SIGHUP};
+    for (size_t i = 0; i < OMS_ARRAY_LEN(sigs); i++) {
+        struct sigaction old;
+        if (sigaction(sigs[i], NULL, &old) == 0 && old.sa_handler == SIG_DFL) {
+            struct sigaction sa = {.sa_handler = on_termination};
+            sigemptyset(&sa.sa_mask);
+            sigaction(sigs[i], &sa, NULL);
+        }
+    }
 }
 
 /* The environment of the target: ours, with REFUND_TARGET_PORT and REFUND_TARGET_DIR. */
@@ -189,6 +224,13 @@ static void reap(struct sut *s, int block)
             continue;
         break;
     }
+}
+
+/* The target is gone: no signal handler may kill its (reusable) group id any more. */
+static void forget(struct sut *s)
+{
+    remember_group(s->pid, 0);
+    s->pid = 0;
 }
 
 /* 1 while any process of the target's group exists. */
@@ -293,6 +335,7 @@ static int spawn(struct sut *s, off_t *log_start, struct oms_err *err)
                            s->command, strerror(rc));
     s->pid = pid;
     s->starts++;
+    remember_group(pid, 1);
     return 0;
 }
 
@@ -309,7 +352,7 @@ static int wait_ready(struct sut *s, int64_t deadline, off_t log_start, int *exi
             /* The shell is gone: whatever it started goes with it. */
             kill(-s->pid, SIGKILL);
             reap(s, 1);
-            s->pid = 0;
+            forget(s);
             *exited = 1;
             char *tail = log_tail(s->log, log_start);
             char how[64];
@@ -341,7 +384,7 @@ static int wait_ready(struct sut *s, int64_t deadline, off_t log_start, int *exi
     free(tail);
     kill(-s->pid, SIGKILL);
     reap(s, 1);
-    s->pid = 0;
+    forget(s);
     return OMS_E_ENV;
 }
 
@@ -385,7 +428,7 @@ int sut_kill(struct sut *s, struct oms_err *err)
         reap(s, 0);
         oms_time_sleep_ms(2);
     }
-    s->pid = 0;
+    forget(s);
     return 0;
 }
 
@@ -404,7 +447,7 @@ int sut_running(struct sut *s)
     if (waitpid(s->pid, &status, WNOHANG) == s->pid) {
         kill(-s->pid, SIGKILL);
         reap(s, 1);
-        s->pid = 0;
+        forget(s);
     }
     return s->pid != 0;
 }
@@ -423,6 +466,7 @@ void sut_destroy(struct sut *s)
         if (group_alive(s))
             kill(-s->pid, SIGKILL);
         reap(s, 1);
+        forget(s);
     }
     if (s->top)
         nftw(s->top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);

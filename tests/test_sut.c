@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static char *reference_command(void)
@@ -182,6 +183,63 @@ static void test_port_dir_and_environment_reach_the_command(void **state)
     sut_destroy(s); /* SIGTERM ends the sleep */
 }
 
+/* 1 while pid runs (a zombie waiting for its parent to reap it does not). */
+static int running(long pid)
+{
+    char path[64], stat[256] = "";
+    snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    size_t n = fread(stat, 1, sizeof(stat) - 1, f);
+    fclose(f);
+    stat[n] = '\0';
+    const char *close = strrchr(stat, ')');
+    return close && close[1] == ' ' && close[2] != 'Z';
+}
+
+/* The target runs in a process group of its own, so a Ctrl-C at the terminal does not reach it:
+ * the harness kills it when a termination signal ends the harness. */
+static void test_termination_signal_kills_the_target(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/test_sut.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char pidfile[64], command[320];
+    snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
+    snprintf(command, sizeof(command), "echo $$ > %s.tmp && mv %s.tmp %s; exec sleep 60", pidfile,
+             pidfile, pidfile);
+    pid_t child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        struct sut_config cfg = {.command = command};
+        struct sut *s = NULL;
+        struct probe_file pf = {.path = pidfile};
+        if (sut_create(&cfg, &s, NULL) != 0)
+            _exit(2);
+        sut_set_probe(s, file_probe, &pf);
+        if (sut_start(s, NULL) != 0)
+            _exit(3);
+        raise(SIGTERM);
+        _exit(4); /* not reached: SIGTERM ends this process */
+    }
+    int status = 0;
+    assert_int_equal(waitpid(child, &status, 0), child);
+    assert_true(WIFSIGNALED(status));
+    assert_int_equal(WTERMSIG(status), SIGTERM);
+    FILE *f = fopen(pidfile, "r");
+    assert_non_null(f);
+    long pid = 0;
+    assert_int_equal(fscanf(f, "%ld", &pid), 1);
+    fclose(f);
+    int64_t deadline = oms_time_mono_ms() + 5000;
+    while (running(pid) && oms_time_mono_ms() < deadline)
+        oms_time_sleep_ms(10);
+    assert_false(running(pid));
+    unlink(pidfile);
+    rmdir(dir);
+}
+
 static void test_empty_command_is_refused(void **state)
 {
     (void)state;
@@ -212,6 +270,7 @@ int main(void)
         cmocka_unit_test(test_command_that_exits_is_reported_with_its_output),
         cmocka_unit_test(test_target_that_never_answers_times_out_and_is_killed),
         cmocka_unit_test(test_port_dir_and_environment_reach_the_command),
+        cmocka_unit_test(test_termination_signal_kills_the_target),
         cmocka_unit_test(test_empty_command_is_refused),
         cmocka_unit_test(test_shell_quote),
     };
