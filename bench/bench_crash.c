@@ -3,8 +3,8 @@
  * different --seed. Reads every run's results.json and counts, per target: kills per minute, the
  * commands answered, refused, in flight and never sent, the transitions kept (and those whose
  * answer the kill took), the calls expected, delivered, lost and duplicated, half-applied
- * packages; how often a kill lost something (its window was hit), and how often a whole run
- * failed. Judges nothing. */
+ * packages; how often a kill lost something (its window was hit) - of all kills, and of the
+ * kills that came with commands in flight - and how often a whole run failed. Judges nothing. */
 #include "bench_stats.h"
 #include "oms_cli.h"
 #include "oms_time.h"
@@ -40,6 +40,7 @@ struct tally {
     unsigned runs, runs_failed, runs_broken; /* broken: an error or skip, or no results */
     double wall_s;
     long long kills, kills_losing;
+    long long kills_in_flight, kills_in_flight_losing; /* kills with commands in flight */
     long long sums[SUM_COUNT];
     double restart_ms[MAX_RUNS * 32];
     size_t restarts;
@@ -94,8 +95,13 @@ static void add_results(struct tally *t, const json_t *doc)
             t->kills++;
             for (size_t m = 0; m < SUM_COUNT; m++)
                 t->sums[m] += json_integer_value(json_object_get(f, SUMS[m]));
-            t->kills_losing += json_integer_value(json_object_get(f, "lost")) > 0 ||
-                               json_integer_value(json_object_get(f, "half_applied")) > 0;
+            int losing = json_integer_value(json_object_get(f, "lost")) > 0 ||
+                         json_integer_value(json_object_get(f, "half_applied")) > 0;
+            t->kills_losing += losing;
+            if (json_integer_value(json_object_get(f, "in_flight")) > 0) {
+                t->kills_in_flight++;
+                t->kills_in_flight_losing += losing;
+            }
             if (t->restarts < sizeof(t->restart_ms) / sizeof(t->restart_ms[0]))
                 t->restart_ms[t->restarts++] = json_number_value(json_object_get(f, "restart_ms"));
         }
@@ -148,6 +154,12 @@ static json_t *tally_json(struct tally *t)
         t->kills ? (double)t->kills_losing / (double)t->kills : 0.0, "run_detection_rate",
         t->runs ? (double)t->runs_failed / (double)t->runs : 0.0, "restart_ms_median",
         bench_median(t->restart_ms, t->restarts));
+    json_object_set_new(o, "kills_in_flight", json_integer(t->kills_in_flight));
+    json_object_set_new(o, "kills_in_flight_losing", json_integer(t->kills_in_flight_losing));
+    json_object_set_new(o, "in_flight_hit_rate",
+                        json_real(t->kills_in_flight ? (double)t->kills_in_flight_losing /
+                                                           (double)t->kills_in_flight
+                                                     : 0.0));
     for (size_t m = 0; m < SUM_COUNT; m++)
         json_object_set_new(o, SUMS[m], json_integer(t->sums[m]));
     json_object_set(o, "scenarios_failed", t->by_scenario);

@@ -158,20 +158,22 @@ static void print_crash(const json_t *c)
     printf("\nCrash - scenarios/crash by --target-cmd, %lld runs per target (a kill -9 per crash "
            "step)\n",
            (long long)json_integer_value(json_object_get(c, "runs")));
-    printf("%-18s | %5s | %8s | %8s | %9s | %9s | %9s | %7s | %5s | %6s | %5s | %8s | %8s\n",
+    printf("%-18s | %5s | %9s | %8s | %9s | %6s | %10s | %9s | %5s | %6s | %4s | %8s | %13s | "
+           "%9s\n",
            "target", "kills", "kills/min", "answered", "in flight", "kept", "unanswered",
-           "deliverd", "lost", "dupl.", "half", "hit/kill", "runs fail");
+           "delivered", "lost", "dupl.", "half", "hit/kill", "hit/in-flight", "runs fail");
     size_t i;
     json_t *t;
     json_array_foreach(json_object_get(c, "targets"), i, t)
     {
 #define I(k) ((long long)json_integer_value(json_object_get(t, k)))
-        printf("%-18s | %5lld | %8.1f | %8lld | %9lld | %9lld | %9lld | %7lld | %5lld | %6lld | "
-               "%5lld | %7.0f%% | %4lld/%-3lld\n",
+        printf("%-18s | %5lld | %9.1f | %8lld | %9lld | %6lld | %10lld | %9lld | %5lld | %6lld | "
+               "%4lld | %7.0f%% | %12.0f%% | %5lld/%-3lld\n",
                json_string_value(json_object_get(t, "target")), I("kills"), num(t, "kills_per_min"),
                I("answered"), I("in_flight"), I("transitions"), I("applied_unanswered"),
                I("calls_delivered"), I("lost"), I("duplicated"), I("half_applied"),
-               100.0 * num(t, "kill_hit_rate"), I("runs_failed"), I("runs"));
+               100.0 * num(t, "kill_hit_rate"), 100.0 * num(t, "in_flight_hit_rate"),
+               I("runs_failed"), I("runs"));
 #undef I
     }
 }
