@@ -388,11 +388,17 @@ static int wait_ready(struct sut *s, int64_t deadline, off_t log_start, int *exi
     return OMS_E_ENV;
 }
 
+/* Keeps a started target that exits at once from ending a restart, until the deadline: its
+ * predecessor's port may be held a little longer. The last exit is the error then. */
+#define RETRY_PAUSE_MS  100
+#define RETRY_MARGIN_MS 1000
+
 static int start(struct sut *s, int retry_early_exit, struct oms_err *err)
 {
     if (s->pid)
         return oms_err_set(err, OMS_E_EXIST, NULL, 0, 0, NULL, "the target already runs");
-    int64_t deadline = oms_time_mono_ms() + s->ready_ms;
+    int64_t started = oms_time_mono_ms(), deadline = started + s->ready_ms;
+    struct oms_err last_exit = {0};
     for (;;) {
         off_t log_start = 0;
         int exited = 0;
@@ -402,12 +408,22 @@ static int start(struct sut *s, int retry_early_exit, struct oms_err *err)
         int rc = wait_ready(s, deadline, log_start, &exited, &attempt);
         if (rc == 0)
             return 0;
-        if (!exited || !retry_early_exit || oms_time_mono_ms() + 100 >= deadline) {
+        if (!exited || !retry_early_exit) {
             *err = attempt;
             return rc;
         }
-        oms_time_sleep_ms(100);
+        last_exit = attempt;
+        if (oms_time_mono_ms() + RETRY_PAUSE_MS + RETRY_MARGIN_MS >= deadline)
+            break;
+        oms_time_sleep_ms(RETRY_PAUSE_MS);
     }
+    *err = last_exit;
+    size_t n = strlen(err->message);
+    snprintf(err->message + n, sizeof(err->message) - n,
+             "\n(started again and again on port %u for %lld ms; a listener without SO_REUSEADDR "
+             "cannot bind while the killed target's connections are in TIME_WAIT)",
+             s->port, (long long)(oms_time_mono_ms() - started));
+    return OMS_E_ENV;
 }
 
 int sut_start(struct sut *s, struct oms_err *err)

@@ -183,6 +183,48 @@ static void test_port_dir_and_environment_reach_the_command(void **state)
     sut_destroy(s); /* SIGTERM ends the sleep */
 }
 
+/* A restart outlasts a target that exits at once (its port still taken, say), until the ready
+ * timeout; a first start does not. */
+static void test_restart_retries_a_target_that_exits_at_once(void **state)
+{
+    (void)state;
+    struct sut_config cfg = {
+        .command = "n=$(cat {dir}/n 2>/dev/null || echo 0); echo $((n + 1)) > {dir}/n; "
+                   "[ $n -ge 2 ] || { echo 'busy port' >&2; exit 1; }; "
+                   "echo up > {dir}/ready.tmp && mv {dir}/ready.tmp {dir}/ready; exec sleep 60",
+        .ready_timeout_ms = 10000,
+    };
+    struct sut *s = NULL;
+    struct oms_err err = {0};
+    assert_int_equal(sut_create(&cfg, &s, &err), 0);
+    char ready[512];
+    snprintf(ready, sizeof(ready), "%s/ready", sut_dir(s));
+    struct probe_file pf = {.path = ready};
+    sut_set_probe(s, file_probe, &pf);
+    assert_int_equal(sut_start(s, &err), OMS_E_ENV); /* the first start gives up at once */
+    assert_non_null(strstr(err.message, "busy port"));
+    assert_int_equal(sut_starts(s), 1);
+    oms_err_clear(&err);
+    char text[2048];
+    if (sut_restart(s, &err) != 0)
+        fail_msg("%s", oms_err_format(&err, text, sizeof(text)));
+    assert_int_equal(sut_starts(s), 3); /* exited once more, then came up */
+    assert_int_equal(sut_running(s), 1);
+    sut_destroy(s);
+
+    cfg.command = "echo 'Address already in use' >&2; exit 3";
+    cfg.ready_timeout_ms = 1500;
+    assert_int_equal(sut_create(&cfg, &s, &err), 0);
+    int64_t t0 = oms_time_mono_ms();
+    assert_int_equal(sut_restart(s, &err), OMS_E_ENV);
+    assert_true(oms_time_mono_ms() - t0 < 5000);
+    assert_true(sut_starts(s) >= 2);
+    assert_non_null(strstr(err.message, "exited with status 3"));
+    assert_non_null(strstr(err.message, "Address already in use"));
+    assert_non_null(strstr(err.message, "TIME_WAIT"));
+    sut_destroy(s);
+}
+
 /* 1 while pid runs (a zombie waiting for its parent to reap it does not). */
 static int running(long pid)
 {
@@ -270,6 +312,7 @@ int main(void)
         cmocka_unit_test(test_command_that_exits_is_reported_with_its_output),
         cmocka_unit_test(test_target_that_never_answers_times_out_and_is_killed),
         cmocka_unit_test(test_port_dir_and_environment_reach_the_command),
+        cmocka_unit_test(test_restart_retries_a_target_that_exits_at_once),
         cmocka_unit_test(test_termination_signal_kills_the_target),
         cmocka_unit_test(test_empty_command_is_refused),
         cmocka_unit_test(test_shell_quote),
