@@ -10,7 +10,7 @@
 #include "repro.h"
 #include "runner.h"
 #include "sandbox.h"
-#include "sut.h"
+#include "launch.h"
 #include "target.h"
 #include "tier.h"
 
@@ -20,7 +20,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 size_t suite_load(char **files, size_t n, struct schema *schema, const json_t *rules,
                   struct suite *out, int quiet_ok)
@@ -174,128 +173,6 @@ static void env_failed(struct shared *sh, const struct oms_err *err)
     atomic_store(&sh->stop, 1);
 }
 
-/* The command that runs the embedded reference as a child the harness can kill: oms-reference
- * from this program's own directory, on a database in the child's {dir}. A new string, or NULL
- * with why (a new string) when there is no such program. */
-static char *embedded_command(const struct suite_options *opt, char **why)
-{
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-    exe[n > 0 ? n : 0] = '\0';
-    char *slash = strrchr(exe, '/');
-    if (slash)
-        *slash = '\0';
-    struct oms_buf b;
-    oms_buf_init(&b, 0);
-    oms_buf_printf(&b, "%s/oms-reference", exe);
-    if (n <= 0 || access(oms_buf_str(&b), X_OK) != 0) {
-        struct oms_buf w;
-        oms_buf_init(&w, 0);
-        oms_buf_printf(&w,
-                       "the scenario kills the target (a crash step): the embedded reference runs "
-                       "it as an oms-reference child process, and there is none beside "
-                       "refund-harness (%s); use --target-cmd",
-                       n > 0 ? oms_buf_str(&b) : "/proc/self/exe unreadable");
-        *why = oms_buf_take(&w, NULL);
-        oms_buf_cleanup(&b);
-        return NULL;
-    }
-    char *quoted = sut_shell_quote(oms_buf_str(&b));
-    oms_buf_cleanup(&b);
-    oms_buf_init(&b, 0);
-    oms_buf_printf(&b, "exec %s --port {port} --db {dir}/oms.db", quoted);
-    free(quoted);
-    if (opt->profile_path) {
-        quoted = sut_shell_quote(opt->profile_path);
-        oms_buf_printf(&b, " --profile %s", quoted);
-        free(quoted);
-    }
-    *why = NULL;
-    return oms_buf_take(&b, NULL);
-}
-
-/* A started target for crash steps: created and started (once) on demand. */
-struct crash_target {
-    char *command; /* NULL: none can be had (why says why) */
-    char *why;
-    const char *url; /* --target with --target-cmd: the URL template */
-    struct sut *sut;
-    struct target *target;
-    int failed; /* starting it failed once: not tried again */
-};
-
-/* Readiness through the target's own client (the same fixture calls the scenarios make). */
-static int probe_target(void *arg, struct oms_err *err)
-{
-    json_t *doc = NULL;
-    int rc = target_capabilities(arg, &doc, err);
-    json_decref(doc);
-    return rc;
-}
-
-/* Starts ct (receivers as in tc) unless it runs; a dead one is started again. Returns 0, or a
- * negative code with err. */
-static int crash_target_ready(struct crash_target *ct, const struct target_config *tc,
-                              struct oms_err *err)
-{
-    if (ct->failed)
-        return oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL,
-                           "the target command could not be started earlier in this run");
-    if (!ct->sut) {
-        struct sut_config cfg = {.command = ct->command, .url = ct->url};
-        int rc = sut_create(&cfg, &ct->sut, err);
-        if (rc != 0) {
-            ct->failed = 1;
-            return rc;
-        }
-        struct target_config c = *tc;
-        c.oms_url = sut_url(ct->sut);
-        ct->target = target_create(&c);
-        sut_set_probe(ct->sut, probe_target, ct->target);
-    }
-    if (sut_running(ct->sut))
-        return 0;
-    int rc = sut_starts(ct->sut) ? sut_restart(ct->sut, err) : sut_start(ct->sut, err);
-    if (rc != 0)
-        ct->failed = 1;
-    return rc;
-}
-
-static void crash_target_cleanup(struct crash_target *ct)
-{
-    sut_destroy(ct->sut);
-    target_destroy(ct->target);
-    free(ct->command);
-    free(ct->why);
-}
-
-/* The rerun line of a scenario run on a started target. */
-static char *rerun_line(const struct suite_options *opt, const struct scenario *sc)
-{
-    char *base =
-        repro_rerun(sc->file, opt->target_cmd ? NULL : opt->target_url, opt->strict_reference);
-    if (!opt->target_cmd && !scenario_kills_target(sc))
-        return base;
-    struct oms_buf b;
-    oms_buf_init(&b, 0);
-    oms_buf_puts(&b, base);
-    free(base);
-    if (opt->target_cmd) {
-        oms_buf_puts(&b, " --target-cmd ");
-        repro_quote(&b, opt->target_cmd, strlen(opt->target_cmd));
-        if (opt->target_url) {
-            oms_buf_puts(&b, " --target ");
-            repro_quote(&b, opt->target_url, strlen(opt->target_url));
-        }
-        oms_buf_puts(&b, " --token \"$TOKEN\"");
-        if (opt->strict_reference)
-            oms_buf_puts(&b, " --strict-reference");
-    }
-    if (scenario_kills_target(sc))
-        oms_buf_printf(&b, " --seed %llu", (unsigned long long)opt->seed);
-    return oms_buf_take(&b, NULL);
-}
-
 static void *job(void *arg)
 {
     struct shared *sh = arg;
@@ -314,11 +191,13 @@ static void *job(void *arg)
     }
     /* The target crash steps kill: the one --target-cmd starts (every scenario runs on it), or
      * an oms-reference child for the embedded reference's crash scenarios. */
-    struct crash_target ct = {.url = opt->target_cmd ? opt->target_url : NULL};
-    if (opt->target_cmd)
-        ct.command = oms_xstrdup(opt->target_cmd);
-    else if (!opt->target_url)
-        ct.command = embedded_command(opt, &ct.why);
+    struct launch_config lc = {
+        .target_cmd = opt->target_cmd,
+        .url = opt->target_cmd ? opt->target_url : NULL,
+        .profile_path = opt->profile_path,
+        .embedded = !opt->target_url,
+    };
+    struct launch *launched = launch_create(&lc);
     struct target_config tc = {
         .oms_url = opt->target_url ? opt->target_url
                    : box           ? sandbox_oms_url(box)
@@ -334,10 +213,10 @@ static void *job(void *arg)
     struct target *t = NULL;
     json_t *doc = NULL, *hello = NULL;
     struct oms_profile *base = NULL;
-    if (opt->target_cmd && crash_target_ready(&ct, &tc, &err) != 0) {
+    if (opt->target_cmd && launch_ready(launched, &tc, &err) != 0) {
         env_failed(sh, &err);
     } else {
-        t = opt->target_cmd ? ct.target : target_create(&tc);
+        t = opt->target_cmd ? launch_target(launched) : target_create(&tc);
         if (target_capabilities(t, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
             oms_profile_from_json(doc, "the target's profile", &base, &err) != 0)
             env_failed(sh, &err);
@@ -358,17 +237,17 @@ static void *job(void *arg)
             .token = opt->token,
             .capabilities = json_object_get(hello, "capabilities"),
             .tier = sh->tier,
-            .no_sut_reason = ct.why,
+            .no_sut_reason = launch_why(launched),
             .seed = opt->seed,
         };
         struct target *on = t;
         int killer = scenario_kills_target(scn);
-        if (ct.command && (killer || opt->target_cmd)) {
+        if (launch_possible(launched) && (killer || opt->target_cmd)) {
             /* A started target: crash steps may kill it; one left dead is started again. */
             struct oms_err start_err = {0};
-            if (crash_target_ready(&ct, &tc, &start_err) == 0) {
-                ro.sut = ct.sut;
-                on = ct.target;
+            if (launch_ready(launched, &tc, &start_err) == 0) {
+                ro.sut = launch_sut(launched);
+                on = launch_target(launched);
             } else if (opt->target_cmd) {
                 /* The target the run was told to start does not start: as a dead --target. */
                 env_failed(sh, &start_err);
@@ -385,16 +264,17 @@ static void *job(void *arg)
             }
         }
         runner_run(on, base, scn, &ro, r);
-        r->rerun = rerun_line(opt, scn);
+        r->rerun = launch_rerun(r->file, opt->target_cmd, opt->target_url, opt->strict_reference,
+                                killer, opt->seed);
         if (r->outcome != RESULT_PASS && sh->opt->fail_fast)
             atomic_store(&sh->stop, 1);
         print_line(sh, r);
     }
     oms_profile_unref(base);
     json_decref(hello);
-    if (t != ct.target)
+    if (t != launch_target(launched))
         target_destroy(t);
-    crash_target_cleanup(&ct);
+    launch_destroy(launched);
     sandbox_stop(box);
     return NULL;
 }
