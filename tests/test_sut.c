@@ -1,9 +1,11 @@
 /* test_sut: the harness's control of a target process (harness/sut.c) - oms-reference started
  * from a command template, killed with SIGKILL and restarted on the same port and database, its
- * temporary directory removed at the end; and each way a start can fail, with the reason. */
+ * temporary directory removed at the end; each way a start can fail, with the reason; a target
+ * killed with the harness; and the job's launched target (harness/launch.c). */
 #include "support.h"
 
 #include "oms_time.h"
+#include "launch.h"
 #include "sut.h"
 
 #include <errno.h>
@@ -294,6 +296,66 @@ static void test_empty_command_is_refused(void **state)
     sut_destroy(NULL);
 }
 
+/* The rerun line of a scenario on a launched target carries the command and, for a scenario that
+ * kills its target, the run's seed. */
+static void test_launch_rerun_lines(void **state)
+{
+    (void)state;
+    char *r = launch_rerun("s/a.json", "srv --port {port}", NULL, 0, 1, 42);
+    assert_string_equal(r, "refund-harness run s/a.json --verbose --target-cmd 'srv --port {port}' "
+                           "--token \"$TOKEN\" --seed 42");
+    free(r);
+    r = launch_rerun("s/a.json", NULL, NULL, 0, 1, 7);
+    assert_string_equal(r, "refund-harness run s/a.json --verbose --seed 7");
+    free(r);
+    r = launch_rerun("s/a.json", NULL, "http://h:1", 1, 0, 7);
+    assert_string_equal(r, "refund-harness run s/a.json --verbose --target http://h:1 --token "
+                           "\"$TOKEN\" --strict-reference");
+    free(r);
+}
+
+/* Nothing to launch: --target alone. The embedded reference launches oms-reference from the
+ * program's own directory (here the test's, build/bin, where it is built). */
+static void test_launch_what_can_be_launched(void **state)
+{
+    (void)state;
+    struct launch_config none = {0};
+    struct launch *l = launch_create(&none);
+    assert_false(launch_possible(l));
+    assert_null(launch_why(l));
+    struct target_config tc = {.omnitron_url = "http://127.0.0.1:1", .webhook_url = "http://x"};
+    struct oms_err err = {0};
+    assert_int_equal(launch_ready(l, &tc, &err), OMS_E_UNSUPPORTED);
+    assert_null(launch_sut(l));
+    launch_destroy(l);
+
+    struct launch_config embedded = {.embedded = 1};
+    l = launch_create(&embedded);
+    assert_true(launch_possible(l));
+    oms_err_clear(&err);
+    char text[2048];
+    if (launch_ready(l, &tc, &err) != 0)
+        fail_msg("%s", oms_err_format(&err, text, sizeof(text)));
+    assert_non_null(strstr(sut_command(launch_sut(l)), "/oms-reference' --port "));
+    assert_string_equal(target_oms_url(launch_target(l)), sut_url(launch_sut(l)));
+    assert_int_equal(sut_probe_handshake(sut_url(launch_sut(l)), &err), 0);
+    /* A target that died is started again on the next call. */
+    assert_int_equal(sut_kill(launch_sut(l), &err), 0);
+    if (launch_ready(l, &tc, &err) != 0)
+        fail_msg("%s", oms_err_format(&err, text, sizeof(text)));
+    assert_int_equal(sut_starts(launch_sut(l)), 2);
+    launch_destroy(l);
+
+    struct launch_config broken = {.target_cmd = "exit 9"};
+    l = launch_create(&broken);
+    oms_err_clear(&err);
+    assert_int_equal(launch_ready(l, &tc, &err), OMS_E_ENV);
+    oms_err_clear(&err);
+    assert_int_equal(launch_ready(l, &tc, &err), OMS_E_ENV); /* not retried */
+    assert_non_null(strstr(err.message, "could not be started earlier"));
+    launch_destroy(l);
+}
+
 static void test_shell_quote(void **state)
 {
     (void)state;
@@ -315,6 +377,8 @@ int main(void)
         cmocka_unit_test(test_restart_retries_a_target_that_exits_at_once),
         cmocka_unit_test(test_termination_signal_kills_the_target),
         cmocka_unit_test(test_empty_command_is_refused),
+        cmocka_unit_test(test_launch_rerun_lines),
+        cmocka_unit_test(test_launch_what_can_be_launched),
         cmocka_unit_test(test_shell_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
