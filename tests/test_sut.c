@@ -2,6 +2,7 @@
  * from a command template, killed with SIGKILL and restarted on the same port and database, its
  * temporary directory removed at the end; each way a start can fail, with the reason; a target
  * killed with the harness; and the job's launched target (harness/launch.c). */
+#include "capture.h"
 #include "support.h"
 
 #include "oms_time.h"
@@ -251,8 +252,8 @@ static void test_termination_signal_kills_the_target(void **state)
     assert_non_null(mkdtemp(dir));
     char pidfile[64], command[320];
     snprintf(pidfile, sizeof(pidfile), "%s/pid", dir);
-    snprintf(command, sizeof(command), "echo $$ > %s.tmp && mv %s.tmp %s; exec sleep 60", pidfile,
-             pidfile, pidfile);
+    snprintf(command, sizeof(command), "echo $$ {dir} > %s.tmp && mv %s.tmp %s; exec sleep 60",
+             pidfile, pidfile, pidfile);
     pid_t child = fork();
     assert_true(child >= 0);
     if (child == 0) {
@@ -274,12 +275,19 @@ static void test_termination_signal_kills_the_target(void **state)
     FILE *f = fopen(pidfile, "r");
     assert_non_null(f);
     long pid = 0;
-    assert_int_equal(fscanf(f, "%ld", &pid), 1);
+    char data[512] = "";
+    assert_int_equal(fscanf(f, "%ld %511s", &pid, data), 2);
     fclose(f);
     int64_t deadline = oms_time_mono_ms() + 5000;
     while (running(pid) && oms_time_mono_ms() < deadline)
         oms_time_sleep_ms(10);
     assert_false(running(pid));
+    /* A signal handler cannot remove the target's directory: the killed harness leaves it. */
+    char *slash = strrchr(data, '/');
+    assert_non_null(slash);
+    *slash = '\0';
+    assert_true(capture_exists(data));
+    capture_remove_tree(data);
     unlink(pidfile);
     rmdir(dir);
 }
