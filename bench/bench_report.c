@@ -151,6 +151,33 @@ static void print_delivery(const json_t *d)
     }
 }
 
+static void print_crash(const json_t *c)
+{
+    if (!c)
+        return;
+    printf("\nCrash - scenarios/crash by --target-cmd, %lld runs per target (a kill -9 per crash "
+           "step)\n",
+           (long long)json_integer_value(json_object_get(c, "runs")));
+    printf("%-18s | %5s | %9s | %8s | %9s | %6s | %10s | %9s | %5s | %6s | %4s | %8s | %13s | "
+           "%9s\n",
+           "target", "kills", "kills/min", "answered", "in flight", "kept", "unanswered",
+           "delivered", "lost", "dupl.", "half", "hit/kill", "hit/in-flight", "runs fail");
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(c, "targets"), i, t)
+    {
+#define I(k) ((long long)json_integer_value(json_object_get(t, k)))
+        printf("%-18s | %5lld | %9.1f | %8lld | %9lld | %6lld | %10lld | %9lld | %5lld | %6lld | "
+               "%4lld | %7.0f%% | %12.0f%% | %5lld/%-3lld\n",
+               json_string_value(json_object_get(t, "target")), I("kills"), num(t, "kills_per_min"),
+               I("answered"), I("in_flight"), I("transitions"), I("applied_unanswered"),
+               I("calls_delivered"), I("lost"), I("duplicated"), I("half_applied"),
+               100.0 * num(t, "kill_hit_rate"), 100.0 * num(t, "in_flight_hit_rate"),
+               I("runs_failed"), I("runs"));
+#undef I
+    }
+}
+
 static void print_harness(const json_t *h)
 {
     if (!h)
@@ -224,8 +251,21 @@ static void print_peer(const json_t *p)
            num(p, "vmhwm_kb_peer") / 1024);
 }
 
+/* The crash tally of one target, or NULL. */
+static const json_t *crash_target(const json_t *c, const char *name)
+{
+    size_t i;
+    json_t *t;
+    json_array_foreach(json_object_get(c, "targets"), i, t)
+    {
+        if (strcmp(json_string_value(json_object_get(t, "target")), name) == 0)
+            return t;
+    }
+    return NULL;
+}
+
 static json_t *goals(const json_t *t, const json_t *s, const json_t *h, const json_t *e,
-                     const json_t *p)
+                     const json_t *p, const json_t *c)
 {
     json_t *g = json_array();
     char m[256];
@@ -301,6 +341,22 @@ static json_t *goals(const json_t *t, const json_t *s, const json_t *h, const js
     const json_t *p32 = level(p, 32);
     snprintf(m, sizeof(m), "%.2fx at 32 connections", num(p32, "ratio_ours_to_peer"));
     goal(g, "our mock >= 3x the npm peer", m, p32 != NULL, num(p32, "ratio_ours_to_peer") >= 3);
+
+    const json_t *ref = crash_target(c, "oms-reference");
+    long long lost = json_integer_value(json_object_get(ref, "lost")),
+              half = json_integer_value(json_object_get(ref, "half_applied"));
+    snprintf(m, sizeof(m), "%lld lost, %lld half-applied over %lld kills", lost, half,
+             (long long)json_integer_value(json_object_get(ref, "kills")));
+    goal(g, "crash: oms-reference loses nothing", m, ref != NULL, lost == 0 && half == 0);
+    static const char *const planted[] = {"oms-planted-split", "oms-planted-late"};
+    for (size_t k = 0; k < 2; k++) {
+        const json_t *pt = crash_target(c, planted[k]);
+        char text[96];
+        snprintf(text, sizeof(text), "crash: %s found in >= 95%% of runs", planted[k]);
+        snprintf(m, sizeof(m), "%.0f%% of runs, %.0f%% of kills hit its window",
+                 100 * num(pt, "run_detection_rate"), 100 * num(pt, "kill_hit_rate"));
+        goal(g, text, m, pt != NULL, num(pt, "run_detection_rate") >= 0.95);
+    }
     return g;
 }
 
@@ -320,14 +376,15 @@ int main(int argc, char **argv)
         return 2;
     }
     json_t *t = load(o.dir, "throughput"), *s = load(o.dir, "scale"), *d = load(o.dir, "delivery"),
-           *h = load(o.dir, "harness"), *x = load(o.dir, "explore"), *p = load(o.dir, "peer");
+           *h = load(o.dir, "harness"), *x = load(o.dir, "explore"), *p = load(o.dir, "peer"),
+           *c = load(o.dir, "crash");
     char when[64];
     time_t now = time(NULL);
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
     json_t *m = machine();
-    json_t *g = goals(t, s, h, x, p);
+    json_t *g = goals(t, s, h, x, p, c);
     printf("refund-harness benchmarks, %s, commit %s\n", when, o.commit ? o.commit : "?");
     printf("machine: %lld cores, %s, %.0f GiB; medians of alternated rounds\n",
            (long long)json_integer_value(json_object_get(m, "nproc")),
@@ -338,6 +395,7 @@ int main(int argc, char **argv)
     print_harness(h);
     print_explore(x);
     print_peer(p);
+    print_crash(c);
     printf("\nGoals (information only; nothing is asserted)\n");
     size_t i;
     json_t *e;
@@ -350,7 +408,7 @@ int main(int argc, char **argv)
     json_t *doc =
         json_pack("{s:s, s:s?, s:o, s:{s:o?, s:o?, s:o?, s:o?, s:o?, s:o?}, s:o}", "generated_at",
                   when, "commit", o.commit, "machine", m, "results", "throughput", t, "scale", s,
-                  "delivery", d, "harness", h, "explore", x, "peer", p, "goals", g);
+                  "delivery", d, "harness", h, "explore", x, "peer", p, "crash", c, "goals", g);
     int rc = doc && json_dump_file(doc, o.out, JSON_INDENT(2)) == 0 ? 0 : 3;
     if (rc)
         fprintf(stderr, "bench-report: cannot write %s\n", o.out);

@@ -5,11 +5,13 @@
 #include "explore.h"
 #include "oms_alloc.h"
 #include "oms_cli.h"
+#include "oms_time.h"
 #include "selection.h"
 #include "suggest.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #ifndef REFUND_VERSION
 #define REFUND_VERSION "0.0.0"
@@ -72,6 +74,7 @@ STRING_SETTER(set_filter, suite.filter)
 STRING_SETTER(set_profile, profile_path)
 STRING_SETTER(set_known_failures, known_failures)
 STRING_SETTER(set_target, suite.target_url)
+STRING_SETTER(set_target_cmd, suite.target_cmd)
 STRING_SETTER(set_token, suite.token)
 STRING_SETTER(set_omnitron, suite.receivers.omnitron_url)
 STRING_SETTER(set_omnitron_control, suite.receivers.omnitron_control_url)
@@ -198,14 +201,15 @@ static int count(const char *flag, const char *v, long min, long max, long *out)
     return -1;
 }
 
+/* run's crash moments and explore's cases. Below 2^53, so a seed survives JSON reports and the
+ * tools that read them. */
 static int set_seed(struct cli *c, const char *v)
 {
-    /* Seeds reach 2^63 - 1; oms_cli_int takes longs, which are 64 bits here. */
     long n = 0;
-    if (count("--seed", v, 0, INT64_MAX, &n) != 0)
+    if (count("--seed", v, 0, (1L << 53) - 1, &n) != 0)
         return -1;
-    c->explore.seed = (uint64_t)n;
-    c->explore.seed_given = 1;
+    c->suite.seed = c->explore.seed = (uint64_t)n;
+    c->seed_given = c->explore.seed_given = 1;
     return 0;
 }
 
@@ -321,6 +325,12 @@ static const struct cli_option OPTIONS[] = {
      "check the system at URL (it implements the command and the fixture protocol, "
      "docs/fixture-protocol.md) instead of the embedded reference; the receivers still run here",
      set_target},
+    {"--target-cmd", NULL, "CMD", RUN,
+     "start the system under test with the shell command CMD ({port}: a free port kept across "
+     "restarts; {dir}: a private directory kept across restarts), wait for its handshake, and let "
+     "crash steps kill it (SIGKILL) and start it again; --target, if given, is its URL with "
+     "{port} (default http://127.0.0.1:{port})",
+     set_target_cmd},
     {"--wait-for-target", NULL, "DURATION", RUN,
      "with --target: while the target is starting (nothing answers yet, or 502, 503 or 504), "
      "try its handshake again every 250 ms for up to DURATION (30s, 500ms, 2m) before giving up "
@@ -428,9 +438,9 @@ static const struct cli_option OPTIONS[] = {
      "the sandbox to ask (default http://127.0.0.1:8000)", set_url},
     {"--json", NULL, NULL, CLI_ON(CLI_JOURNAL), "print one JSON document instead of tables",
      set_json},
-    {"--seed", NULL, "S", EXPLORE,
-     "explore: the run's seed, 0 to 2^63-1 (default: from the clock, printed first); the same "
-     "seed gives the same cases",
+    {"--seed", NULL, "S", RUN | EXPLORE,
+     "the run's seed, 0 to 2^53-1 (default: from the clock): explore's cases (printed first; the "
+     "same seed gives the same cases), run's random crash moments (in the rerun lines)",
      set_seed},
     {"--cases", NULL, "N", EXPLORE, "explore: cases to run (default 200)", set_cases},
     {"--time", NULL, "DURATION", EXPLORE,
@@ -651,10 +661,19 @@ static int check_combinations(struct cli *c)
     const struct suite_receivers *rv = &c->suite.receivers;
     if ((rv->omnitron_url || rv->webhook_url || rv->omnitron_control_url ||
          rv->webhook_control_url) &&
-        (!rv->omnitron_url || !rv->webhook_url || !c->suite.target_url)) {
-        fprintf(stderr, "refund-harness: --omnitron and --webhook go together, with --target\n");
+        (!rv->omnitron_url || !rv->webhook_url || (!c->suite.target_url && !c->suite.target_cmd))) {
+        fprintf(stderr, "refund-harness: --omnitron and --webhook go together, with --target or "
+                        "--target-cmd\n");
         return -1;
     }
+    if (c->suite.target_cmd && !c->suite.target_cmd[strspn(c->suite.target_cmd, " \t")]) {
+        fprintf(stderr, "refund-harness: --target-cmd expects the command that starts the "
+                        "target, got an empty one\n");
+        return -1;
+    }
+    if (!c->seed_given)
+        c->suite.seed =
+            ((uint64_t)oms_time_wall_ms() * 2654435761u ^ (uint64_t)getpid()) & ((1ULL << 53) - 1);
     if (c->suite.target_url && strncmp(c->suite.target_url, "http://", 7) != 0 &&
         strncmp(c->suite.target_url, "https://", 8) != 0) {
         fprintf(stderr, "refund-harness: --target expects an http:// or https:// URL, got \"%s\"\n",

@@ -58,6 +58,7 @@ struct cli {
     int json;                   /* journal --json */
     int list;                   /* run --list: the same as the list command */
     int rules;                  /* list --rules: the rule catalogue with counts */
+    int seed_given;             /* --seed was given (else run's seed comes from the clock) */
     const char *url;            /* journal --url */
     const char *profile_path;   /* --profile; NULL: the default */
     const char *known_failures; /* run --known-failures FILE, or NULL */

@@ -53,7 +53,8 @@ int explore_options_check(struct explore_options *o)
     if (!o->cases_given)
         o->cases = o->time_ms ? UINT64_MAX : DEFAULT_CASES;
     if (!o->seed_given)
-        o->seed = ((uint64_t)oms_time_wall_ms() * 1000003u ^ (uint64_t)getpid()) & INT64_MAX;
+        o->seed =
+            ((uint64_t)oms_time_wall_ms() * 1000003u ^ (uint64_t)getpid()) & ((1ULL << 53) - 1);
     return 0;
 }
 

@@ -3,6 +3,7 @@
  * 1 a scenario failed, 2 invalid scenario, nothing selected or usage, 3 the environment failed. */
 #include "cli.h"
 
+#include <errno.h>
 #include <signal.h>
 
 int main(int argc, char **argv)

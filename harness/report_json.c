@@ -67,10 +67,12 @@ void report_json(const struct result_run *run, struct oms_buf *out)
         json_t *steps = json_array();
         for (size_t k = 0; k < s->step_count; k++) {
             const struct result_step *st = &s->steps[k];
-            json_array_append_new(steps, json_pack("{s:s, s:O, s:O, s:s?, s:o}", "label", st->label,
-                                                   "request", st->request, "responses",
-                                                   st->responses, "curl", st->curl, "checks",
-                                                   checks_json(st->checks, st->check_count)));
+            json_t *step = json_pack("{s:s, s:O, s:O, s:s?, s:o}", "label", st->label, "request",
+                                     st->request, "responses", st->responses, "curl", st->curl,
+                                     "checks", checks_json(st->checks, st->check_count));
+            if (st->crash)
+                json_object_set(step, "crash", st->crash);
+            json_array_append_new(steps, step);
         }
         struct result_counts cnt;
         result_scenario_count(s, &cnt);

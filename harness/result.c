@@ -69,6 +69,7 @@ static void scenario_free(struct result_scenario *s)
         free(s->steps[i].curl);
         json_decref(s->steps[i].request);
         json_decref(s->steps[i].responses);
+        json_decref(s->steps[i].crash);
         checks_free(s->steps[i].checks, s->steps[i].check_count);
     }
     free(s->steps);

@@ -54,6 +54,8 @@ struct result_step {
     json_t *request;   /* {"method", "path", "headers", "body"} */
     json_t *responses; /* [{"status", "headers", "body", "elapsed_ms"}], one per copy sent */
     char *curl;        /* the shell command(s) that send it again (repro.h); may be NULL */
+    json_t *crash;     /* a crash step's figures and each command's fate (crash_check.h); NULL
+                          for other steps */
     struct result_check *checks;
     size_t check_count;
 };

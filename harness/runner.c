@@ -1,6 +1,8 @@
 /* runner: one scenario, end to end over HTTP. */
 #include "runner.h"
 
+#include "crash.h"
+#include "crash_check.h"
 #include "expect.h"
 #include "repro.h"
 #include "oms_alloc.h"
@@ -22,6 +24,7 @@
 
 static void fail_error(struct result_scenario *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+static int has_capability(const json_t *caps, const char *name);
 
 static void fail_error(struct result_scenario *out, const char *fmt, ...)
 {
@@ -439,6 +442,73 @@ static int execute_step(struct target *t, const struct oms_profile *p,
     return rc;
 }
 
+/* A crash step: the burst, the kill and the restart (crash.h). Fills rs and run. Returns 0, or
+ * -1 after recording why the target could not be killed or restarted. */
+static int execute_crash(struct target *t, const struct oms_profile *p,
+                         const struct runner_options *opt, const struct scenario *sc,
+                         const struct scenario_step *st, size_t index, struct result_step *rs,
+                         struct crash_run *run, struct result_scenario *out)
+{
+    struct oms_err err = {0};
+    uint64_t seed = crash_step_seed(st->request, opt->seed, sc->name, index);
+    int rc = crash_execute(t, opt->sut, opt->token ? opt->token : oms_profile_default_token(p), st,
+                           seed, run, &err);
+    char what[256], label[1200];
+    crash_describe(run, what, sizeof(what));
+    snprintf(label, sizeof(label), "when[%zu]%s%s: %s", index, st->name ? " " : "",
+             st->name ? st->name : "", what);
+    rs->label = oms_xstrdup(label);
+    rs->request = json_incref((json_t *)st->request);
+    rs->curl = oms_xstrdup("# the harness kills the target here (SIGKILL to its process group) "
+                           "and starts it again on the same port and data");
+    if (rc != 0) {
+        env_error(out, &err, label);
+        return -1;
+    }
+    return 0;
+}
+
+/* The checks after a crash step (crash_check.h), its figures on the step and a note. */
+static void check_crash(const struct oms_profile *p, const struct runner_options *opt,
+                        const struct scenario *sc, const struct scenario_step *st,
+                        const struct crash_run *run, const struct observation *prev,
+                        const struct observation *cur, struct result_step *rs,
+                        struct result_scenario *out)
+{
+    json_t *om = tail(cur->omnitron, json_array_size(prev->omnitron));
+    json_t *wh = tail(cur->webhook, json_array_size(prev->webhook));
+    struct crash_span span = {
+        .profile = p,
+        .scenario = sc,
+        .step = st,
+        .run = run,
+        .before = prev->state,
+        .after = cur->state,
+        .omnitron_calls = om,
+        .webhook_calls = wh,
+        .webhook_prefix = WEBHOOK_PREFIX,
+        .no_outbox = opt->capabilities && !has_capability(opt->capabilities, "outbox"),
+    };
+    rs->crash = crash_check(&span, &rs->checks, &rs->check_count);
+    const json_t *f = rs->crash;
+#define FIG(key) ((long long)json_integer_value(json_object_get(f, key)))
+    char note[1024], seed[64] = "";
+    if (run->random)
+        snprintf(seed, sizeof(seed), " (seed %llu)", (unsigned long long)run->seed);
+    snprintf(note, sizeof(note),
+             "%s: killed%s after %lld answer(s), restarted in %.0f ms: %lld answered 204, %lld "
+             "refused, %lld in flight, %lld not sent; %lld transition(s) kept (%lld unanswered), "
+             "%lld half-applied; calls %lld expected, %lld delivered, %lld lost, %lld duplicated",
+             rs->label, seed, FIG("answered_at_kill"), run->restart_ms, FIG("answered"),
+             FIG("refused"), FIG("in_flight"), FIG("not_sent"), FIG("transitions"),
+             FIG("applied_unanswered"), FIG("half_applied"), FIG("calls_expected"),
+             FIG("calls_delivered"), FIG("lost"), FIG("duplicated"));
+#undef FIG
+    json_array_append_new(out->notes, json_string(note));
+    json_decref(om);
+    json_decref(wh);
+}
+
 /* The state right after loading: the outbox was emptied by the load and the journals by the
  * reset, so only the state itself needs reading. */
 /* The initial observation: the state prepare() read back, and no calls yet. */
@@ -568,6 +638,12 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
     copy_identity(sc, out);
     out->target_url = oms_xstrdup(target_oms_url(t));
     const char *missing = opt->capabilities ? missing_capability(sc, opt->capabilities) : NULL;
+    if (!opt->sut && scenario_kills_target(sc)) {
+        out->outcome = RESULT_SKIP;
+        out->error = oms_xstrdup(opt->no_sut_reason ? opt->no_sut_reason : RUNNER_NO_SUT);
+        out->duration_us = oms_time_mono_us() - started;
+        return;
+    }
     if (missing) {
         out->outcome = RESULT_SKIP;
         char why[256];
@@ -619,14 +695,27 @@ void runner_run(struct target *t, const struct oms_profile *base, const struct s
         last_response = NULL;
         json_decref(last_responses);
         last_responses = NULL;
-        if (execute_step(t, p, opt, sc, st, i, rs, &last_responses, out) != 0)
+        struct crash_run crash = {0};
+        int rc = st->kind == STEP_CRASH
+                     ? execute_crash(t, p, opt, sc, st, i, rs, &crash, out)
+                     : execute_step(t, p, opt, sc, st, i, rs, &last_responses, out);
+        if (!last_responses)
+            last_responses = json_array();
+        if (rc != 0) {
+            crash_run_cleanup(&crash);
             goto done;
+        }
         last_response =
             json_incref(json_array_get(last_responses, json_array_size(last_responses) - 1));
         char when[64];
         snprintf(when, sizeof(when), "after when[%zu]", i);
-        if (observe(t, opt, &cur, out, when) != 0)
+        if (observe(t, opt, &cur, out, when) != 0) {
+            crash_run_cleanup(&crash);
             goto done;
+        }
+        if (st->kind == STEP_CRASH)
+            check_crash(p, opt, sc, st, &crash, &prev, &cur, rs, out);
+        crash_run_cleanup(&crash);
         /* The step's own expectations first: they say what the step was for; the harness's
          * invariants after them. */
         if (st->then) {

@@ -9,6 +9,7 @@
 #include "oms_profile.h"
 #include "result.h"
 #include "scenario.h"
+#include "sut.h"
 #include "target.h"
 #include "tier.h"
 
@@ -38,7 +39,16 @@ struct runner_options {
     const json_t *capabilities; /* the target's fixture capabilities; NULL: all */
     const struct tier *tier;    /* rules and their basis; NULL: every difference fails */
     const struct runner_observer *observer; /* NULL: none */
+    struct sut *sut;           /* the target as a process the harness can kill and restart (crash
+                                  steps); NULL: scenarios with a crash step are skipped */
+    const char *no_sut_reason; /* why there is none, for the skip; NULL: a default */
+    uint64_t seed;             /* the run's seed for random crash moments (crash.h) */
 };
+
+/* Why a scenario with a crash step is skipped against a target the harness did not start. */
+#define RUNNER_NO_SUT                                                                          \
+    "the scenario kills the target (a crash step), and the harness can restart only a target " \
+    "it started itself: run with --target-cmd 'COMMAND' instead of --target URL alone"
 
 /* The fixture the target receives for sc: its "given" with the receivers resolved to the target's
  * receiver URLs (named subscribers become <webhook>/hooks/<name>) and the Omnitron URL and token

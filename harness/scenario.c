@@ -191,12 +191,74 @@ static void check_expectations(struct checker *c, const json_t *then, const char
     }
 }
 
+/* A crash step (schema first, then what a schema cannot say). */
+static void check_crash(struct checker *c, const struct scenario_step *st, const char *p)
+{
+    char q[OMS_ERR_PATH_MAX], b[OMS_ERR_PATH_MAX], pb[OMS_ERR_PATH_MAX];
+    const json_t *r = st->request;
+    const json_t *burst = json_object_get(r, "burst");
+    const json_t *after = json_object_get(r, "after");
+    if (st->concurrent > 1)
+        report(c, oms_jpath_key(q, sizeof(q), st->path, "concurrent"),
+               "a crash step sends its commands as a \"burst\" (burst.concurrent)");
+    if (json_object_get(st->then, "response") || json_object_get(st->then, "responses"))
+        report(c, oms_jpath_key(q, sizeof(q), st->path, "then"),
+               "a crash step checks its commands itself (answered, in flight, lost): it has no "
+               "\"response\" or \"responses\" to check");
+    if (!burst) {
+        static const char *const needs_burst[] = {"after", "at", "seed", "delay_ms"};
+        for (size_t i = 0; i < OMS_ARRAY_LEN(needs_burst); i++)
+            if (json_object_get(r, needs_burst[i]))
+                report(c, oms_jpath_key(q, sizeof(q), p, needs_burst[i]),
+                       "\"%s\" is about the commands of a \"burst\"; without one the target is "
+                       "killed at once",
+                       needs_burst[i]);
+        return;
+    }
+    oms_jpath_key(b, sizeof(b), p, "burst");
+    if (!after == !json_object_get(r, "at"))
+        report(c, p,
+               "a burst needs when to kill: \"after\": N (after the Nth answer) or \"at\": "
+               "\"random\", not %s",
+               after ? "both" : "neither");
+    if (json_object_get(r, "seed") && !json_object_get(r, "at"))
+        report(c, oms_jpath_key(q, sizeof(q), p, "seed"),
+               "\"seed\" draws the moment of \"at\": \"random\"; \"after\" needs none");
+    const json_t *packages = json_object_get(burst, "packages");
+    size_t count = 0;
+    if (json_is_array(packages)) {
+        count = json_array_size(packages);
+        for (size_t i = 0; i < count; i++)
+            for (size_t j = 0; j < i; j++)
+                if (json_equal(json_array_get(packages, i), json_array_get(packages, j))) {
+                    char pk[OMS_ERR_PATH_MAX];
+                    oms_jpath_index(q, sizeof(q), oms_jpath_key(pk, sizeof(pk), b, "packages"), i);
+                    report(c, q, "package %lld is listed twice; a burst sends one command each",
+                           (long long)json_integer_value(json_array_get(packages, i)));
+                    j = i;
+                }
+    } else {
+        count = (size_t)json_integer_value(json_object_get(packages, "count"));
+    }
+    if (after && (size_t)json_integer_value(after) > count)
+        report(c, oms_jpath_key(q, sizeof(q), p, "after"),
+               "the burst has %zu command(s): it cannot be killed after answer %lld", count,
+               (long long)json_integer_value(after));
+    if (json_object_get(json_object_get(burst, "body"), "package"))
+        report(c, oms_jpath_key(q, sizeof(q), oms_jpath_key(pb, sizeof(pb), b, "body"), "package"),
+               "the harness sets \"package\" to each package of the burst; remove it");
+}
+
 static void check_request(struct checker *c, const struct scenario_step *st)
 {
-    static const char *const keys[] = {"command", "http", "lifecycle", "receivers"};
+    static const char *const keys[] = {"command", "http", "lifecycle", "receivers", "crash"};
     char p[OMS_ERR_PATH_MAX], q[OMS_ERR_PATH_MAX];
     oms_jpath_key(p, sizeof(p), st->path, keys[st->kind]);
     const json_t *r = st->request;
+    if (st->kind == STEP_CRASH) {
+        check_crash(c, st, p);
+        return;
+    }
     if (st->kind == STEP_RECEIVERS) {
         if (st->concurrent > 1)
             report(c, oms_jpath_key(q, sizeof(q), st->path, "concurrent"),
@@ -384,6 +446,9 @@ static void fill(struct scenario *s)
         } else if (json_object_get(step, "receivers")) {
             st->kind = STEP_RECEIVERS;
             st->request = json_object_get(step, "receivers");
+        } else if (json_object_get(step, "crash")) {
+            st->kind = STEP_CRASH;
+            st->request = json_object_get(step, "crash");
         } else {
             st->kind = STEP_COMMAND;
             st->request = json_object_get(step, "command");
@@ -492,6 +557,14 @@ void scenario_destroy(struct scenario *s)
     free(s->tags);
     free(s->steps);
     free(s);
+}
+
+int scenario_kills_target(const struct scenario *s)
+{
+    for (size_t i = 0; i < s->step_count; i++)
+        if (s->steps[i].kind == STEP_CRASH)
+            return 1;
+    return 0;
 }
 
 /* ---- file discovery ---- */

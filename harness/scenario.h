@@ -16,13 +16,15 @@ enum scenario_step_kind {
     STEP_HTTP,      /* a request to any path of the target */
     STEP_LIFECYCLE, /* planning or a lifecycle action of the profile (SPEC P-2) */
     STEP_RECEIVERS, /* new behaviour for the receivers (faults, down, up) */
+    STEP_CRASH,     /* kill -9 the target (now or inside a burst), restart it, check (crash.h) */
 };
 
 struct scenario_step {
     char path[48];    /* "$.when[2]" */
     const char *name; /* NULL when the step has none */
     enum scenario_step_kind kind;
-    const json_t *request; /* the command/http/lifecycle object, borrowed from the document */
+    const json_t *request; /* the command/http/lifecycle/receivers/crash object, borrowed from
+                              the document */
     unsigned concurrent;   /* copies sent at once; 1 for an ordinary step */
     const json_t *then;    /* NULL when the step checks nothing itself */
 };
@@ -63,6 +65,9 @@ void scenario_destroy(struct scenario *s);
  * lower-cased, every run of other characters than a-z and 0-9 made one "-" (none at either end);
  * "scenario" when nothing is left. Into out (truncated to size), returned. */
 char *scenario_id_from_file(const char *file, char *out, size_t size);
+
+/* 1 when the scenario has a crash step: it needs a target the harness can kill and restart. */
+int scenario_kills_target(const struct scenario *s);
 
 /* "file:line:column" of the value at path (or of its nearest ancestor); into out. */
 char *scenario_where(const struct scenario *s, const char *path, char *out, size_t size);

@@ -14,6 +14,7 @@
 #include "runner.h"
 #include "sandbox.h"
 #include "selection.h"
+#include "launch.h"
 #include "target.h"
 #include "tier.h"
 
@@ -282,29 +283,50 @@ static int handshake(struct target *t, const struct suite_options *opt, json_t *
     }
 }
 
+/* Records the first environment failure of the run and stops it. */
+static void env_failed(struct shared *sh, const struct oms_err *err)
+{
+    pthread_mutex_lock(&sh->print);
+    if (!sh->env_failed) {
+        sh->env_failed = 1;
+        sh->env_err = *err;
+    }
+    pthread_mutex_unlock(&sh->print);
+    atomic_store(&sh->stop, 1);
+}
+
 static void *job(void *arg)
 {
     struct shared *sh = arg;
     struct sandbox *box = NULL;
     struct oms_err err = {0};
+    const struct suite_options *opt = sh->opt;
     struct sandbox_config sc = {
-        .profile_path = sh->opt->profile_path,
-        .receivers_only = sh->opt->target_url != NULL,
+        .profile_path = opt->profile_path,
+        .receivers_only = opt->target_url != NULL || opt->target_cmd != NULL,
     };
     /* Receivers the user runs (their URLs given) replace the ones a sandbox would start. */
-    const struct suite_receivers *given = &sh->opt->receivers;
+    const struct suite_receivers *given = &opt->receivers;
     if (!given->webhook_url && sandbox_start(&sc, &box, &err) != 0) {
-        pthread_mutex_lock(&sh->print);
-        if (!sh->env_failed) {
-            sh->env_failed = 1;
-            sh->env_err = err;
-        }
-        pthread_mutex_unlock(&sh->print);
-        atomic_store(&sh->stop, 1);
+        env_failed(sh, &err);
         return NULL;
     }
+    int embedded = !opt->target_url && !opt->target_cmd;
+    /* The target crash steps kill: the one --target-cmd starts (every scenario runs on it), or
+     * an oms-reference child for the embedded reference's crash scenarios (given the sandbox's
+     * fixture token, so one token serves the child and the receivers). */
+    struct launch_config lc = {
+        .target_cmd = opt->target_cmd,
+        .url = opt->target_cmd ? opt->target_url : NULL,
+        .profile_path = opt->profile_path,
+        .embedded = !opt->target_url,
+        .fixture_token = embedded && box ? sandbox_fixture_token(box) : NULL,
+    };
+    struct launch *launched = launch_create(&lc);
     struct target_config tc = {
-        .oms_url = sh->opt->target_url ? sh->opt->target_url : sandbox_oms_url(box),
+        .oms_url = opt->target_url ? opt->target_url
+                   : box           ? sandbox_oms_url(box)
+                                   : NULL,
         .omnitron_url = box ? sandbox_omnitron_url(box) : given->omnitron_url,
         .webhook_url = box ? sandbox_webhook_url(box) : given->webhook_url,
         .omnitron_control_url =
@@ -312,23 +334,20 @@ static void *job(void *arg)
         .webhook_control_url = box ? sandbox_webhook_control_url(box) : given->webhook_control_url,
         .omnitron_recorder = box ? sandbox_omnitron(box) : NULL,
         .webhook_recorder = box ? sandbox_webhook(box) : NULL,
-        /* An embedded reference's tokens are known here; a --target's come from the user. */
-        .fixture_token =
-            sh->opt->target_url || !box ? sh->opt->fixture_token : sandbox_fixture_token(box),
-        .api_token = sh->opt->target_url || !box ? sh->opt->token : sandbox_api_token(box),
+        /* An embedded reference's tokens are known here; a target's come from the user. */
+        .fixture_token = !embedded || !box ? opt->fixture_token : sandbox_fixture_token(box),
+        .api_token = !embedded || !box ? opt->token : sandbox_api_token(box),
     };
-    struct target *t = target_create(&tc);
+    struct target *t = NULL;
     json_t *doc = NULL, *hello = NULL;
     struct oms_profile *base = NULL;
-    if (handshake(t, sh->opt, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
-        oms_profile_from_json(doc, "the target's profile", &base, &err) != 0) {
-        pthread_mutex_lock(&sh->print);
-        if (!sh->env_failed) {
-            sh->env_failed = 1;
-            sh->env_err = err;
-        }
-        pthread_mutex_unlock(&sh->print);
-        atomic_store(&sh->stop, 1);
+    if (opt->target_cmd && launch_ready(launched, &tc, &err) != 0) {
+        env_failed(sh, &err);
+    } else {
+        t = opt->target_cmd ? launch_target(launched) : target_create(&tc);
+        if (handshake(t, opt, &hello, &err) != 0 || target_profile(t, &doc, &err) != 0 ||
+            oms_profile_from_json(doc, "the target's profile", &base, &err) != 0)
+            env_failed(sh, &err);
     }
     pthread_mutex_lock(&sh->print);
     if (!sh->run->profile && doc)
@@ -336,30 +355,59 @@ static void *job(void *arg)
     pthread_mutex_unlock(&sh->print);
     json_decref(doc);
 
-    struct runner_options ro = {
-        .token = sh->opt->token,
-        .capabilities = json_object_get(hello, "capabilities"),
-        .tier = sh->tier,
-    };
     while (base && !atomic_load(&sh->stop)) {
         size_t i = atomic_fetch_add(&sh->next, 1);
         if (i >= sh->suite->count)
             break;
+        const struct scenario *scn = sh->suite->items[i];
         struct result_scenario *r = &sh->run->scenarios[i];
-        runner_run(t, base, sh->suite->items[i], &ro, r);
-        r->rerun = repro_rerun(r->file, sh->opt->target_url, sh->opt->strict_reference);
-        known_mark(sh->opt->known, r);
+        struct runner_options ro = {
+            .token = opt->token,
+            .capabilities = json_object_get(hello, "capabilities"),
+            .tier = sh->tier,
+            .no_sut_reason = launch_why(launched),
+            .seed = opt->seed,
+        };
+        struct target *on = t;
+        int killer = scenario_kills_target(scn);
+        if (launch_possible(launched) && (killer || opt->target_cmd)) {
+            /* A started target: crash steps may kill it; one left dead is started again. */
+            struct oms_err start_err = {0};
+            if (launch_ready(launched, &tc, &start_err) == 0) {
+                ro.sut = launch_sut(launched);
+                on = launch_target(launched);
+            } else if (opt->target_cmd) {
+                /* The target the run was told to start does not start: as a dead --target. */
+                env_failed(sh, &start_err);
+                break;
+            } else {
+                /* The embedded reference's child: this scenario errors, the others go on. */
+                char text[2048];
+                ro.no_sut_reason = oms_err_format(&start_err, text, sizeof(text));
+                runner_run(on, base, scn, &ro, r);
+                r->outcome = RESULT_ERROR;
+                r->environment = 1;
+                print_line(sh, r);
+                continue;
+            }
+        }
+        runner_run(on, base, scn, &ro, r);
+        r->rerun = launch_rerun(r->file, opt->target_cmd, opt->target_url, opt->strict_reference,
+                                killer, opt->seed);
+        known_mark(opt->known, r);
         /* A known failure does not fail the run, so it does not stop it either; nor does a
          * note. */
         int failing = r->outcome == RESULT_FAIL || r->outcome == RESULT_ERROR;
         int stops = (failing && r->known != RESULT_KNOWN_FAILING) || r->known == RESULT_KNOWN_FIXED;
-        if (stops && sh->opt->fail_fast)
+        if (stops && opt->fail_fast)
             atomic_store(&sh->stop, 1);
         print_line(sh, r);
     }
     oms_profile_unref(base);
     json_decref(hello);
-    target_destroy(t);
+    if (t != launch_target(launched))
+        target_destroy(t);
+    launch_destroy(launched);
     sandbox_stop(box);
     return NULL;
 }
@@ -369,9 +417,16 @@ int suite_run(const struct suite *s, const struct suite_options *opt, struct res
 {
     int64_t started = oms_time_mono_us();
     run->started_ms = oms_time_wall_ms();
-    run->target = oms_xstrdup(opt->target_url
-                                  ? opt->target_url
-                                  : "embedded reference implementation (oms-reference in-process)");
+    if (opt->target_cmd) {
+        struct oms_buf b;
+        oms_buf_init(&b, 0);
+        oms_buf_printf(&b, "started by the harness: %s", opt->target_cmd);
+        run->target = oms_buf_take(&b, NULL);
+    } else {
+        run->target = oms_xstrdup(
+            opt->target_url ? opt->target_url
+                            : "embedded reference implementation (oms-reference in-process)");
+    }
     /* Results go to fixed slots, so reports keep the suite's order whatever finishes first. */
     for (size_t i = 0; i < s->count; i++) {
         struct result_scenario *r = result_run_add(run);
@@ -379,14 +434,14 @@ int suite_run(const struct suite *s, const struct suite_options *opt, struct res
     }
     /* The embedded reference must match itself in full; another target is judged on what the
      * contract decides, with reference-only differences as notes unless asked otherwise. */
-    run->strict_reference = !opt->target_url || opt->strict_reference;
+    run->strict_reference = (!opt->target_url && !opt->target_cmd) || opt->strict_reference;
     struct tier *tier = tier_create(run->rules, run->strict_reference);
     struct shared sh = {.suite = s, .opt = opt, .run = run, .tier = tier};
     atomic_init(&sh.next, 0);
     atomic_init(&sh.stop, 0);
     pthread_mutex_init(&sh.print, NULL);
     unsigned jobs = opt->jobs ? opt->jobs : 1;
-    if (opt->target_url && jobs > 1) {
+    if (opt->target_url && !opt->target_cmd && jobs > 1) {
         fprintf(stderr,
                 "refund-harness: an external target has one state: running with --jobs 1\n");
         jobs = 1;

@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "oms_error.h"
 #include "oms_profile.h"
@@ -53,6 +54,11 @@ struct suite_options {
                      starting (no answer, or 502/503/504); 0: one try */
     struct suite_receivers receivers; /* with target_url only */
     const struct known_list *known;   /* --known-failures; NULL: none */
+    /* The harness starts the target itself (sut.h): each job runs this command with its own
+     * {port} and {dir}, and crash steps can kill and restart it. target_url, when also given, is
+     * the target's URL ({port} substituted); NULL: http://127.0.0.1:{port}. */
+    const char *target_cmd;
+    uint64_t seed; /* the run's seed for random crash moments */
 };
 
 /* Loads every file; each invalid one is reported on stderr with file:line:column, and so is a
@@ -71,7 +77,10 @@ void suite_cleanup(struct suite *s);
 size_t suite_select(struct suite *s, const struct suite_options *opt);
 
 /* Runs the suite against embedded sandboxes (one per job), or against opt->target_url with the
- * receivers embedded (one job: a target has one state). Fills run (scenarios in suite order).
+ * receivers embedded (one job: a target has one state), or against a target each job starts with
+ * opt->target_cmd. Scenarios that kill the target (crash steps) run against that started target,
+ * or, embedded, against an oms-reference child beside this program (its own --db); against
+ * target_url alone they are skipped with the reason. Fills run (scenarios in suite order).
  * Returns 0, or OMS_E_ENV with err set when a sandbox could not start or the target did not
  * answer the handshake. */
 int suite_run(const struct suite *s, const struct suite_options *opt, struct result_run *run,

@@ -486,6 +486,7 @@ static void handle_fixture(struct reference *r, const char *rest,
             }
             timeout = v;
         }
+        command_settle(r);
         /* The wait is polled by the server: no worker is held while the outbox drains. */
         struct drain_wait *w = OMS_NEW(struct drain_wait);
         w->r = r;

@@ -9,11 +9,18 @@
 #include "oms_retry.h"
 #include "valerr.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define DEFAULT_MAX_ATTEMPTS 6
+
+/* tests/planted builds the reference with 1 or 2 (see "planted defects" below); the product
+ * build with neither. */
+#ifndef REFERENCE_PLANTED_OUTBOX
+#define REFERENCE_PLANTED_OUTBOX 0
+#endif
 
 static json_t *status_string(int64_t status)
 {
@@ -154,13 +161,40 @@ static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
     return rc;
 }
 
-/* The transaction body; returns 0 or the HTTP status to answer, filling errors. *queued counts
- * the outbox rows it wrote. */
-static int apply(struct reference *r, const struct oms_profile *p, const struct engine_command *cmd,
-                 struct valerr *errors, int *queued)
-{
+/* The inputs of a committed transition's outbound calls (SPEC O-1). items is owned. */
+struct decided {
     struct store_package pkg;
-    int rc = store_package_get(r->store, cmd->package, &pkg);
+    struct engine_effects fx; /* its strings borrowed from the profile in force */
+    struct store_item *items;
+    size_t n;
+    int64_t log_id;
+    int64_t now;
+};
+
+/* Writes the outbox rows of one transition (locked, inside a transaction). */
+static int write_calls(struct reference *r, const struct oms_profile *p, const struct decided *d,
+                       int *queued)
+{
+    int rc = 0;
+    /* SPEC C-8, O-1 */
+    if (d->fx.remote_status)
+        rc = add_omnitron_row(r, p, d->fx.remote_status, d->items, d->n, d->fx.target, d->log_id,
+                              d->now, queued);
+    /* SPEC C-9, O-1 */
+    if (!rc && d->fx.event_type) {
+        json_t *payload = package_payload(&d->pkg, d->fx.target, d->items, d->n);
+        rc = add_webhook_rows(r, p, d->fx.event_type, payload, d->log_id, d->now, queued);
+        json_decref(payload);
+    }
+    return rc;
+}
+
+/* The transaction body; returns 0 or the HTTP status to answer, filling errors. *queued counts
+ * the outbox rows it wrote; d keeps what the calls are made of (the caller frees d->items). */
+static int apply(struct reference *r, const struct oms_profile *p, const struct engine_command *cmd,
+                 struct valerr *errors, int *queued, struct decided *d)
+{
+    int rc = store_package_get(r->store, cmd->package, &d->pkg);
     if (rc == OMS_E_NOENT) {
         valerr_add(errors, "non_field_errors", "package %lld does not exist",
                    (long long)cmd->package);
@@ -169,44 +203,141 @@ static int apply(struct reference *r, const struct oms_profile *p, const struct 
     if (rc != 0)
         return 500;
     /* SPEC C-5 */
-    if (engine_check_source(p, cmd->transition, pkg.id, pkg.status, errors) != 0)
+    if (engine_check_source(p, cmd->transition, d->pkg.id, d->pkg.status, errors) != 0)
         return 400;
 
-    struct engine_effects fx;
-    engine_effects(p, cmd->transition, pkg.status, cmd->sync_remote_order_status, &fx);
-    struct store_item *items = NULL;
-    size_t n = 0;
-    if (store_items_list(r->store, pkg.id, &items, &n) != 0)
+    engine_effects(p, cmd->transition, d->pkg.status, cmd->sync_remote_order_status, &d->fx);
+    if (store_items_list(r->store, d->pkg.id, &d->items, &d->n) != 0)
         return 500;
-    int64_t now = reference_now_ms(r);
-    int64_t log_id = 0;
+    d->now = reference_now_ms(r);
     /* SPEC C-6 */
-    rc = store_package_set_status(r->store, pkg.id, fx.target);
+    rc = store_package_set_status(r->store, d->pkg.id, d->fx.target);
     if (!rc)
-        rc = store_items_set_status(r->store, pkg.id, fx.target);
+        rc = store_items_set_status(r->store, d->pkg.id, d->fx.target);
     /* SPEC C-7, A-3 */
-    if (!rc && fx.delete_reservations)
-        rc = store_reservations_delete(r->store, pkg.id, NULL);
-    if (!rc && fx.delete_discrepancies)
-        rc = store_discrepancies_delete(r->store, pkg.id, NULL);
+    if (!rc && d->fx.delete_reservations)
+        rc = store_reservations_delete(r->store, d->pkg.id, NULL);
+    if (!rc && d->fx.delete_discrepancies)
+        rc = store_discrepancies_delete(r->store, d->pkg.id, NULL);
     /* SPEC Q-2, Q-4 (clamped at 0 in the store) */
-    if (!rc && fx.quota_delta != 0)
-        rc = store_location_add_quota(r->store, pkg.location, fx.quota_delta);
+    if (!rc && d->fx.quota_delta != 0)
+        rc = store_location_add_quota(r->store, d->pkg.location, d->fx.quota_delta);
     /* SPEC C-10 */
     if (!rc)
-        rc = store_log_insert(r->store, pkg.id, cmd->transition->id, cmd->transition->slug,
-                              pkg.status, fx.target, now, &log_id);
-    /* SPEC C-8, O-1 */
-    if (!rc && fx.remote_status)
-        rc = add_omnitron_row(r, p, fx.remote_status, items, n, fx.target, log_id, now, queued);
-    /* SPEC C-9, O-1 */
-    if (!rc && fx.event_type) {
-        json_t *payload = package_payload(&pkg, fx.target, items, n);
-        rc = add_webhook_rows(r, p, fx.event_type, payload, log_id, now, queued);
-        json_decref(payload);
-    }
-    free(items);
+        rc = store_log_insert(r->store, d->pkg.id, cmd->transition->id, cmd->transition->slug,
+                              d->pkg.status, d->fx.target, d->now, &d->log_id);
+#if !REFERENCE_PLANTED_OUTBOX
+    /* SPEC O-1: the calls are decided in the transition's own transaction. */
+    if (!rc)
+        rc = write_calls(r, p, d, queued);
+#else
+    (void)queued;
+#endif
     return rc ? 500 : 0;
+}
+
+#if REFERENCE_PLANTED_OUTBOX
+/* ---- planted defects (tests/planted only; the product build never compiles this) ----
+ * REFERENCE_PLANTED_OUTBOX=1: the outbox rows are written in a second transaction after the
+ * transition's commit, and the command is answered after both: a kill between the two loses the
+ * calls of a command whose answer it also killed. =2: the command is answered after the first
+ * commit and a publisher thread writes the rows afterwards: a kill loses calls of answered
+ * commands. Both break SPEC O-1; the crash scenarios must find them. */
+
+/* The second write: the rows in a transaction of their own. */
+static void write_later(struct reference *r, const struct oms_profile *p, const struct decided *d)
+{
+    int queued = 0;
+    store_lock(r->store);
+    int rc = store_begin(r->store);
+    if (rc == 0)
+        rc = write_calls(r, p, d, &queued);
+    if (rc == 0)
+        rc = store_commit(r->store);
+    else
+        store_rollback(r->store);
+    store_unlock(r->store);
+    if (rc == 0 && queued > 0)
+        outbox_notify(r->outbox);
+}
+#endif
+
+#if REFERENCE_PLANTED_OUTBOX == 2
+struct late_job {
+    struct reference *r;
+    struct oms_profile *p;
+    struct decided d;
+    struct late_job *next;
+};
+
+static pthread_mutex_t late_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t late_cond = PTHREAD_COND_INITIALIZER;
+static pthread_once_t late_once = PTHREAD_ONCE_INIT;
+static struct late_job *late_head, *late_tail;
+static int late_busy;
+
+static void *late_publisher(void *arg)
+{
+    (void)arg;
+    for (;;) {
+        pthread_mutex_lock(&late_mu);
+        while (!late_head)
+            pthread_cond_wait(&late_cond, &late_mu);
+        struct late_job *j = late_head;
+        late_head = j->next;
+        if (!late_head)
+            late_tail = NULL;
+        late_busy = 1;
+        pthread_mutex_unlock(&late_mu);
+        write_later(j->r, j->p, &j->d);
+        oms_profile_unref(j->p);
+        free(j->d.items);
+        free(j);
+        pthread_mutex_lock(&late_mu);
+        late_busy = 0;
+        pthread_cond_broadcast(&late_cond);
+        pthread_mutex_unlock(&late_mu);
+    }
+    return NULL;
+}
+
+static void start_publisher(void)
+{
+    pthread_t t;
+    if (pthread_create(&t, NULL, late_publisher, NULL) != 0)
+        abort();
+    pthread_detach(t);
+}
+
+/* Hands the rows to the publisher; d->items is taken over. */
+static void publish_later(struct reference *r, const struct oms_profile *p, struct decided *d)
+{
+    pthread_once(&late_once, start_publisher);
+    struct late_job *j = OMS_NEW(struct late_job);
+    j->r = r;
+    j->p = oms_profile_ref((struct oms_profile *)p);
+    j->d = *d;
+    d->items = NULL;
+    pthread_mutex_lock(&late_mu);
+    if (late_tail)
+        late_tail->next = j;
+    else
+        late_head = j;
+    late_tail = j;
+    pthread_cond_broadcast(&late_cond);
+    pthread_mutex_unlock(&late_mu);
+}
+#endif
+
+void command_settle(struct reference *r)
+{
+    (void)r;
+#if REFERENCE_PLANTED_OUTBOX == 2
+    pthread_mutex_lock(&late_mu);
+    while (late_head || late_busy)
+        pthread_cond_wait(&late_cond, &late_mu);
+    pthread_mutex_unlock(&late_mu);
+#endif
 }
 
 void command_execute(struct reference *r, int64_t path_package, const json_t *body,
@@ -215,6 +346,7 @@ void command_execute(struct reference *r, int64_t path_package, const json_t *bo
     struct oms_profile *p = reference_profile(r);
     struct valerr errors;
     struct engine_command cmd;
+    struct decided d = {0};
     valerr_init(&errors);
     out->status = 204;
     out->body = NULL;
@@ -228,7 +360,7 @@ void command_execute(struct reference *r, int64_t path_package, const json_t *bo
         if (store_begin(r->store) != 0) {
             out->status = 500;
         } else {
-            out->status = apply(r, p, &cmd, &errors, &queued);
+            out->status = apply(r, p, &cmd, &errors, &queued, &d);
             if (out->status == 0 && store_commit(r->store) == 0) {
                 out->status = 204;
             } else {
@@ -244,7 +376,15 @@ void command_execute(struct reference *r, int64_t path_package, const json_t *bo
         /* Only a commit that queued rows gives the delivery worker anything to do. */
         if (out->status == 204 && queued > 0)
             outbox_notify(r->outbox);
+#if REFERENCE_PLANTED_OUTBOX == 1
+        if (out->status == 204)
+            write_later(r, p, &d);
+#elif REFERENCE_PLANTED_OUTBOX == 2
+        if (out->status == 204)
+            publish_later(r, p, &d);
+#endif
     }
+    free(d.items);
     if (out->status == 500)
         valerr_add(&errors, "non_field_errors", "the server could not store the transition");
     if (out->status != 204)

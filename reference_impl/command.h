@@ -18,4 +18,10 @@ struct command_outcome {
 void command_execute(struct reference *r, int64_t path_package, const json_t *body,
                      struct command_outcome *out);
 
+/* Waits until every command answered so far has written its outbox rows. The reference writes
+ * them before it answers, so this returns at once; a planted build (tests/planted,
+ * REFERENCE_PLANTED_OUTBOX=2) writes them after the answer, and a drain or a state load must
+ * wait for them. */
+void command_settle(struct reference *r);
+
 #endif

@@ -1,6 +1,7 @@
 /* fixture: validation and installation of an initial state. */
 #include "fixture.h"
 
+#include "command.h"
 #include "oms_http_client.h"
 
 #include "oms_alloc.h"
@@ -521,6 +522,7 @@ int fixture_load(struct reference *r, const json_t *doc, struct oms_err *err)
     const char *url = json_string_value(json_object_get(omnitron, "url"));
     const char *token = json_string_value(json_object_get(omnitron, "token"));
     char *patch_text = patch ? oms_json_dumps(patch) : oms_xstrdup("{}");
+    command_settle(r);
     outbox_pause(r->outbox);
     store_lock(r->store);
     int rc = store_begin(r->store);
@@ -532,6 +534,10 @@ int fixture_load(struct reference *r, const json_t *doc, struct oms_err *err)
         rc = store_setting_set(r->store, "omnitron_url", url);
     if (rc == 0 && token)
         rc = store_setting_set(r->store, "omnitron_token", token);
+    /* Kept with the data: a target restarted on it (a crash scenario) runs on the same clock. */
+    if (rc == 0)
+        rc = store_setting_set(r->store, "clock_mode",
+                               mode && strcmp(mode, "virtual") == 0 ? "virtual" : "real");
     if (rc == 0)
         rc = store_commit(r->store);
     if (rc != 0) {
@@ -553,12 +559,16 @@ int fixture_load(struct reference *r, const json_t *doc, struct oms_err *err)
 
 int fixture_restore_settings(struct reference *r, struct oms_err *err)
 {
-    char *patch_text = NULL, *url = NULL, *token = NULL;
+    char *patch_text = NULL, *url = NULL, *token = NULL, *clock = NULL;
     store_lock(r->store);
     store_setting_get(r->store, "profile_overrides", &patch_text);
     store_setting_get(r->store, "omnitron_url", &url);
     store_setting_get(r->store, "omnitron_token", &token);
+    store_setting_get(r->store, "clock_mode", &clock);
     store_unlock(r->store);
+    /* A virtual clock starts again at the wall clock: a drain still jumps to the next retry. */
+    reference_set_clock(r, clock && strcmp(clock, "virtual") == 0);
+    free(clock);
     int rc = 0;
     struct oms_profile *p = NULL;
     json_t *patch = patch_text ? json_loads(patch_text, 0, NULL) : NULL;

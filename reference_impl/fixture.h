@@ -21,7 +21,8 @@ int fixture_load(struct reference *r, const json_t *doc, struct oms_err *err);
 int fixture_plan(struct reference *r, const json_t *doc, int *status, json_t **answer,
                  struct oms_err *err);
 
-/* Re-installs the profile overrides and Omnitron settings a persistent store recorded, at start.
+/* Re-installs the profile overrides, Omnitron settings and clock mode a persistent store recorded,
+ * at start (a virtual clock starts again from the wall clock).
  * Returns 0 or a negative code with err set. */
 int fixture_restore_settings(struct reference *r, struct oms_err *err);
 

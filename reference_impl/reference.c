@@ -2,6 +2,7 @@
 #include "reference.h"
 
 #include "api.h"
+#include "command.h"
 #include "fixture.h"
 #include "oms_alloc.h"
 #include "oms_fixture_token.h"
@@ -176,6 +177,7 @@ void reference_stop(struct reference *r)
     if (!r)
         return;
     oms_http_server_stop(r->server);
+    command_settle(r);
     outbox_stop(r->outbox);
     store_close(r->store);
     cmdlog_destroy(r->cmdlog);

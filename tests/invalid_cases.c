@@ -13,7 +13,8 @@ const struct invalid_case INVALID[] = {
     {"status-wrong-type.json", 7, 44, "$.given.packages[0].status",
      "expected a string or integer, found boolean"},
     {"command-and-http.json", 5, 5, "$.when[0]",
-     "expected exactly one of \"command\" or \"http\" or \"lifecycle\" or \"receivers\", found 2"},
+     "expected exactly one of \"command\" or \"http\" or \"lifecycle\" or \"receivers\" or "
+     "\"crash\", found 2"},
     {"command-without-package.json", 5, 17, "$.when[0].command",
      "a command step needs \"package\""},
     {"body-and-raw-body.json", 5, 17, "$.when[0].command",
@@ -65,6 +66,19 @@ const struct invalid_case INVALID[] = {
      "\"Out of Stock\" does not name a status of the catalogue"},
     {"scenario-profile-override-typo.json", 4, 105,
      "$.given.profile.delivery.webhook_retry.max_retry", "unknown key \"max_retry\""},
+    {"crash-after-beyond-burst.json", 5, 87, "$.when[0].crash.after",
+     "the burst has 3 command(s): it cannot be killed after answer 5"},
+    {"crash-burst-without-moment.json", 5, 15, "$.when[0].crash",
+     "a burst needs when to kill: \"after\": N (after the Nth answer) or \"at\": \"random\", "
+     "not neither"},
+    {"crash-after-without-burst.json", 5, 25, "$.when[0].crash.after",
+     "\"after\" is about the commands of a \"burst\""},
+    {"crash-with-response.json", 6, 14, "$.when[0].then",
+     "a crash step checks its commands itself"},
+    {"crash-package-twice.json", 5, 45, "$.when[0].crash.burst.packages[2]",
+     "package 1 is listed twice"},
+    {"crash-body-with-package.json", 5, 66, "$.when[0].crash.burst.body.package",
+     "the harness sets \"package\" to each package of the burst"},
 };
 
 const size_t INVALID_COUNT = sizeof(INVALID) / sizeof(INVALID[0]);

@@ -168,7 +168,7 @@ static int exempt(const char *file)
 
 /* What a scenario needs of the fixture protocol that bad-oms does not offer ("clock", "plan"),
  * read from the scenario file itself, or NULL. */
-static const char *needs_missing_capability(const char *file, int *both)
+static const char *needs_missing_capability(const char *file, int *both, int *crash)
 {
     char *path = support_printf("%s/%s", REFUND_SOURCE_DIR, file);
     json_t *sc = json_load_file(path, 0, NULL);
@@ -180,9 +180,11 @@ static const char *needs_missing_capability(const char *file, int *both)
     int clock = mode && strcmp(mode, "virtual") == 0, plan = 0;
     size_t i;
     json_t *step;
+    *crash = 0;
     json_array_foreach(json_object_get(sc, "when"), i, step)
     {
         plan |= json_object_get(json_object_get(step, "lifecycle"), "plan") != NULL;
+        *crash |= json_object_get(step, "crash") != NULL;
     }
     json_decref(sc);
     *both = clock && plan;
@@ -221,8 +223,18 @@ static void test_without_bugs_passes_and_skips_what_it_cannot_offer(void **state
     {
         const char *file = json_string_value(json_object_get(s, "file"));
         const char *outcome = json_string_value(json_object_get(s, "outcome"));
-        int both = 0;
-        const char *cap = needs_missing_capability(file, &both);
+        int both = 0, crash = 0;
+        const char *cap = needs_missing_capability(file, &both, &crash);
+        if (crash) {
+            /* A target given by --target alone cannot be restarted: crash scenarios skip. */
+            const char *why = json_string_value(json_object_get(s, "error"));
+            if (strcmp(outcome, "skipped") != 0 || !why || !strstr(why, "--target-cmd"))
+                fail_msg("%s kills its target: against --target it must be skipped naming "
+                         "--target-cmd, but was %s (%s)",
+                         file, outcome, why ? why : "no reason");
+            skipped++;
+            continue;
+        }
         if (!cap) {
             if (strcmp(outcome, "skipped") == 0)
                 fail_msg("%s was skipped though bad-oms offers all it needs: %s", file,

@@ -1139,7 +1139,7 @@ static void test_empty_selection_exits_2_with_suggestions(void **state)
         {{"list", "--filter", "no scenario is called this", NULL},
          "no scenario name or file matches --filter \"no scenario is called this\""},
         {{"run", "--tag", "webhooks", "--rule", "C-3", NULL},
-         "no scenario meets every selection option together (of 113: "},
+         "no scenario meets every selection option together (of 117: "},
         {{"run", "--exclude", "path:scenarios", NULL}, "0 left by --exclude)"},
         {{"run", "scenarios/quot", NULL},
          "scenarios/quot: no such file or directory; did you "

@@ -254,10 +254,88 @@ static void test_kill_while_receivers_are_down_loses_nothing(void **state)
     oms_recorder_stop(omnitron);
 }
 
+/* A scenario clock is part of the fixture a database keeps: restarted on it, the reference still
+ * skips a retry countdown of an hour by moving its clock (the crash scenarios rely on it). */
+static void test_virtual_clock_survives_a_restart(void **state)
+{
+    (void)state;
+    struct oms_err err = {0};
+    struct oms_recorder *hooks = NULL;
+    struct mock_webhook_config wc = {0};
+    assert_int_equal(mock_webhook_start(&wc, &hooks, &err), 0);
+    json_t *fault = json_pack("{s:[{s:i, s:i}]}", "faults", "status", 500, "times", 1);
+    assert_int_equal(oms_recorder_configure(hooks, fault, &err), 0);
+    json_decref(fault);
+
+    proc_make_temp_db();
+    struct proc ref;
+    start_reference(&ref);
+    struct oms_http_client *c = oms_http_client_create();
+    char *fx =
+        support_printf("{\"clock\": {\"mode\": \"virtual\"},"
+                       " \"profile\": {\"sync_remote_order_status_default\": false},"
+                       " \"locations\": [{\"id\": 1, \"max_quota\": 5, \"quota\": 1}],"
+                       " \"packages\": [{\"id\": 7, \"location\": 1, \"status\": \"Waiting\"}],"
+                       " \"subscriptions\": [{\"event_type\": \"package.status.packed_for_refund\","
+                       " \"target_url\": \"%s/hooks/clock\", \"retry_countdown_config\":"
+                       " {\"choice\": \"fixed\", \"countdown\": 3600, \"max_retries\": 3}}]}",
+                       oms_recorder_url(hooks));
+    support_load(c, ref.url, fx);
+    free(fx);
+    struct oms_http_exchange x = {0};
+    assert_int_equal(support_command(c, &x, ref.url, 7, "{\"package\": 7, \"transition\": 17}"),
+                     204);
+    oms_http_exchange_cleanup(&x);
+    /* The first attempt fails, and once the reference has recorded it the next is an hour away
+     * on the scenario clock. (Killed before it records the attempt, the reference would rightly
+     * send the call again at once.) */
+    int64_t deadline = oms_time_mono_ms() + 10000;
+    json_int_t attempts = 0;
+    while (attempts < 1 && oms_time_mono_ms() < deadline) {
+        json_t *st = support_get_state(c, ref.url);
+        json_t *row = json_array_get(json_object_get(st, "outbox"), 0);
+        attempts = json_integer_value(json_object_get(row, "attempts"));
+        json_decref(st);
+        if (attempts < 1)
+            oms_time_sleep_ms(5);
+    }
+    assert_int_equal(attempts, 1);
+    json_t *seen = oms_recorder_journal(hooks, NULL);
+    assert_int_equal(json_array_size(seen), 1);
+    json_decref(seen);
+
+    assert_int_equal(kill(ref.pid, SIGKILL), 0);
+    int status = 0;
+    assert_true(proc_wait_exit(ref.pid, 10000, &status));
+    close(ref.out_fd);
+    start_reference(&ref);
+    json_t *drained = support_drain(c, ref.url, 3000);
+    assert_true(json_is_true(json_object_get(drained, "drained")));
+    assert_true(json_integer_value(json_object_get(drained, "clock_advanced_ms")) > 3000000);
+    json_decref(drained);
+    json_t *calls = oms_recorder_journal(hooks, NULL);
+    assert_int_equal(json_array_size(calls), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(calls, 1), "answered")),
+                     200);
+    /* SPEC O-2: the same event, before and after the restart. */
+    const char *u0 = json_string_value(json_object_get(
+        json_object_get(json_object_get(json_array_get(calls, 0), "json"), "event"), "uuid"));
+    const char *u1 = json_string_value(json_object_get(
+        json_object_get(json_object_get(json_array_get(calls, 1), "json"), "event"), "uuid"));
+    assert_non_null(u0);
+    assert_non_null(u1);
+    assert_string_equal(u0, u1);
+    json_decref(calls);
+    proc_stop(&ref, "oms-reference");
+    oms_http_client_destroy(c);
+    oms_recorder_stop(hooks);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_kill_while_receivers_are_down_loses_nothing, proc_teardown),
+        cmocka_unit_test_teardown(test_virtual_clock_survives_a_restart, proc_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -260,6 +260,71 @@ static void test_scenario_load_valid_structure(void **state)
     rmdir(dir);
 }
 
+/* Crash steps: kill now, or inside a burst of commands; only they make a scenario kill its target.
+ */
+static void test_scenario_load_crash_steps(void **state)
+{
+    struct suite *suite = *state;
+    char dir[] = "/tmp/test_scenario.XXXXXX";
+    assert_non_null(mkdtemp(dir));
+    char *file = write_temp(
+        dir, "crash.json",
+        "{\"name\": \"crashes\", \"rules\": [\"O-1\"], \"when\": [\n"
+        "  {\"crash\": {}},\n"
+        "  {\"crash\": {\"burst\": {\"packages\": {\"first\": 1, \"count\": 40},"
+        " \"body\": {\"transition\": 17}, \"concurrent\": 4}, \"at\": \"random\", \"seed\": 7,"
+        " \"receivers\": {\"webhook\": {\"down\": false}}}, \"then\": {\"packages\": {}}},\n"
+        "  {\"crash\": {\"burst\": {\"packages\": [5, 6], \"body\": {\"slug\": \"x\"}},"
+        " \"after\": 2, \"delay_ms\": 100}}\n"
+        "]}\n");
+    struct oms_err errs[MAX_ERRS];
+    struct scenario *s = NULL;
+    size_t n = scenario_load(file, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+    if (n)
+        fail_msg("refused: %s at %s", errs[0].message, errs[0].path);
+    assert_int_equal(s->step_count, 3);
+    for (size_t i = 0; i < 3; i++)
+        assert_int_equal(s->steps[i].kind, STEP_CRASH);
+    assert_int_equal(json_object_size(s->steps[0].request), 0);
+    assert_non_null(json_object_get(s->steps[1].request, "burst"));
+    assert_non_null(s->steps[1].then);
+    assert_int_equal(json_integer_value(json_object_get(s->steps[2].request, "after")), 2);
+    assert_true(scenario_kills_target(s));
+    scenario_destroy(s);
+
+    char *plain = write_temp(dir, "plain.json",
+                             "{\"name\": \"n\", \"rules\": [\"C-2\"], \"when\": [{\"command\": "
+                             "{\"package\": 1}}, {\"receivers\": {}}]}");
+    assert_int_equal(scenario_load(plain, suite->schema, suite->rules, &s, errs, MAX_ERRS), 0);
+    assert_false(scenario_kills_target(s));
+    scenario_destroy(s);
+
+    /* The schema's own limits: concurrency, the moment, an empty burst. */
+    char *bad = write_temp(dir, "bad.json",
+                           "{\"name\": \"n\", \"rules\": [\"O-1\"], \"when\": [{\"crash\": "
+                           "{\"burst\": {\"packages\": [], \"body\": {}, \"concurrent\": 65},"
+                           " \"at\": \"later\"}}]}");
+    n = scenario_load(bad, suite->schema, suite->rules, &s, errs, MAX_ERRS);
+    assert_int_equal(n, 3);
+    assert_null(s);
+    const char *paths[] = {"$.when[0].crash.burst.packages", "$.when[0].crash.burst.concurrent",
+                           "$.when[0].crash.at"};
+    for (size_t i = 0; i < 3; i++) {
+        int found = 0;
+        for (size_t k = 0; k < n; k++)
+            found |= strcmp(errs[k].path, paths[i]) == 0;
+        if (!found)
+            fail_msg("no error at %s", paths[i]);
+    }
+    unlink(bad);
+    unlink(plain);
+    unlink(file);
+    free(bad);
+    free(plain);
+    free(file);
+    rmdir(dir);
+}
+
 /* An explicit "id" is kept as written (not the file name). */
 static void test_scenario_load_explicit_id(void **state)
 {
@@ -458,6 +523,7 @@ int main(void)
         cmocka_unit_test(test_scenario_find_files_invalid_dir_matches_table),
         cmocka_unit_test(test_scenario_load_bundled_scenarios_are_valid),
         cmocka_unit_test(test_scenario_load_valid_structure),
+        cmocka_unit_test(test_scenario_load_crash_steps),
         cmocka_unit_test(test_scenario_load_explicit_id),
         cmocka_unit_test(test_scenario_id_from_file),
         cmocka_unit_test(test_scenario_load_collects_several_errors),

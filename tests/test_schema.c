@@ -424,8 +424,8 @@ static void test_schema_load_scenario_schema_valid_and_invalid(void **state)
         {"{\"name\": \"x\", \"rules\": [\"C-1\"], \"when\": [{\"command\": {}, \"http\": "
          "{\"path\": \"/\"}}]}",
          1, "$.when[0]",
-         "expected exactly one of \"command\" or \"http\" or \"lifecycle\" or \"receivers\", "
-         "found 2"},
+         "expected exactly one of \"command\" or \"http\" or \"lifecycle\" or \"receivers\" or "
+         "\"crash\", found 2"},
         {"{\"name\": \"x\", \"rules\": [\"C-1\"], \"when\": [{\"command\": {\"package\": 0}}]}", 1,
          "$.when[0].command.package", "expected at least 1, found 0"},
         {"{\"name\": \"x\", \"rules\": [\"c-1\"], \"when\": [{\"command\": {}}]}", 1, "$.rules[0]",
