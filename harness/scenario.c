@@ -8,6 +8,7 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -228,54 +229,143 @@ static void check_request(struct checker *c, const struct scenario_step *st)
             "a concurrent step has several responses: check them with \"responses\"");
 }
 
+/* Repeated values of a list, found in one pass with a hash (a JSON object keyed by value), so a
+ * list of any length is checked in linear time and each repeated value is reported once. */
+struct repeat {
+    size_t first;  /* index of the first occurrence */
+    size_t second; /* index of the second occurrence; SIZE_MAX while there is none */
+    size_t count;
+};
+
+struct repeats {
+    json_t *slots;     /* value -> its slot number */
+    struct repeat *by; /* per slot */
+    size_t *slot_of;   /* per entry; SIZE_MAX when the entry has no value */
+};
+
+static void repeats_init(struct repeats *r, const char *const *values, size_t n)
+{
+    r->slots = json_object();
+    r->by = oms_xcalloc(n + 1, sizeof(*r->by));
+    r->slot_of = oms_xcalloc(n + 1, sizeof(*r->slot_of));
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        r->slot_of[i] = SIZE_MAX;
+        if (!values[i])
+            continue;
+        json_t *slot = json_object_get(r->slots, values[i]);
+        if (!slot) {
+            /* A key jansson refuses (not UTF-8) cannot repeat one it took: count it alone. */
+            if (json_object_set_new(r->slots, values[i], json_integer((json_int_t)used)) != 0)
+                continue;
+            r->by[used] = (struct repeat){.first = i, .second = SIZE_MAX, .count = 1};
+            r->slot_of[i] = used++;
+            continue;
+        }
+        struct repeat *rep = &r->by[json_integer_value(slot)];
+        r->slot_of[i] = (size_t)json_integer_value(slot);
+        if (rep->second == SIZE_MAX)
+            rep->second = i;
+        rep->count++;
+    }
+}
+
+/* The value's repeat record when entry i is the first repetition of its value, else NULL. */
+static const struct repeat *repeats_at(const struct repeats *r, size_t i)
+{
+    if (r->slot_of[i] == SIZE_MAX)
+        return NULL;
+    const struct repeat *rep = &r->by[r->slot_of[i]];
+    return rep->second == i ? rep : NULL;
+}
+
+static void repeats_cleanup(struct repeats *r)
+{
+    json_decref(r->slots);
+    free(r->by);
+    free(r->slot_of);
+}
+
+/* "twice" or "N times", into out. */
+static const char *times(char *out, size_t size, size_t count)
+{
+    if (count == 2)
+        snprintf(out, size, "twice");
+    else
+        snprintf(out, size, "%zu times", count);
+    return out;
+}
+
+/* Each rule must be in the catalogue and listed once. */
+static void check_rules(struct checker *c, const struct scenario *s, const json_t *known_rules)
+{
+    char p[OMS_ERR_PATH_MAX], first[OMS_ERR_PATH_MAX], n[32];
+    json_t *known = json_object();
+    size_t k;
+    json_t *r;
+    json_array_foreach((json_t *)known_rules, k, r)
+    {
+        const char *id = json_string_value(json_object_get(r, "id"));
+        if (id)
+            json_object_set_new(known, id, json_true());
+    }
+    struct repeats reps;
+    repeats_init(&reps, s->rules, s->rule_count);
+    for (size_t i = 0; i < s->rule_count; i++) {
+        if (known_rules && s->rules[i] && !json_object_get(known, s->rules[i]))
+            report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
+                   "\"%s\" is not a rule of SPEC.md (see spec/rules.json)", s->rules[i]);
+        const struct repeat *rep = repeats_at(&reps, i);
+        if (rep)
+            report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
+                   "rule \"%s\" is listed %s (first at %s); list each rule once", s->rules[i],
+                   times(n, sizeof(n), rep->count),
+                   oms_jpath_index(first, sizeof(first), "$.rules", rep->first));
+    }
+    repeats_cleanup(&reps);
+    json_decref(known);
+}
+
+/* Subscriptions name receivers once each, so calls can be told apart. */
+static void check_receivers(struct checker *c, const struct scenario *s)
+{
+    const json_t *subs = json_object_get(s->given, "subscriptions");
+    size_t count = json_array_size(subs);
+    const char **names = oms_xcalloc(count + 1, sizeof(*names));
+    for (size_t i = 0; i < count; i++)
+        names[i] = json_string_value(json_object_get(json_array_get(subs, i), "receiver"));
+    struct repeats reps;
+    repeats_init(&reps, names, count);
+    for (size_t i = 0; i < count; i++) {
+        const struct repeat *rep = repeats_at(&reps, i);
+        if (!rep)
+            continue;
+        char p[OMS_ERR_PATH_MAX], q[OMS_ERR_PATH_MAX], first[OMS_ERR_PATH_MAX], n[32];
+        oms_jpath_index(q, sizeof(q), "$.given.subscriptions", i);
+        oms_jpath_index(first, sizeof(first), "$.given.subscriptions", rep->first);
+        if (rep->count == 2)
+            snprintf(n, sizeof(n), "two");
+        else
+            snprintf(n, sizeof(n), "%zu", rep->count);
+        report(c, oms_jpath_key(p, sizeof(p), q, "receiver"),
+               "receiver \"%s\" is used by %s subscriptions (first at %s); give each its own name",
+               names[i], n, first);
+    }
+    repeats_cleanup(&reps);
+    free(names);
+}
+
 static void check_semantics(struct checker *c, struct scenario *s, const json_t *known_rules)
 {
     char p[OMS_ERR_PATH_MAX];
-    for (size_t i = 0; i < s->rule_count; i++) {
-        int known = known_rules == NULL;
-        size_t k;
-        json_t *r;
-        json_array_foreach((json_t *)known_rules, k, r)
-        {
-            if (strcmp(json_string_value(json_object_get(r, "id")), s->rules[i]) == 0)
-                known = 1;
-        }
-        if (!known)
-            report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
-                   "\"%s\" is not a rule of SPEC.md (see spec/rules.json)", s->rules[i]);
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(s->rules[j], s->rules[i]) == 0)
-                report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
-                       "rule \"%s\" is listed twice", s->rules[i]);
-    }
+    check_rules(c, s, known_rules);
     for (size_t i = 0; i < s->step_count; i++) {
         check_request(c, &s->steps[i]);
         check_expectations(c, s->steps[i].then,
                            oms_jpath_key(p, sizeof(p), s->steps[i].path, "then"));
     }
     check_expectations(c, s->then, "$.then");
-    /* Subscriptions name receivers once each, so calls can be told apart. */
-    size_t i;
-    json_t *sub;
-    json_array_foreach(json_object_get(s->given, "subscriptions"), i, sub)
-    {
-        const char *name = json_string_value(json_object_get(sub, "receiver"));
-        size_t j;
-        json_t *other;
-        json_array_foreach(json_object_get(s->given, "subscriptions"), j, other)
-        {
-            if (j >= i)
-                break;
-            const char *o = json_string_value(json_object_get(other, "receiver"));
-            if (name && o && strcmp(name, o) == 0) {
-                char q[OMS_ERR_PATH_MAX];
-                oms_jpath_index(q, sizeof(q), "$.given.subscriptions", i);
-                report(c, oms_jpath_key(p, sizeof(p), q, "receiver"),
-                       "receiver \"%s\" is used by two subscriptions; give each its own name",
-                       name);
-            }
-        }
-    }
+    check_receivers(c, s);
 }
 
 static void fill(struct scenario *s)
@@ -325,29 +415,27 @@ static void fill(struct scenario *s)
     s->then = json_object_get(s->doc, "then");
 }
 
-size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
-                     struct scenario **out, struct oms_err *errs, size_t max)
+size_t scenario_load_text(const char *file, const char *text, size_t len, struct schema *schema,
+                          const json_t *known_rules, struct scenario **out, struct oms_err *errs,
+                          size_t max)
 {
-    struct oms_buf text;
     struct oms_err one = {0};
     *out = NULL;
-    oms_buf_init(&text, SCENARIO_MAX_BYTES);
-    if (read_file(file, &text, &one) != 0) {
+    if (len > SCENARIO_MAX_BYTES) {
+        oms_err_set(&one, OMS_E_INVAL, file, 0, 0, NULL, "file is larger than %u bytes",
+                    SCENARIO_MAX_BYTES);
         if (max > 0)
             errs[0] = one;
-        oms_buf_cleanup(&text);
         return 1;
     }
-    json_t *doc = oms_json_load_buf(oms_buf_str(&text), text.len, file, &one);
+    json_t *doc = oms_json_load_buf(text, len, file, &one);
     if (!doc) {
         if (max > 0)
             errs[0] = one;
-        oms_buf_cleanup(&text);
         return 1;
     }
     struct checker c = {.file = file, .errs = errs, .max = max};
-    c.pos = jpos_index(oms_buf_str(&text), text.len);
-    oms_buf_cleanup(&text);
+    c.pos = jpos_index(text, len);
 
     struct schema_issue issues[32];
     size_t n = schema_validate(schema, doc, issues, OMS_ARRAY_LEN(issues));
@@ -370,6 +458,25 @@ size_t scenario_load(const char *file, struct schema *schema, const json_t *know
     }
     *out = s;
     return 0;
+}
+
+size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
+                     struct scenario **out, struct oms_err *errs, size_t max)
+{
+    struct oms_buf text;
+    struct oms_err one = {0};
+    *out = NULL;
+    oms_buf_init(&text, SCENARIO_MAX_BYTES);
+    if (read_file(file, &text, &one) != 0) {
+        if (max > 0)
+            errs[0] = one;
+        oms_buf_cleanup(&text);
+        return 1;
+    }
+    size_t n =
+        scenario_load_text(file, oms_buf_str(&text), text.len, schema, known_rules, out, errs, max);
+    oms_buf_cleanup(&text);
+    return n;
 }
 
 void scenario_destroy(struct scenario *s)

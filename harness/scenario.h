@@ -48,6 +48,11 @@ struct scenario {
  * errs (up to max); returns 0 and *out, or the number of errors found (then *out is NULL). */
 size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
                      struct scenario **out, struct oms_err *errs, size_t max);
+/* The same on len bytes already in memory (text need not be NUL-terminated); file names them in
+ * errors. */
+size_t scenario_load_text(const char *file, const char *text, size_t len, struct schema *schema,
+                          const json_t *known_rules, struct scenario **out, struct oms_err *errs,
+                          size_t max);
 void scenario_destroy(struct scenario *s);
 
 /* "file:line:column" of the value at path (or of its nearest ancestor); into out. */
