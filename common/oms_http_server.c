@@ -334,7 +334,7 @@ static void *delay_worker(void *arg)
     return NULL;
 }
 
-static void mhd_logger(void *cls, const char *fmt, va_list ap)
+static void __attribute__((format(printf, 2, 0))) mhd_logger(void *cls, const char *fmt, va_list ap)
 {
     struct oms_http_server *s = cls;
     if (oms_log_get_level() < OMS_LOG_DEBUG)

@@ -538,6 +538,12 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
     json_decref(body_json);
 }
 
+void oms_recorder_handle(struct oms_recorder *r, const struct oms_http_request *req,
+                         struct oms_http_response *resp)
+{
+    handle(r, req, resp);
+}
+
 static void handle_control(void *ctx, const struct oms_http_request *req,
                            struct oms_http_response *resp)
 {
