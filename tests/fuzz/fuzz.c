@@ -243,7 +243,7 @@ void fuzz_check_answer(const char *what, const struct oms_http_response *resp)
     }
     json_error_t je;
     json_t *doc = json_loadb(resp->body.data ? resp->body.data : "", resp->body.len,
-                             JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &je);
+                             JSON_REJECT_DUPLICATES | JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
     if (!doc || json_is_null(doc))
         fuzz_fail("%s: %d with a body that is not a JSON document (%s): %s", what, status,
                   doc ? "null" : je.text, text);
