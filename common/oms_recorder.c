@@ -155,6 +155,12 @@ static int parse_fault(const json_t *v, const char *path, struct fault *f, struc
                 return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
                                    "expected a path starting with \"/\" (at most %zu bytes)",
                                    sizeof(f->path) - 1);
+            /* Requests under /__ are control requests, which no fault rule ever meets. */
+            if (strncmp(s, "/__", 3) == 0)
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
+                                   "\"%s\" is a control endpoint: fault rules apply to recorded "
+                                   "requests only",
+                                   s);
             snprintf(f->path, sizeof(f->path), "%s", s);
         } else {
             return oms_err_set(

@@ -1,7 +1,8 @@
 /* schema: a validator for the subset of JSON Schema (2020-12) the scenario schema uses - type,
- * enum, const, minimum, maximum, minLength, pattern, items, minItems, maxItems, properties,
- * patternProperties, additionalProperties, required, local $ref - plus "x-exactlyOne": [keys]
- * (exactly one of these keys must be present). Unknown keys get a did-you-mean suggestion. */
+ * enum, const, minimum, maximum, minLength, maxLength (in characters), pattern, items, minItems,
+ * maxItems, properties, patternProperties, additionalProperties, required, local $ref - plus
+ * "x-exactlyOne": [keys] (exactly one of these keys must be present). Unknown keys get a
+ * did-you-mean suggestion. */
 #ifndef SCHEMA_H
 #define SCHEMA_H
 

@@ -35,6 +35,8 @@ const struct invalid_case INVALID[] = {
      "expected [min, max] numbers"},
     {"matcher-mixed-with-keys.json", 5, 33, "$.then.response.body",
      "matcher \"$partial\" must be the only key"},
+    {"fault-path-control-endpoint.json", 4, 74, "$.given.receivers.webhook.faults[0].path",
+     "\"/__journal\" does not match the pattern"},
 };
 
 const size_t INVALID_COUNT = sizeof(INVALID) / sizeof(INVALID[0]);
