@@ -72,10 +72,169 @@ static void report(struct checker *c, const char *path, const char *fmt, ...)
     c->count++;
 }
 
+/* ---- regular expressions: bounded before the C library compiles them ---- */
+
+/* The C library's regcomp copies a group once per repetition and recurses once per nesting level:
+ * "((a{1000}){1000}){1000}" would take many gigabytes and "((((...a))))" 20,000 deep overflows
+ * the stack. A pattern is refused beyond these bounds (generous for any real check). */
+#define REGEX_MAX_COPIES 100000.0
+#define REGEX_MAX_DEPTH  100
+
+struct regex_scan {
+    const char *p;
+    int depth;
+    int too_deep;
+};
+
+static double regex_alternation(struct regex_scan *r);
+
+/* One atom: a group, a bracket expression, an escaped or a plain character. */
+static double regex_atom(struct regex_scan *r)
+{
+    char ch = *r->p++;
+    if (ch == '(') {
+        if (++r->depth > REGEX_MAX_DEPTH) {
+            r->too_deep = 1;
+            return REGEX_MAX_COPIES + 1;
+        }
+        double inner = regex_alternation(r);
+        r->depth--;
+        if (*r->p == ')')
+            r->p++;
+        return inner + 1;
+    }
+    if (ch == '[') {
+        if (*r->p == '^')
+            r->p++;
+        if (*r->p == ']')
+            r->p++;
+        while (*r->p && *r->p != ']') {
+            if (r->p[0] == '[' && (r->p[1] == ':' || r->p[1] == '.' || r->p[1] == '=')) {
+                const char *end = strstr(r->p + 2, (const char[]){r->p[1], ']', '\0'});
+                r->p = end ? end + 2 : r->p + strlen(r->p);
+            } else {
+                r->p++;
+            }
+        }
+        if (*r->p)
+            r->p++;
+    } else if (ch == '\\' && *r->p) {
+        r->p++;
+    }
+    return 1;
+}
+
+/* How many copies "{m,n}" (or "*", "+", "?") makes of what it follows. */
+static double regex_quantifier(struct regex_scan *r)
+{
+    char ch = *r->p;
+    if (ch == '*' || ch == '?') {
+        r->p++;
+        return 1;
+    }
+    if (ch == '+') { /* "a+" is compiled as "aa*" */
+        r->p++;
+        return 2;
+    }
+    if (ch != '{')
+        return 0;
+    const char *q = r->p + 1;
+    double low = 0, high = -1;
+    while (*q >= '0' && *q <= '9')
+        low = low * 10 + (*q++ - '0');
+    if (*q == ',') {
+        q++;
+        if (*q >= '0' && *q <= '9')
+            high = 0;
+        while (*q >= '0' && *q <= '9')
+            high = high * 10 + (*q++ - '0');
+        if (high < 0)
+            high = low + 1; /* "{m,}": m copies and a star */
+    }
+    if (*q != '}')
+        return 0; /* not a bound: regcomp judges it */
+    r->p = q + 1;
+    double n = high > low ? high : low;
+    return n > 1 ? n : 1;
+}
+
+static double regex_sequence(struct regex_scan *r)
+{
+    double total = 0;
+    while (*r->p && *r->p != '|' && *r->p != ')' && total <= REGEX_MAX_COPIES) {
+        double piece = regex_atom(r);
+        for (double n = regex_quantifier(r); n > 0 && piece <= REGEX_MAX_COPIES;
+             n = regex_quantifier(r))
+            piece *= n;
+        total += piece;
+    }
+    return total;
+}
+
+static double regex_alternation(struct regex_scan *r)
+{
+    double total = regex_sequence(r);
+    while (*r->p == '|' && total <= REGEX_MAX_COPIES) {
+        r->p++;
+        total += regex_sequence(r);
+    }
+    return total;
+}
+
+/* Refuses, at path, a pattern too large or too deep for regcomp. Returns 1 when it did. */
+static int check_regex(struct checker *c, const char *pattern, const char *path)
+{
+    struct regex_scan r = {.p = pattern};
+    double copies = 0;
+    while (*r.p && copies <= REGEX_MAX_COPIES) {
+        copies += regex_alternation(&r);
+        if (*r.p == ')') /* unbalanced: regcomp says so */
+            r.p++;
+    }
+    if (r.too_deep)
+        report(c, path, "the regular expression nests groups more than %d deep", REGEX_MAX_DEPTH);
+    else if (copies > REGEX_MAX_COPIES)
+        report(c, path,
+               "the regular expression's repetitions would expand to more than %.0f copies; "
+               "use smaller bounds",
+               REGEX_MAX_COPIES);
+    return r.too_deep || copies > REGEX_MAX_COPIES;
+}
+
+/* Checks every "$regex" pattern under v (but not inside "$literal" data). Returns how many were
+ * refused. */
+static size_t check_regexes(struct checker *c, const json_t *v, const char *path)
+{
+    char child[OMS_ERR_PATH_MAX];
+    size_t refused = 0;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach((json_t *)v, i, item)
+        {
+            refused += check_regexes(c, item, oms_jpath_index(child, sizeof(child), path, i));
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            oms_jpath_key(child, sizeof(child), path, key);
+            if (strcmp(key, "$literal") == 0)
+                continue;
+            if (strcmp(key, "$regex") == 0 && json_is_string(item))
+                refused += (size_t)check_regex(c, json_string_value(item), child);
+            else
+                refused += check_regexes(c, item, child);
+        }
+    }
+    return refused;
+}
+
 static void check_matchers(struct checker *c, const json_t *v, const char *path)
 {
     struct oms_err e = {0};
-    if (v && matcher_validate(v, path, &e) != 0)
+    if (v && check_regexes(c, v, path) == 0 && matcher_validate(v, path, &e) != 0)
         report(c, e.path, "%s", e.message);
 }
 
