@@ -432,8 +432,10 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
 
 static void answer_error(struct oms_http_response *resp, int status, const char *message)
 {
-    json_t *doc =
-        json_pack("{s:{s:[s]}, s:i}", "error", "non_field_errors", message, "status_code", status);
+    /* The message may quote the request's bytes (a JSON parse error does), which need not be
+     * UTF-8: made valid rather than losing the envelope. */
+    json_t *doc = json_pack("{s:{s:[o]}, s:i}", "error", "non_field_errors",
+                            oms_json_string_lossy(message, strlen(message)), "status_code", status);
     oms_http_response_json(resp, status, doc);
     json_decref(doc);
 }
