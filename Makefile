@@ -5,8 +5,9 @@ JOBS         ?= $(shell nproc 2>/dev/null || echo 2)
 HARNESS       = $(BUILD_DIR)/bin/refund-harness
 PROGRAMS      = refund-harness oms-reference mock-omnitron mock-webhook
 CMAKE_ARGS   ?=
+FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test-deps configure build programs run test sanitize memcheck coverage format format-check clean
+.PHONY: all deps test-deps fuzz-deps configure build programs run test sanitize memcheck coverage fuzz format format-check clean
 
 all: build
 
@@ -15,6 +16,9 @@ deps:
 
 test-deps:
 	@scripts/install-deps --test
+
+fuzz-deps: deps
+	@scripts/install-deps --fuzz
 
 configure: deps
 	@if [ ! -f $(BUILD_DIR)/CMakeCache.txt ]; then \
@@ -51,6 +55,11 @@ coverage: test-deps
 	@gcovr -r . --object-directory build-coverage -e tests/ -e bench/ \
 	  --html-details $(BUILD_DIR)/coverage/index.html --print-summary
 
+# The libFuzzer targets of tests/fuzz/, built with clang in build-fuzz/, each run FUZZ_SECONDS
+# (default 60); exits non-zero on a finding, whose input is kept in build-fuzz/artifacts/.
+fuzz: fuzz-deps
+	@tests/fuzz/run $(FUZZ_SECONDS)
+
 format:
 	@git ls-files '*.c' '*.h' | xargs clang-format -i
 
@@ -58,4 +67,4 @@ format-check:
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
 
 clean:
-	@rm -rf build build-asan build-coverage
+	@rm -rf build build-asan build-coverage build-fuzz

@@ -226,6 +226,28 @@ static void print_explore(const json_t *e)
            (long long)json_integer_value(json_object_get(sh, "candidates")));
 }
 
+static void print_validate(const json_t *v)
+{
+    if (!v)
+        return;
+    printf("\nValidate - refund-harness validate FILE on large generated files\n");
+    printf("%-31s | %7s | %8s | %9s | %9s\n", "file", "entries", "MB", "wall s", "errors");
+    size_t i;
+    json_t *c;
+    json_array_foreach(json_object_get(v, "cases"), i, c)
+    {
+        char wall[32];
+        if (json_is_true(json_object_get(c, "timed_out")))
+            snprintf(wall, sizeof(wall), "> %.0f", num(c, "wall_s"));
+        else
+            snprintf(wall, sizeof(wall), "%.3f", num(c, "wall_s"));
+        printf("%-31s | %7lld | %8.2f | %9s | %9lld\n",
+               json_string_value(json_object_get(c, "case")),
+               (long long)json_integer_value(json_object_get(c, "n")), num(c, "bytes") / 1e6, wall,
+               (long long)json_integer_value(json_object_get(c, "errors")));
+    }
+}
+
 static void print_peer(const json_t *p)
 {
     if (!p)
@@ -377,7 +399,7 @@ int main(int argc, char **argv)
     }
     json_t *t = load(o.dir, "throughput"), *s = load(o.dir, "scale"), *d = load(o.dir, "delivery"),
            *h = load(o.dir, "harness"), *x = load(o.dir, "explore"), *p = load(o.dir, "peer"),
-           *c = load(o.dir, "crash");
+           *c = load(o.dir, "crash"), *v = load(o.dir, "validate");
     char when[64];
     time_t now = time(NULL);
     struct tm tm;
@@ -393,6 +415,7 @@ int main(int argc, char **argv)
     print_scale(s);
     print_delivery(d);
     print_harness(h);
+    print_validate(v);
     print_explore(x);
     print_peer(p);
     print_crash(c);
@@ -405,10 +428,10 @@ int main(int argc, char **argv)
                json_string_value(json_object_get(e, "goal")),
                json_string_value(json_object_get(e, "measured")));
     }
-    json_t *doc =
-        json_pack("{s:s, s:s?, s:o, s:{s:o?, s:o?, s:o?, s:o?, s:o?, s:o?}, s:o}", "generated_at",
-                  when, "commit", o.commit, "machine", m, "results", "throughput", t, "scale", s,
-                  "delivery", d, "harness", h, "explore", x, "peer", p, "crash", c, "goals", g);
+    json_t *doc = json_pack(
+        "{s:s, s:s?, s:o, s:{s:o?, s:o?, s:o?, s:o?, s:o?, s:o?, s:o?, s:o?}, s:o}", "generated_at",
+        when, "commit", o.commit, "machine", m, "results", "throughput", t, "scale", s, "delivery",
+        d, "harness", h, "validate", v, "explore", x, "peer", p, "crash", c, "goals", g);
     int rc = doc && json_dump_file(doc, o.out, JSON_INDENT(2)) == 0 ? 0 : 3;
     if (rc)
         fprintf(stderr, "bench-report: cannot write %s\n", o.out);

@@ -24,7 +24,8 @@ void oms_buf_reset(struct oms_buf *b);
 int oms_buf_append(struct oms_buf *b, const void *data, size_t len);
 int oms_buf_puts(struct oms_buf *b, const char *s);
 int oms_buf_printf(struct oms_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int oms_buf_vprintf(struct oms_buf *b, const char *fmt, va_list ap);
+int oms_buf_vprintf(struct oms_buf *b, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
 
 /* Contents as a C string ("" when empty); borrowed, valid until the next change. */
 const char *oms_buf_str(const struct oms_buf *b);

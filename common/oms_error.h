@@ -57,7 +57,8 @@ int oms_err_isset(const struct oms_err *err);
 int oms_err_set(struct oms_err *err, int code, const char *source, int line, int column,
                 const char *path, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 int oms_err_vset(struct oms_err *err, int code, const char *source, int line, int column,
-                 const char *path, const char *fmt, va_list ap);
+                 const char *path, const char *fmt, va_list ap)
+    __attribute__((format(printf, 7, 0)));
 
 /* Fills a missing source in an error already set (e.g. a loader learns its file name late). */
 void oms_err_set_source(struct oms_err *err, const char *source);

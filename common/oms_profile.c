@@ -42,6 +42,13 @@ struct oms_profile {
     json_t *omnitron_retry; /* borrowed from doc, may be NULL */
     json_t *webhook_retry;
     json_t *lifecycle; /* action -> array of transition slugs (borrowed from doc) */
+    /* Indexes, so loading and lookups take time linear in the profile's size: each maps a key
+     * to the position of its status or transition. */
+    json_t *status_by_value; /* "100" */
+    json_t *status_by_name;  /* lower-case name */
+    json_t *status_by_key;   /* lower-case key */
+    json_t *transition_by_id;
+    json_t *transition_by_slug;
 };
 
 /* ---- parse helpers ------------------------------------------------------------------------ */
@@ -108,15 +115,62 @@ static void make_key(const char *name, char *out, size_t size)
     out[n] = '\0';
 }
 
+/* ---- indexes ------------------------------------------------------------------------------ */
+
+/* The index key of a name: a new lower-case copy, as strcasecmp compares (ASCII). */
+static char *fold(const char *s)
+{
+    char *out = oms_xstrdup(s);
+    for (char *q = out; *q; q++)
+        *q = (char)tolower((unsigned char)*q);
+    return out;
+}
+
+/* Position i of the entry under key, or -1. */
+static long long index_get(const json_t *index, const char *key)
+{
+    json_t *v = json_object_get(index, key);
+    return v ? (long long)json_integer_value(v) : -1;
+}
+
+static long long index_get_number(const json_t *index, int64_t n)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)n);
+    return index_get(index, key);
+}
+
+/* Position of the first status named s (its name or its key, case-insensitively), or -1. */
+static long long index_get_name(const struct oms_profile *p, const char *s)
+{
+    char *folded = fold(s);
+    long long by_name = index_get(p->status_by_name, folded);
+    long long by_key = index_get(p->status_by_key, folded);
+    free(folded);
+    if (by_name < 0)
+        return by_key;
+    return by_key < 0 || by_name < by_key ? by_name : by_key;
+}
+
+static void index_set(json_t *index, const char *key, size_t i)
+{
+    json_object_set_new(index, key, json_integer((json_int_t)i));
+}
+
 /* ---- lookups used while parsing and after ------------------------------------------------- */
 
 const struct oms_profile_status *oms_profile_status_by_value(const struct oms_profile *p,
                                                              int64_t value)
 {
-    for (size_t i = 0; i < p->status_count; i++)
-        if (p->statuses[i].value == value)
-            return &p->statuses[i];
-    return NULL;
+    long long i = index_get_number(p->status_by_value, value);
+    return i >= 0 ? &p->statuses[i] : NULL;
+}
+
+/* What oms_profile_status_resolve reads as a status number: digits only, no leading zero. */
+static int is_status_number(const char *s)
+{
+    size_t digits = strspn(s, "0123456789");
+    return digits > 0 && digits < 19 && s[digits] == '\0' && (s[0] != '0' || digits == 1);
 }
 
 int oms_profile_status_resolve(const struct oms_profile *p, const json_t *ref, int64_t *value)
@@ -132,21 +186,18 @@ int oms_profile_status_resolve(const struct oms_profile *p, const json_t *ref, i
         return OMS_E_NOENT;
     const char *s = json_string_value(ref);
     /* A numeric string is digits only: " 1100", "+1100" and "01100" are not status numbers. */
-    size_t digits = strspn(s, "0123456789");
-    if (digits > 0 && digits < 19 && s[digits] == '\0' && (s[0] != '0' || digits == 1)) {
+    if (is_status_number(s)) {
         long long n = strtoll(s, NULL, 10);
         if (!oms_profile_status_by_value(p, n))
             return OMS_E_NOENT;
         *value = n;
         return 0;
     }
-    for (size_t i = 0; i < p->status_count; i++) {
-        if (strcasecmp(p->statuses[i].name, s) == 0 || strcasecmp(p->statuses[i].key, s) == 0) {
-            *value = p->statuses[i].value;
-            return 0;
-        }
-    }
-    return OMS_E_NOENT;
+    long long i = index_get_name(p, s);
+    if (i < 0)
+        return OMS_E_NOENT;
+    *value = p->statuses[i].value;
+    return 0;
 }
 
 static int resolve_at(struct ctx *c, const struct oms_profile *p, const json_t *ref,
@@ -190,6 +241,32 @@ static int status_list(struct ctx *c, const struct oms_profile *p, const json_t 
 
 /* ---- sections ----------------------------------------------------------------------------- */
 
+/* A status's number, name and key must each find it and nothing else: no number, name or key
+ * of an earlier status is reused, a name or key is never another status's name or key, and
+ * none reads as a number (those name statuses by value). */
+static int check_status_names(struct ctx *c, const struct oms_profile *p,
+                              const struct oms_profile_status *st, const char *path)
+{
+    long long other = index_get_number(p->status_by_value, st->value);
+    if (other >= 0)
+        return fail(c, path, "status number %lld is used twice (\"%s\" and \"%s\")",
+                    (long long)st->value, p->statuses[other].name, st->name);
+    if (is_status_number(st->name) || is_status_number(st->key))
+        return fail(c, path,
+                    "status name \"%s\" or key \"%s\" reads as a status number; numbers name "
+                    "statuses by value",
+                    st->name, st->key);
+    other = index_get_name(p, st->name);
+    if (other >= 0)
+        return fail(c, path, "status name \"%s\" is used twice (as the name or key of \"%s\")",
+                    st->name, p->statuses[other].name);
+    other = index_get_name(p, st->key);
+    if (other >= 0)
+        return fail(c, path, "status key \"%s\" is used twice (\"%s\" and \"%s\")", st->key,
+                    p->statuses[other].name, st->name);
+    return 0;
+}
+
 static int parse_statuses(struct ctx *c, struct oms_profile *p, const json_t *arr)
 {
     static const char *const keys[] = {"name", "value", "key", "published", NULL};
@@ -222,16 +299,17 @@ static int parse_statuses(struct ctx *c, struct oms_profile *p, const json_t *ar
             make_key(st->name, key, sizeof(key));
             st->key = oms_xstrdup(key);
         }
-        for (size_t j = 0; j < i; j++) {
-            if (p->statuses[j].value == st->value)
-                return fail(c, path, "status number %lld is used twice (\"%s\" and \"%s\")",
-                            (long long)st->value, p->statuses[j].name, st->name);
-            if (strcasecmp(p->statuses[j].name, st->name) == 0)
-                return fail(c, path, "status name \"%s\" is used twice", st->name);
-            if (strcasecmp(p->statuses[j].key, st->key) == 0)
-                return fail(c, path, "status key \"%s\" is used twice (\"%s\" and \"%s\")", st->key,
-                            p->statuses[j].name, st->name);
-        }
+        if (check_status_names(c, p, st, path) != 0)
+            return OMS_E_INVAL;
+        char *folded = fold(st->name);
+        index_set(p->status_by_name, folded, i);
+        free(folded);
+        folded = fold(st->key);
+        index_set(p->status_by_key, folded, i);
+        free(folded);
+        char number[32];
+        snprintf(number, sizeof(number), "%lld", (long long)st->value);
+        index_set(p->status_by_value, number, i);
     }
     return 0;
 }
@@ -301,12 +379,14 @@ static int parse_transitions(struct ctx *c, struct oms_profile *p, const json_t 
                         "missing required target status");
         if (resolve_at(c, p, target, oms_jpath_key(p2, sizeof(p2), path, "target"), &tr->target))
             return OMS_E_INVAL;
-        for (size_t j = 0; j < i; j++) {
-            if (p->transitions[j].id == tr->id)
-                return fail(c, path, "transition id %lld is used twice", (long long)tr->id);
-            if (strcmp(p->transitions[j].slug, tr->slug) == 0)
-                return fail(c, path, "transition slug \"%s\" is used twice", tr->slug);
-        }
+        if (index_get_number(p->transition_by_id, tr->id) >= 0)
+            return fail(c, path, "transition id %lld is used twice", (long long)tr->id);
+        if (index_get(p->transition_by_slug, tr->slug) >= 0)
+            return fail(c, path, "transition slug \"%s\" is used twice", tr->slug);
+        char number[32];
+        snprintf(number, sizeof(number), "%lld", (long long)tr->id);
+        index_set(p->transition_by_id, number, i);
+        index_set(p->transition_by_slug, tr->slug, i);
     }
     return 0;
 }
@@ -339,9 +419,7 @@ static int parse_quota(struct ctx *c, struct oms_profile *p, const json_t *q)
             return OMS_E_INVAL;
         }
         for (size_t i = 0; i < n; i++)
-            for (size_t j = 0; j < p->status_count; j++)
-                if (p->statuses[j].value == list[i])
-                    p->statuses[j].counts = 1;
+            p->statuses[index_get_number(p->status_by_value, list[i])].counts = 1;
         free(list);
         list = NULL;
     }
@@ -554,6 +632,11 @@ static int parse_lifecycle(struct ctx *c, struct oms_profile *p, const json_t *l
 
 static void profile_free(struct oms_profile *p)
 {
+    json_decref(p->status_by_value);
+    json_decref(p->status_by_name);
+    json_decref(p->status_by_key);
+    json_decref(p->transition_by_id);
+    json_decref(p->transition_by_slug);
     json_decref(p->doc);
     free(p->name);
     for (size_t i = 0; i < p->status_count; i++) {
@@ -601,6 +684,11 @@ int oms_profile_from_json(const json_t *doc, const char *source, struct oms_prof
     atomic_init(&p->refs, 1);
     p->doc = json_deep_copy(doc);
     p->sync_default = 1;
+    p->status_by_value = json_object();
+    p->status_by_name = json_object();
+    p->status_by_key = json_object();
+    p->transition_by_id = json_object();
+    p->transition_by_slug = json_object();
     int rc = only_keys(&c, doc, "$", keys);
     if (!rc)
         rc = get_string(&c, doc, "$", "name", 0, &p->name);
@@ -706,19 +794,15 @@ char *oms_profile_status_label(const struct oms_profile *p, int64_t value, char 
 const struct oms_profile_transition *oms_profile_transition_by_id(const struct oms_profile *p,
                                                                   int64_t id)
 {
-    for (size_t i = 0; i < p->transition_count; i++)
-        if (p->transitions[i].id == id)
-            return &p->transitions[i];
-    return NULL;
+    long long i = index_get_number(p->transition_by_id, id);
+    return i >= 0 ? &p->transitions[i] : NULL;
 }
 
 const struct oms_profile_transition *oms_profile_transition_by_slug(const struct oms_profile *p,
                                                                     const char *slug)
 {
-    for (size_t i = 0; i < p->transition_count; i++)
-        if (strcmp(p->transitions[i].slug, slug) == 0)
-            return &p->transitions[i];
-    return NULL;
+    long long i = index_get(p->transition_by_slug, slug);
+    return i >= 0 ? &p->transitions[i] : NULL;
 }
 
 size_t oms_profile_transition_count(const struct oms_profile *p)

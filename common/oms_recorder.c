@@ -174,6 +174,12 @@ static int parse_fault(const json_t *v, const char *path, struct fault *f, struc
                 return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
                                    "expected a path starting with \"/\" (at most %zu bytes)",
                                    sizeof(f->path) - 1);
+            /* Requests under /__ are control requests, which no fault rule ever meets. */
+            if (strncmp(s, "/__", 3) == 0)
+                return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
+                                   "\"%s\" is a control endpoint: fault rules apply to recorded "
+                                   "requests only",
+                                   s);
             snprintf(f->path, sizeof(f->path), "%s", s);
         } else {
             return oms_err_set(
@@ -468,7 +474,12 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
 
 static void answer_error(struct oms_http_response *resp, int status, const char *message)
 {
-    oms_http_response_error(resp, status, message);
+    /* The message may quote the request's bytes (a JSON parse error does), which need not be
+     * UTF-8: made valid rather than losing the envelope. */
+    json_t *doc = json_pack("{s:{s:[o]}, s:i}", "error", "non_field_errors",
+                            oms_json_string_lossy(message, strlen(message)), "status_code", status);
+    oms_http_response_json(resp, status, doc);
+    json_decref(doc);
 }
 
 /* wait: the request came in on the control listener, so it may wait for the main listener to go
@@ -597,6 +608,12 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
     record(r, req, body_json, resp);
     json_decref(body);
     json_decref(body_json);
+}
+
+void oms_recorder_handle(struct oms_recorder *r, const struct oms_http_request *req,
+                         struct oms_http_response *resp)
+{
+    handle(r, req, resp);
 }
 
 static void handle_control(void *ctx, const struct oms_http_request *req,

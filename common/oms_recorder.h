@@ -95,4 +95,10 @@ int oms_recorder_configure(struct oms_recorder *r, const json_t *behaviour, stru
 /* Back to the start-up behaviour (up, no faults) and an empty journal. */
 void oms_recorder_reset(struct oms_recorder *r);
 
+/* Answers one request as the main listener would, control endpoints included, without a socket
+ * (for in-process tests and fuzzing): a delay is left in resp->delay_ms, not waited for, and a
+ * "down" document is carried out without waiting for the listener. */
+void oms_recorder_handle(struct oms_recorder *r, const struct oms_http_request *req,
+                         struct oms_http_response *resp);
+
 #endif

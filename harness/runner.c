@@ -200,8 +200,9 @@ static json_t *response_json(const struct oms_http_exchange *x)
         json_object_set_new(headers, oms_str_lower(lower, sizeof(lower), x->resp_headers[i].name),
                             json_string(x->resp_headers[i].value));
     }
-    json_t *parsed =
-        x->resp_body.len ? json_loadb(oms_buf_str(&x->resp_body), x->resp_body.len, 0, NULL) : NULL;
+    json_t *parsed = x->resp_body.len ? json_loadb(oms_buf_str(&x->resp_body), x->resp_body.len,
+                                                   JSON_ALLOW_NUL, NULL)
+                                      : NULL;
     return json_pack("{s:I, s:o, s:o, s:o, s:f}", "status", (json_int_t)x->status, "headers",
                      headers, "body",
                      oms_json_string_lossy(oms_buf_str(&x->resp_body), x->resp_body.len), "json",

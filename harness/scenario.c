@@ -10,6 +10,7 @@
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,10 +74,169 @@ static void report(struct checker *c, const char *path, const char *fmt, ...)
     c->count++;
 }
 
+/* ---- regular expressions: bounded before the C library compiles them ---- */
+
+/* The C library's regcomp copies a group once per repetition and recurses once per nesting level:
+ * "((a{1000}){1000}){1000}" would take many gigabytes and "((((...a))))" 20,000 deep overflows
+ * the stack. A pattern is refused beyond these bounds (generous for any real check). */
+#define REGEX_MAX_COPIES 100000.0
+#define REGEX_MAX_DEPTH  100
+
+struct regex_scan {
+    const char *p;
+    int depth;
+    int too_deep;
+};
+
+static double regex_alternation(struct regex_scan *r);
+
+/* One atom: a group, a bracket expression, an escaped or a plain character. */
+static double regex_atom(struct regex_scan *r)
+{
+    char ch = *r->p++;
+    if (ch == '(') {
+        if (++r->depth > REGEX_MAX_DEPTH) {
+            r->too_deep = 1;
+            return REGEX_MAX_COPIES + 1;
+        }
+        double inner = regex_alternation(r);
+        r->depth--;
+        if (*r->p == ')')
+            r->p++;
+        return inner + 1;
+    }
+    if (ch == '[') {
+        if (*r->p == '^')
+            r->p++;
+        if (*r->p == ']')
+            r->p++;
+        while (*r->p && *r->p != ']') {
+            if (r->p[0] == '[' && (r->p[1] == ':' || r->p[1] == '.' || r->p[1] == '=')) {
+                const char *end = strstr(r->p + 2, (const char[]){r->p[1], ']', '\0'});
+                r->p = end ? end + 2 : r->p + strlen(r->p);
+            } else {
+                r->p++;
+            }
+        }
+        if (*r->p)
+            r->p++;
+    } else if (ch == '\\' && *r->p) {
+        r->p++;
+    }
+    return 1;
+}
+
+/* How many copies "{m,n}" (or "*", "+", "?") makes of what it follows. */
+static double regex_quantifier(struct regex_scan *r)
+{
+    char ch = *r->p;
+    if (ch == '*' || ch == '?') {
+        r->p++;
+        return 1;
+    }
+    if (ch == '+') { /* "a+" is compiled as "aa*" */
+        r->p++;
+        return 2;
+    }
+    if (ch != '{')
+        return 0;
+    const char *q = r->p + 1;
+    double low = 0, high = -1;
+    while (*q >= '0' && *q <= '9')
+        low = low * 10 + (*q++ - '0');
+    if (*q == ',') {
+        q++;
+        if (*q >= '0' && *q <= '9')
+            high = 0;
+        while (*q >= '0' && *q <= '9')
+            high = high * 10 + (*q++ - '0');
+        if (high < 0)
+            high = low + 1; /* "{m,}": m copies and a star */
+    }
+    if (*q != '}')
+        return 0; /* not a bound: regcomp judges it */
+    r->p = q + 1;
+    double n = high > low ? high : low;
+    return n > 1 ? n : 1;
+}
+
+static double regex_sequence(struct regex_scan *r)
+{
+    double total = 0;
+    while (*r->p && *r->p != '|' && *r->p != ')' && total <= REGEX_MAX_COPIES) {
+        double piece = regex_atom(r);
+        for (double n = regex_quantifier(r); n > 0 && piece <= REGEX_MAX_COPIES;
+             n = regex_quantifier(r))
+            piece *= n;
+        total += piece;
+    }
+    return total;
+}
+
+static double regex_alternation(struct regex_scan *r)
+{
+    double total = regex_sequence(r);
+    while (*r->p == '|' && total <= REGEX_MAX_COPIES) {
+        r->p++;
+        total += regex_sequence(r);
+    }
+    return total;
+}
+
+/* Refuses, at path, a pattern too large or too deep for regcomp. Returns 1 when it did. */
+static int check_regex(struct checker *c, const char *pattern, const char *path)
+{
+    struct regex_scan r = {.p = pattern};
+    double copies = 0;
+    while (*r.p && copies <= REGEX_MAX_COPIES) {
+        copies += regex_alternation(&r);
+        if (*r.p == ')') /* unbalanced: regcomp says so */
+            r.p++;
+    }
+    if (r.too_deep)
+        report(c, path, "the regular expression nests groups more than %d deep", REGEX_MAX_DEPTH);
+    else if (copies > REGEX_MAX_COPIES)
+        report(c, path,
+               "the regular expression's repetitions would expand to more than %.0f copies; "
+               "use smaller bounds",
+               REGEX_MAX_COPIES);
+    return r.too_deep || copies > REGEX_MAX_COPIES;
+}
+
+/* Checks every "$regex" pattern under v (but not inside "$literal" data). Returns how many were
+ * refused. */
+static size_t check_regexes(struct checker *c, const json_t *v, const char *path)
+{
+    char child[OMS_ERR_PATH_MAX];
+    size_t refused = 0;
+    if (json_is_array(v)) {
+        size_t i;
+        json_t *item;
+        json_array_foreach((json_t *)v, i, item)
+        {
+            refused += check_regexes(c, item, oms_jpath_index(child, sizeof(child), path, i));
+        }
+    } else if (json_is_object(v)) {
+        const char *key;
+        json_t *item;
+        json_object_foreach((json_t *)v, key, item)
+        {
+            oms_jpath_key(child, sizeof(child), path, key);
+            if (strcmp(key, "$literal") == 0)
+                continue;
+            if (strcmp(key, "$regex") == 0 && json_is_string(item))
+                refused += (size_t)check_regex(c, json_string_value(item), child);
+            else
+                refused += check_regexes(c, item, child);
+        }
+    }
+    return refused;
+}
+
 static void check_matchers(struct checker *c, const json_t *v, const char *path)
 {
     struct oms_err e = {0};
-    if (v && matcher_validate(v, path, &e) != 0)
+    if (v && check_regexes(c, v, path) == 0 && matcher_validate(v, path, &e) != 0)
         report(c, e.path, "%s", e.message);
 }
 
@@ -314,33 +474,146 @@ static int check_rule_id(const char *id, const char *path, void *arg)
     return 0;
 }
 
-static void check_semantics(struct checker *c, struct scenario *s, const json_t *known_rules)
+/* Repeated values of a list, found in one pass with a hash (a JSON object keyed by value), so a
+ * list of any length is checked in linear time and each repeated value is reported once. */
+struct repeat {
+    size_t first;  /* index of the first occurrence */
+    size_t second; /* index of the second occurrence; SIZE_MAX while there is none */
+    size_t count;
+};
+
+struct repeats {
+    json_t *slots;     /* value -> its slot number */
+    struct repeat *by; /* per slot */
+    size_t *slot_of;   /* per entry; SIZE_MAX when the entry has no value */
+};
+
+static void repeats_init(struct repeats *r, const char *const *values, size_t n)
 {
-    struct rule_walk walk = {c, known_rules};
-    char p[OMS_ERR_PATH_MAX];
-    for (size_t i = 0; i < s->rule_count; i++) {
-        int known = known_rules == NULL;
-        struct suggest near;
-        suggest_init(&near, s->rules[i]);
-        size_t k;
-        json_t *r;
-        json_array_foreach((json_t *)known_rules, k, r)
-        {
-            const char *id = json_string_value(json_object_get(r, "id"));
-            if (strcmp(id, s->rules[i]) == 0)
-                known = 1;
-            suggest_consider(&near, id);
+    r->slots = json_object();
+    r->by = oms_xcalloc(n + 1, sizeof(*r->by));
+    r->slot_of = oms_xcalloc(n + 1, sizeof(*r->slot_of));
+    size_t used = 0;
+    for (size_t i = 0; i < n; i++) {
+        r->slot_of[i] = SIZE_MAX;
+        if (!values[i])
+            continue;
+        json_t *slot = json_object_get(r->slots, values[i]);
+        if (!slot) {
+            /* A key jansson refuses (not UTF-8) cannot repeat one it took: count it alone. */
+            if (json_object_set_new(r->slots, values[i], json_integer((json_int_t)used)) != 0)
+                continue;
+            r->by[used] = (struct repeat){.first = i, .second = SIZE_MAX, .count = 1};
+            r->slot_of[i] = used++;
+            continue;
         }
-        if (!known)
+        struct repeat *rep = &r->by[json_integer_value(slot)];
+        r->slot_of[i] = (size_t)json_integer_value(slot);
+        if (rep->second == SIZE_MAX)
+            rep->second = i;
+        rep->count++;
+    }
+}
+
+/* The value's repeat record when entry i is the first repetition of its value, else NULL. */
+static const struct repeat *repeats_at(const struct repeats *r, size_t i)
+{
+    if (r->slot_of[i] == SIZE_MAX)
+        return NULL;
+    const struct repeat *rep = &r->by[r->slot_of[i]];
+    return rep->second == i ? rep : NULL;
+}
+
+static void repeats_cleanup(struct repeats *r)
+{
+    json_decref(r->slots);
+    free(r->by);
+    free(r->slot_of);
+}
+
+/* "twice" or "N times", into out. */
+static const char *times(char *out, size_t size, size_t count)
+{
+    if (count == 2)
+        snprintf(out, size, "twice");
+    else
+        snprintf(out, size, "%zu times", count);
+    return out;
+}
+
+/* Each rule must be in the catalogue and listed once. */
+static void check_rules(struct checker *c, const struct scenario *s, const json_t *known_rules)
+{
+    char p[OMS_ERR_PATH_MAX], first[OMS_ERR_PATH_MAX], n[32];
+    json_t *known = json_object();
+    size_t k;
+    json_t *r;
+    json_array_foreach((json_t *)known_rules, k, r)
+    {
+        const char *id = json_string_value(json_object_get(r, "id"));
+        if (id)
+            json_object_set_new(known, id, json_true());
+    }
+    struct repeats reps;
+    repeats_init(&reps, s->rules, s->rule_count);
+    for (size_t i = 0; i < s->rule_count; i++) {
+        if (known_rules && s->rules[i] && !json_object_get(known, s->rules[i])) {
+            struct suggest near;
+            suggest_init(&near, s->rules[i]);
+            json_array_foreach((json_t *)known_rules, k, r)
+            {
+                suggest_consider(&near, json_string_value(json_object_get(r, "id")));
+            }
             report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
                    "\"%s\" is not an id of the contract (docs/spec.md, spec/rules.json)%s%s%s",
                    s->rules[i], near.best ? "; did you mean \"" : "", near.best ? near.best : "",
                    near.best ? "\"?" : "");
-        for (size_t j = 0; j < i; j++)
-            if (strcmp(s->rules[j], s->rules[i]) == 0)
-                report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
-                       "rule \"%s\" is listed twice", s->rules[i]);
+        }
+        const struct repeat *rep = repeats_at(&reps, i);
+        if (rep)
+            report(c, oms_jpath_index(p, sizeof(p), "$.rules", i),
+                   "rule \"%s\" is listed %s (first at %s); list each rule once", s->rules[i],
+                   times(n, sizeof(n), rep->count),
+                   oms_jpath_index(first, sizeof(first), "$.rules", rep->first));
     }
+    repeats_cleanup(&reps);
+    json_decref(known);
+}
+
+/* Subscriptions name receivers once each, so calls can be told apart. */
+static void check_receivers(struct checker *c, const struct scenario *s)
+{
+    const json_t *subs = json_object_get(s->given, "subscriptions");
+    size_t count = json_array_size(subs);
+    const char **names = oms_xcalloc(count + 1, sizeof(*names));
+    for (size_t i = 0; i < count; i++)
+        names[i] = json_string_value(json_object_get(json_array_get(subs, i), "receiver"));
+    struct repeats reps;
+    repeats_init(&reps, names, count);
+    for (size_t i = 0; i < count; i++) {
+        const struct repeat *rep = repeats_at(&reps, i);
+        if (!rep)
+            continue;
+        char p[OMS_ERR_PATH_MAX], q[OMS_ERR_PATH_MAX], first[OMS_ERR_PATH_MAX], n[32];
+        oms_jpath_index(q, sizeof(q), "$.given.subscriptions", i);
+        oms_jpath_index(first, sizeof(first), "$.given.subscriptions", rep->first);
+        if (rep->count == 2)
+            snprintf(n, sizeof(n), "two");
+        else
+            snprintf(n, sizeof(n), "%zu", rep->count);
+        report(c, oms_jpath_key(p, sizeof(p), q, "receiver"),
+               "receiver \"%s\" is used by %s subscriptions (first at %s); give each its own name",
+               names[i], n, first);
+    }
+    repeats_cleanup(&reps);
+    free(names);
+}
+
+static void check_semantics(struct checker *c, struct scenario *s, const json_t *known_rules)
+{
+    struct rule_walk walk = {c, known_rules};
+    char p[OMS_ERR_PATH_MAX];
+    check_rules(c, s, known_rules);
     for (size_t i = 0; i < s->step_count; i++) {
         check_request(c, &s->steps[i]);
         check_expectations(c, s->steps[i].then,
@@ -354,28 +627,7 @@ static void check_semantics(struct checker *c, struct scenario *s, const json_t 
                               &walk);
     if (s->then)
         matcher_each_rule(s->then, "$.then", check_rule_id, &walk);
-    /* Subscriptions name receivers once each, so calls can be told apart. */
-    size_t i;
-    json_t *sub;
-    json_array_foreach(json_object_get(s->given, "subscriptions"), i, sub)
-    {
-        const char *name = json_string_value(json_object_get(sub, "receiver"));
-        size_t j;
-        json_t *other;
-        json_array_foreach(json_object_get(s->given, "subscriptions"), j, other)
-        {
-            if (j >= i)
-                break;
-            const char *o = json_string_value(json_object_get(other, "receiver"));
-            if (name && o && strcmp(name, o) == 0) {
-                char q[OMS_ERR_PATH_MAX];
-                oms_jpath_index(q, sizeof(q), "$.given.subscriptions", i);
-                report(c, oms_jpath_key(p, sizeof(p), q, "receiver"),
-                       "receiver \"%s\" is used by two subscriptions; give each its own name",
-                       name);
-            }
-        }
-    }
+    check_receivers(c, s);
 }
 
 char *scenario_id_from_file(const char *file, char *out, size_t size)
@@ -460,59 +712,19 @@ static void fill(struct scenario *s)
     s->then = json_object_get(s->doc, "then");
 }
 
-size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
-                     struct scenario **out, struct oms_err *errs, size_t max)
-{
-    struct oms_buf text;
-    struct oms_err one = {0};
-    *out = NULL;
-    oms_buf_init(&text, SCENARIO_MAX_BYTES);
-    if (read_file(file, &text, &one) != 0) {
-        if (max > 0)
-            errs[0] = one;
-        oms_buf_cleanup(&text);
-        return 1;
-    }
-    json_t *doc = oms_json_load_buf(oms_buf_str(&text), text.len, file, &one);
-    if (!doc) {
-        if (max > 0)
-            errs[0] = one;
-        oms_buf_cleanup(&text);
-        return 1;
-    }
-    struct checker c = {.file = file, .errs = errs, .max = max};
-    c.pos = jpos_index(oms_buf_str(&text), text.len);
-    oms_buf_cleanup(&text);
-
-    struct schema_issue issues[32];
-    size_t n = schema_validate(schema, doc, issues, OMS_ARRAY_LEN(issues));
-    for (size_t i = 0; i < n && i < OMS_ARRAY_LEN(issues); i++)
-        report(&c, issues[i].path, "%s", issues[i].message);
-    if (n > OMS_ARRAY_LEN(issues))
-        c.count += n - OMS_ARRAY_LEN(issues);
-
-    struct scenario *s = OMS_NEW(struct scenario);
-    s->file = oms_xstrdup(file);
-    s->doc = doc;
-    s->pos = c.pos;
-    if (c.count == 0) {
-        fill(s);
-        check_semantics(&c, s, known_rules);
-    }
-    if (c.count > 0) {
-        scenario_destroy(s);
-        return c.count;
-    }
-    *out = s;
-    return 0;
-}
-
 size_t scenario_load_text(const char *file, const char *text, size_t len, struct schema *schema,
                           const json_t *known_rules, struct scenario **out, struct oms_err *errs,
                           size_t max)
 {
     struct oms_err one = {0};
     *out = NULL;
+    if (len > SCENARIO_MAX_BYTES) {
+        oms_err_set(&one, OMS_E_INVAL, file, 0, 0, NULL, "file is larger than %u bytes",
+                    SCENARIO_MAX_BYTES);
+        if (max > 0)
+            errs[0] = one;
+        return 1;
+    }
     json_t *doc = oms_json_load_buf(text, len, file, &one);
     if (!doc) {
         if (max > 0)
@@ -521,6 +733,7 @@ size_t scenario_load_text(const char *file, const char *text, size_t len, struct
     }
     struct checker c = {.file = file, .errs = errs, .max = max};
     c.pos = jpos_index(text, len);
+
     if (schema) {
         struct schema_issue issues[32];
         size_t n = schema_validate(schema, doc, issues, OMS_ARRAY_LEN(issues));
@@ -543,6 +756,25 @@ size_t scenario_load_text(const char *file, const char *text, size_t len, struct
     }
     *out = s;
     return 0;
+}
+
+size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
+                     struct scenario **out, struct oms_err *errs, size_t max)
+{
+    struct oms_buf text;
+    struct oms_err one = {0};
+    *out = NULL;
+    oms_buf_init(&text, SCENARIO_MAX_BYTES);
+    if (read_file(file, &text, &one) != 0) {
+        if (max > 0)
+            errs[0] = one;
+        oms_buf_cleanup(&text);
+        return 1;
+    }
+    size_t n =
+        scenario_load_text(file, oms_buf_str(&text), text.len, schema, known_rules, out, errs, max);
+    oms_buf_cleanup(&text);
+    return n;
 }
 
 void scenario_destroy(struct scenario *s)

@@ -53,9 +53,10 @@ struct scenario {
  * errs (up to max); returns 0 and *out, or the number of errors found (then *out is NULL). */
 size_t scenario_load(const char *file, struct schema *schema, const json_t *known_rules,
                      struct scenario **out, struct oms_err *errs, size_t max);
-/* The same from a text already in memory (a generated scenario): file names it in messages and
- * positions. schema NULL skips the schema (for documents built by the program itself, which the
- * caller validates when it writes them out); the rest is checked as scenario_load does. */
+/* The same on len bytes already in memory (text need not be NUL-terminated; a generated
+ * scenario, a fuzz input): file names them in messages and positions. schema NULL skips the
+ * schema (for documents built by the program itself, which the caller validates when it writes
+ * them out); the rest is checked as scenario_load does. */
 size_t scenario_load_text(const char *file, const char *text, size_t len, struct schema *schema,
                           const json_t *known_rules, struct scenario **out, struct oms_err *errs,
                           size_t max);

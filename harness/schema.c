@@ -299,6 +299,16 @@ static void check_array(struct run *r, const json_t *schema, const json_t *v, co
     }
 }
 
+/* A string's length as JSON Schema counts it: in characters (code points), not bytes. */
+static size_t characters(const json_t *v)
+{
+    const char *p = json_string_value(v);
+    size_t n = 0, len = json_string_length(v);
+    for (size_t i = 0; i < len; i++)
+        n += ((unsigned char)p[i] & 0xC0) != 0x80;
+    return n;
+}
+
 static void check_scalar(struct run *r, const json_t *schema, const json_t *v, const char *path)
 {
     const json_t *c = json_object_get(schema, "const");
@@ -334,10 +344,15 @@ static void check_scalar(struct run *r, const json_t *schema, const json_t *v, c
     }
     if (json_is_string(v)) {
         const json_t *min = json_object_get(schema, "minLength");
+        const json_t *max = json_object_get(schema, "maxLength");
         const char *pat = json_string_value(json_object_get(schema, "pattern"));
-        if (min && (json_int_t)json_string_length(v) < json_integer_value(min))
+        json_int_t length = (json_int_t)characters(v);
+        if (min && length < json_integer_value(min))
             issue(r, path, "expected a string of at least %lld character(s)",
                   (long long)json_integer_value(min));
+        if (max && length > json_integer_value(max))
+            issue(r, path, "expected a string of at most %lld character(s), found %lld",
+                  (long long)json_integer_value(max), (long long)length);
         if (pat && !pattern_match(r->s, pat, json_string_value(v)))
             issue(r, path, "\"%.80s\" does not match the pattern %s", json_string_value(v), pat);
     }

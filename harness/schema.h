@@ -1,11 +1,11 @@
 /* schema: a validator for the subset of JSON Schema (2020-12) the scenario and profile schemas
- * use - type, enum, const, minimum, maximum, minLength, pattern, items, minItems, maxItems,
- * properties, patternProperties, additionalProperties, required, local $ref ("#/$defs/name") and
- * $ref to a whole schema file beside this one ("profile.schema.json") - plus two keywords of our
- * own: "x-exactlyOne": [keys] (exactly one of these keys must be present) and "x-mergePatch": true
- * (the value is an RFC 7396 merge patch of what the rest of the node describes: keys may be left
- * out and null deletes one, down to the first array). Unknown keys get a did-you-mean
- * suggestion. */
+ * use - type, enum, const, minimum, maximum, minLength, maxLength (in characters), pattern, items,
+ * minItems, maxItems, properties, patternProperties, additionalProperties, required, local $ref
+ * ("#/$defs/name") and $ref to a whole schema file beside this one ("profile.schema.json") - plus
+ * two keywords of our own: "x-exactlyOne": [keys] (exactly one of these keys must be present) and
+ * "x-mergePatch": true (the value is an RFC 7396 merge patch of what the rest of the node
+ * describes: keys may be left out and null deletes one, down to the first array). Unknown keys get
+ * a did-you-mean suggestion. */
 #ifndef SCHEMA_H
 #define SCHEMA_H
 

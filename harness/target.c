@@ -150,7 +150,7 @@ static int call(struct target *t, const char *method, const char *base, const ch
     if (x.result != 0) {
         rc = oms_err_set(err, OMS_E_ENV, url, 0, 0, NULL, "no answer: %s", x.error);
     } else if (x.status != expect) {
-        json_t *doc = json_loadb(oms_buf_str(&x.resp_body), x.resp_body.len, 0, NULL);
+        json_t *doc = json_loadb(oms_buf_str(&x.resp_body), x.resp_body.len, JSON_ALLOW_NUL, NULL);
         json_t *error = json_object_get(doc, "error");
         const char *field = NULL;
         const char *msg = NULL;
@@ -177,7 +177,8 @@ static int call(struct target *t, const char *method, const char *base, const ch
                              answer_summary(&x, what, sizeof(what)));
         json_decref(doc);
     } else if (out) {
-        *out = json_loadb(oms_buf_str(&x.resp_body), x.resp_body.len, 0, NULL);
+        /* "\u0000" is valid JSON: a journaled body may hold NUL bytes. */
+        *out = json_loadb(oms_buf_str(&x.resp_body), x.resp_body.len, JSON_ALLOW_NUL, NULL);
         if (!*out)
             rc = oms_err_set(err, OMS_E_INVAL, url, 0, 0, NULL,
                              "%s %s answered %ld but the body is not JSON (%s)", method, path,

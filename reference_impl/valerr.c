@@ -25,12 +25,14 @@ void valerr_add(struct valerr *v, const char *field, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    json_t *list = json_object_get(v->fields, field);
+    json_t *key = oms_json_string_lossy(field, strlen(field));
+    json_t *list = json_object_get(v->fields, json_string_value(key));
     if (!list) {
         list = json_array();
-        json_object_set_new(v->fields, field, list);
+        json_object_set_new(v->fields, json_string_value(key), list);
     }
     json_array_append_new(list, oms_json_string_lossy(msg, strlen(msg)));
+    json_decref(key);
 }
 
 int valerr_any(const struct valerr *v)
@@ -45,13 +47,12 @@ json_t *valerr_envelope(const struct valerr *v, int status)
 
 json_t *valerr_single(int status, const char *field, const char *message)
 {
-    /* Messages may quote what the client sent (a path, a media type): invalid UTF-8 in them is
-     * shown as U+FFFD, never turned into a null body. */
-    json_t *key = oms_json_string_lossy(field, strlen(field));
-    json_t *list = json_array();
-    json_array_append_new(list, oms_json_string_lossy(message, strlen(message)));
-    json_t *fields = json_object();
-    json_object_set_new(fields, json_string_value(key), list);
-    json_decref(key);
-    return json_pack("{s:o, s:i}", "error", fields, "status_code", status);
+    /* Both may repeat bytes of the request (a method, a path) that are not UTF-8: they are made
+     * valid rather than losing the whole envelope (SPEC E-1). */
+    struct valerr v;
+    valerr_init(&v);
+    valerr_add(&v, field, "%s", message);
+    json_t *doc = valerr_envelope(&v, status);
+    valerr_cleanup(&v);
+    return doc;
 }

@@ -79,6 +79,8 @@ const struct invalid_case INVALID[] = {
      "package 1 is listed twice"},
     {"crash-body-with-package.json", 5, 66, "$.when[0].crash.burst.body.package",
      "the harness sets \"package\" to each package of the burst"},
+    {"fault-path-control-endpoint.json", 4, 74, "$.given.receivers.webhook.faults[0].path",
+     "\"/__journal\" does not match the pattern"},
 };
 
 const size_t INVALID_COUNT = sizeof(INVALID) / sizeof(INVALID[0]);

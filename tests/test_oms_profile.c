@@ -305,6 +305,17 @@ static void test_oms_profile_with_overrides_malformed_table(void **state)
         {"{\"statuses\": [{\"name\": \"A\", \"value\": 100, \"published\": \"yes\"}]}",
          "$.statuses[0].published", "true or false"},
         {"{\"statuses\": [7]}", "$.statuses[0]", "status object"},
+        /* A name, key or number finds one status only. */
+        {"{\"statuses\": [{\"name\": \"A\", \"value\": 100, \"key\": \"b\"}, {\"name\": \"B\", "
+         "\"value\": 101}]}",
+         "$.statuses[1]", "status name \"B\" is used twice (as the name or key of \"A\")"},
+        {"{\"statuses\": [{\"name\": \"A\", \"value\": 100}, {\"name\": \"B\", \"value\": 101, "
+         "\"key\": \"a\"}]}",
+         "$.statuses[1]", "status key \"a\" is used twice"},
+        {"{\"statuses\": [{\"name\": \"100\", \"value\": 200}]}", "$.statuses[0]",
+         "reads as a status number"},
+        {"{\"statuses\": [{\"name\": \"A\", \"value\": 100, \"key\": \"7\"}]}", "$.statuses[0]",
+         "reads as a status number"},
         /* transitions */
         {"{\"transitions\": []}", "$.transitions", "non-empty"},
         {"{\"transitions\": [{\"id\": 1, \"slug\": \"x\", \"sources\": [\"Nowhere\"], "
@@ -408,6 +419,53 @@ static void test_oms_profile_with_overrides_malformed_table(void **state)
     json_decref(snapshot);
 }
 
+/* A catalogue of 20,000 more statuses loads, its statuses are found by number, name and key, and
+ * a repeated name at the very end is still caught and placed. (Loading is linear in the size of
+ * the profile; the time is not asserted.) */
+static void test_oms_profile_large_catalogue(void **state)
+{
+    (void)state;
+    enum { EXTRA = 20000 };
+    json_t *statuses =
+        json_deep_copy(json_object_get(oms_profile_json(support_profile), "statuses"));
+    size_t base = json_array_size(statuses);
+    for (int i = 0; i < EXTRA; i++) {
+        char name[32];
+        snprintf(name, sizeof(name), "Extra %d", i);
+        json_array_append_new(statuses, json_pack("{s:s, s:i}", "name", name, "value", 5000 + i));
+    }
+    json_t *patch = json_pack("{s:O}", "statuses", statuses);
+    struct oms_profile *p = NULL;
+    struct oms_err err = {0};
+    if (oms_profile_with_overrides(support_profile, patch, &p, &err) != 0)
+        fail_msg("%s at %s", err.message, err.path);
+    assert_int_equal(oms_profile_status_count(p), base + EXTRA);
+    int64_t v = 0;
+    json_t *ref = json_string("EXTRA 19999");
+    assert_int_equal(oms_profile_status_resolve(p, ref, &v), 0);
+    assert_int_equal(v, 5000 + EXTRA - 1);
+    json_decref(ref);
+    ref = json_string("extra_123");
+    assert_int_equal(oms_profile_status_resolve(p, ref, &v), 0);
+    assert_int_equal(v, 5123);
+    json_decref(ref);
+    assert_non_null(oms_profile_status_by_value(p, 5000 + EXTRA - 1));
+    assert_null(oms_profile_status_by_value(p, 5000 + EXTRA));
+    oms_profile_unref(p);
+
+    /* The same name once more, last: refused at that position. */
+    json_array_append_new(statuses, json_pack("{s:s, s:i}", "name", "extra 7", "value", 4999));
+    json_object_set(patch, "statuses", statuses);
+    memset(&err, 0, sizeof(err));
+    assert_int_equal(oms_profile_with_overrides(support_profile, patch, &p, &err), OMS_E_INVAL);
+    char want[64];
+    snprintf(want, sizeof(want), "$.statuses[%zu]", base + EXTRA);
+    assert_string_equal(err.path, want);
+    assert_non_null(strstr(err.message, "status name \"extra 7\" is used twice"));
+    json_decref(statuses);
+    json_decref(patch);
+}
+
 static void test_oms_profile_with_overrides_patch_not_object(void **state)
 {
     (void)state;
@@ -444,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_oms_profile_with_overrides_applies_patch),
         cmocka_unit_test(test_oms_profile_with_overrides_malformed_table),
         cmocka_unit_test(test_oms_profile_with_overrides_patch_not_object),
+        cmocka_unit_test(test_oms_profile_large_catalogue),
     };
     return cmocka_run_group_tests(tests, support_profile_setup, support_profile_teardown);
 }

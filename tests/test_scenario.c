@@ -400,6 +400,60 @@ static void test_scenario_load_collects_several_errors(void **state)
     rmdir(dir);
 }
 
+/* Regular expressions are bounded before regcomp sees them: it copies a group per repetition
+ * and recurses per nesting level, so a short pattern could take gigabytes or overflow the
+ * stack. */
+static void test_scenario_load_regex_bounds(void **state)
+{
+    struct suite *suite = *state;
+    char deep[20000 * 2 + 2], shallow[100 * 2 + 2];
+    memset(deep, '(', 20000);
+    deep[20000] = 'a';
+    memset(deep + 20001, ')', 20000);
+    deep[40001] = '\0';
+    memset(shallow, '(', 100);
+    shallow[100] = 'a';
+    memset(shallow + 101, ')', 100);
+    shallow[201] = '\0';
+    static const char *const wrap_start = "{\"name\": \"n\", \"rules\": [\"C-3\"], \"when\": "
+                                          "[{\"command\": {\"package\": 1}, \"then\": "
+                                          "{\"response\": {\"body\": ";
+    const struct {
+        const char *body; /* the matcher, or NULL for a "$regex" of pattern */
+        const char *pattern;
+        const char *message; /* NULL: accepted */
+    } cases[] = {
+        {NULL, "((a{1000}){1000}){1000}", "would expand to more than 100000 copies"},
+        {NULL, "(x|(a{20}){20}){300}", "would expand to more than 100000 copies"},
+        {NULL, deep, "nests groups more than 100 deep"},
+        {NULL, shallow, NULL},
+        {NULL, "(a{255}){255}", NULL},
+        {NULL, "^[[:alpha:]]{3,1000}(-[0-9]+)*$", NULL},
+        {"{\"$literal\": {\"$regex\": \"((a{1000}){1000}){1000}\"}}", NULL, NULL},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        char *text = cases[i].body ? support_printf("%s%s}}}]}", wrap_start, cases[i].body)
+                                   : support_printf("%s{\"$regex\": \"%s\"}}}}]}", wrap_start,
+                                                    cases[i].pattern);
+        struct oms_err errs[MAX_ERRS];
+        memset(errs, 0, sizeof(errs));
+        struct scenario *s = NULL;
+        size_t n = scenario_load_text("re.json", text, strlen(text), suite->schema, suite->rules,
+                                      &s, errs, MAX_ERRS);
+        if (!cases[i].message) {
+            if (n)
+                fail_msg("case %zu: refused: %s", i, errs[0].message);
+            scenario_destroy(s);
+        } else {
+            assert_int_equal(n, 1);
+            assert_string_equal(errs[0].path, "$.when[0].then.response.body[\"$regex\"]");
+            if (!strstr(errs[0].message, cases[i].message))
+                fail_msg("case %zu: \"%s\" lacks \"%s\"", i, errs[0].message, cases[i].message);
+        }
+        free(text);
+    }
+}
+
 static void test_scenario_load_missing_file(void **state)
 {
     struct suite *suite = *state;
@@ -527,6 +581,7 @@ int main(void)
         cmocka_unit_test(test_scenario_load_explicit_id),
         cmocka_unit_test(test_scenario_id_from_file),
         cmocka_unit_test(test_scenario_load_collects_several_errors),
+        cmocka_unit_test(test_scenario_load_regex_bounds),
         cmocka_unit_test(test_scenario_load_missing_file),
         cmocka_unit_test(test_profile_file_check_tells_profiles_from_scenarios),
         cmocka_unit_test(test_scenario_find_files_recursive_sorted_json_only),

@@ -1,6 +1,6 @@
 /* test_schema: the JSON Schema subset - type, required, additionalProperties with did-you-mean,
- * patternProperties, enum/const, minimum/maximum, pattern, items/minItems, $ref (local and to
- * another file), x-exactlyOne, x-mergePatch - on small inline schemas and on
+ * patternProperties, enum/const, minimum/maximum, minLength/maxLength, pattern, items/minItems,
+ * $ref (local and to another file), x-exactlyOne, x-mergePatch - on small inline schemas and on
  * spec/scenario.schema.json with its profile schema; and the edit distance. */
 #include "support.h"
 
@@ -162,7 +162,7 @@ static void test_schema_validate_enum_const(void **state)
     run_table(table, sizeof(table) / sizeof(table[0]));
 }
 
-static void test_schema_validate_minimum_maximum_min_length(void **state)
+static void test_schema_validate_minimum_maximum_min_max_length(void **state)
 {
     (void)state;
     static const struct row table[] = {
@@ -174,6 +174,13 @@ static void test_schema_validate_minimum_maximum_min_length(void **state)
          "expected at least 0.5, found 0.25"},
         {"{\"type\": \"string\", \"minLength\": 1}", "\"\"", 1, "$",
          "expected a string of at least 1 character(s)"},
+        {"{\"type\": \"string\", \"maxLength\": 3}", "\"abc\"", 0, NULL, NULL},
+        {"{\"type\": \"string\", \"maxLength\": 3}", "\"abcd\"", 1, "$",
+         "expected a string of at most 3 character(s), found 4"},
+        /* Lengths are in characters: three two-byte characters fit in 3. */
+        {"{\"type\": \"string\", \"maxLength\": 3}", "\"\u00e9\u00e9\u00e9\"", 0, NULL, NULL},
+        {"{\"type\": \"string\", \"minLength\": 2}", "\"\u00e9\"", 1, "$",
+         "expected a string of at least 2 character(s)"},
         {"{\"minimum\": 1}", "\"0\"", 0, NULL, NULL}, /* minimum applies to numbers only */
     };
     run_table(table, sizeof(table) / sizeof(table[0]));
@@ -565,7 +572,7 @@ int main(void)
         cmocka_unit_test(test_schema_validate_additional_properties_did_you_mean),
         cmocka_unit_test(test_schema_validate_pattern_properties),
         cmocka_unit_test(test_schema_validate_enum_const),
-        cmocka_unit_test(test_schema_validate_minimum_maximum_min_length),
+        cmocka_unit_test(test_schema_validate_minimum_maximum_min_max_length),
         cmocka_unit_test(test_schema_validate_pattern),
         cmocka_unit_test(test_schema_validate_items_min_max_items),
         cmocka_unit_test(test_schema_validate_exactly_one),
