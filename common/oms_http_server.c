@@ -1027,6 +1027,9 @@ static int find_head_end(struct conn *c, size_t *len)
         base += 2;
         avail -= 2;
     }
+    /* A CR alone may be the first half of such a line: its LF decides (found by fuzz-http). */
+    if (c->head_scanned == 0 && avail == 1 && base[0] == '\r')
+        return 0;
     int in_method = 1;
     for (size_t i = 0; i < avail; i++) {
         unsigned char ch = base[i];

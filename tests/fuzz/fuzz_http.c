@@ -4,7 +4,8 @@
  * token check does. Each input goes to a fresh connection, in one to three writes, pipelined or
  * not (the framing is in tests/fuzz/README.md); every answer must be HTTP/1.1 with a
  * Content-Length that matches the bytes that follow, never a 5xx, and every 4xx the E-1 envelope;
- * the server must answer or close within the deadline, and answer a probe request afterwards. */
+ * the server must answer or close within the deadline, answer the same when the bytes come in one
+ * write as when they come in several, and answer a probe request afterwards. */
 #include "fuzz.h"
 
 #include "oms_buf.h"
@@ -248,6 +249,8 @@ struct answers {
     int closes;     /* the last final answer said Connection: close */
     int status;     /* the last final answer's status */
     int head_input; /* the input holds "HEAD": an answer may be a HEAD answer, without a body */
+    int timed_out;  /* a 408 came: what the server answered depended on time */
+    struct oms_buf *record; /* optional: each final answer's status and body are appended */
     const char *what;
 };
 
@@ -396,6 +399,12 @@ static void parse_answers(const struct oms_buf *got, int eof, struct answers *a)
             a->finals++;
             a->closes = h.closes;
             a->status = h.status;
+            a->timed_out |= h.status == 408;
+            if (a->record) {
+                oms_buf_printf(a->record, "%d %zu ", h.status, body_len);
+                oms_buf_append(a->record, p + head_len, body_len);
+                oms_buf_puts(a->record, "\n");
+            }
         }
     }
 }
@@ -574,6 +583,29 @@ static void probe(const char *after)
     fuzz_fail("%s: 408 %d times", what, PROBE_TRIES);
 }
 
+/* One connection: raw in writes pieces cut at cut[1..writes-1], as mode says; the answers are
+ * checked and recorded in record. */
+static void exchange(const uint8_t *raw, const size_t *cut, size_t writes, unsigned mode,
+                     const char *what, struct oms_buf *record, struct answers *a)
+{
+    struct peer k;
+    peer_connect(&k, what);
+    for (size_t i = 0; i < writes && !k.eof; i++) {
+        if (i > 0 && (mode & MODE_PAUSE)) {
+            int64_t until = oms_time_mono_ms() + PAUSE_MS;
+            while (!k.eof && peer_wait(&k, POLLIN, until))
+                peer_read(&k);
+        }
+        peer_send(&k, raw + cut[i], cut[i + 1] - cut[i]);
+    }
+    if (mode & MODE_HALF_CLOSE)
+        peer_half_close(&k);
+    a->record = record;
+    a->what = what;
+    peer_finish(&k, a, mode & MODE_WAIT ? INT64_MAX : oms_time_mono_ms() + QUIET_MS);
+    peer_close(&k);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     unsigned mode = size > 0 ? data[0] : 0;
@@ -593,21 +625,33 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     char what[64];
     snprintf(what, sizeof(what), "input (mode 0x%02x, %zu byte(s))", mode, len);
-    struct peer k;
-    struct answers a = {.what = what, .head_input = memmem(raw, len, "HEAD", 4) != NULL};
-    peer_connect(&k, what);
-    for (size_t i = 0; i < writes && !k.eof; i++) {
-        if (i > 0 && (mode & MODE_PAUSE)) {
-            int64_t until = oms_time_mono_ms() + PAUSE_MS;
-            while (!k.eof && peer_wait(&k, POLLIN, until))
-                peer_read(&k);
+    int head_input = memmem(raw, len, "HEAD", 4) != NULL;
+    struct oms_buf split, whole;
+    oms_buf_init(&split, 0);
+    oms_buf_init(&whole, 0);
+    struct answers a = {.head_input = head_input};
+    exchange(raw, cut, writes, mode, what, &split, &a);
+    if (writes > 1) {
+        /* How the bytes were cut into reads changes nothing the server answers (unless time
+         * did: a 408). */
+        char what1[96];
+        snprintf(what1, sizeof(what1), "%s sent in one write", what);
+        size_t one[2] = {0, len};
+        struct answers b = {.head_input = head_input};
+        exchange(raw, one, 1, mode & ~(unsigned)MODE_PAUSE, what1, &whole, &b);
+        if (!a.timed_out && !b.timed_out &&
+            (split.len != whole.len ||
+             (split.len && memcmp(split.data, whole.data, split.len) != 0))) {
+            char t1[200], t2[200];
+            fuzz_fail("%s: answered differently in %zu writes (cut at %zu and %zu): \"%s\" "
+                      "than in one: \"%s\"",
+                      what, writes, cut[1], writes > 2 ? cut[2] : len,
+                      excerpt(split.data, split.len < 150 ? split.len : 150, t1, sizeof(t1)),
+                      excerpt(whole.data, whole.len < 150 ? whole.len : 150, t2, sizeof(t2)));
         }
-        peer_send(&k, raw + cut[i], cut[i + 1] - cut[i]);
     }
-    if (mode & MODE_HALF_CLOSE)
-        peer_half_close(&k);
-    peer_finish(&k, &a, mode & MODE_WAIT ? INT64_MAX : oms_time_mono_ms() + QUIET_MS);
-    peer_close(&k);
+    oms_buf_cleanup(&split);
+    oms_buf_cleanup(&whole);
     probe(what);
     return 0;
 }
