@@ -323,10 +323,8 @@ static void explore_cases(struct explorer *ex)
     ex->workers_alive = jobs;
     pthread_t *threads = oms_xcalloc(jobs, sizeof(*threads));
     for (unsigned j = 0; j < jobs; j++)
-        if (pthread_create(&threads[j], NULL, worker, ex) != 0) {
-            fprintf(stderr, "fatal: cannot start a job thread\n");
-            abort();
-        }
+        if (pthread_create(&threads[j], NULL, worker, ex) != 0)
+            oms_fatal("cannot start a job thread");
     if (ex->target) {
         run_target(ex);
         pthread_mutex_lock(&ex->lock);
@@ -854,6 +852,8 @@ static int shrink_all(struct explorer *ex, struct result_run *run, json_t *list)
     return code;
 }
 
+/* Longer than 80 lines on purpose: explore's phases (spec, sides, profile file, workers, shrink,
+ * reports) in the order they run, with the one cleanup label they share. */
 int explore_run(const struct explore_options *options, const char *spec_dir)
 {
     struct explore_options opt = *options; /* --replay and --target adjust a few */
