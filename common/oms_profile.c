@@ -605,10 +605,13 @@ static int parse_lifecycle(struct ctx *c, struct oms_profile *p, const json_t *l
 {
     /* Left out: the default profile's planning status, by name (this catalogue may lack it, and
      * planning then says so). */
-    p->plan_status = oms_xstrdup(json_string_value(default_value(c, "lifecycle", "plan_status")));
-    if (!p->plan_status)
-        return fail(c, "$.lifecycle.plan_status",
-                    "missing, and the built-in default profile names none");
+    if (!json_object_get(lc, "plan_status")) {
+        p->plan_status =
+            oms_xstrdup(json_string_value(default_value(c, "lifecycle", "plan_status")));
+        if (!p->plan_status)
+            return fail(c, "$.lifecycle.plan_status",
+                        "missing, and the built-in default profile names none");
+    }
     if (!lc)
         return 0;
     if (!json_is_object(lc))

@@ -34,10 +34,9 @@ static const struct {
     int code;
     int status;
 } STATUS_OF[] = {
-    {OMS_E_INVAL, 400},       /* a validation error, field by field */
-    {OMS_E_NOENT, 404},       /* the package or subscription named does not exist */
-    {OMS_E_CONFLICT, 409},    /* the state refuses it (planning without quota, SPEC Q-3) */
-    {OMS_E_UNSUPPORTED, 415}, /* a body the endpoint does not read */
+    {OMS_E_INVAL, 400},    /* a validation error, field by field */
+    {OMS_E_NOENT, 404},    /* the package or subscription named does not exist */
+    {OMS_E_CONFLICT, 409}, /* the state refuses it (planning without quota, SPEC Q-3) */
 };
 
 static int status_of(int code)

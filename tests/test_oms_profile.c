@@ -451,6 +451,54 @@ static void test_oms_profile_large_catalogue(void **state)
     json_decref(patch);
 }
 
+/* The built-in default is profiles/default.json byte for byte, and a profile that leaves out the
+ * optional keys takes their values from it: C holds no default of its own. */
+static void test_oms_profile_defaults_come_from_the_built_in_file(void **state)
+{
+    (void)state;
+    struct oms_err err = {0};
+    json_t *file = oms_json_load_file(support_path("profiles/default.json"), &err);
+    assert_non_null(file);
+    json_t *built_in = oms_json_load_buf((const char *)oms_profile_default_doc,
+                                         oms_profile_default_doc_len, "built-in", &err);
+    assert_non_null(built_in);
+    assert_true(json_equal(file, built_in));
+    struct oms_profile *d = NULL;
+    assert_int_equal(oms_profile_load_default(&d, &err), 0);
+    assert_true(json_equal(oms_profile_json(d), file));
+    oms_profile_unref(d);
+
+    /* The file's optional keys, left out. */
+    json_t *doc = json_deep_copy(file);
+    static const char *const optional[] = {"limits", "webhook", "delivery", "lifecycle",
+                                           "sync_remote_order_status_default"};
+    for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+        assert_int_equal(json_object_del(doc, optional[i]), 0);
+    struct oms_profile *p = NULL;
+    if (oms_profile_from_json(doc, "test", &p, &err) != 0)
+        fail_msg("%s at %s", err.message, err.path);
+    const json_t *limits = json_object_get(file, "limits");
+    const json_t *webhook = json_object_get(file, "webhook");
+    assert_int_equal(oms_profile_max_body(p),
+                     json_integer_value(json_object_get(limits, "max_body_bytes")));
+    assert_string_equal(oms_profile_signature_header(p),
+                        json_string_value(json_object_get(webhook, "signature_header")));
+    assert_string_equal(oms_profile_signature_prefix(p),
+                        json_string_value(json_object_get(webhook, "signature_prefix")));
+    assert_int_equal(
+        oms_profile_delivery_timeout_ms(p),
+        json_integer_value(json_object_get(json_object_get(file, "delivery"), "timeout_ms")));
+    assert_string_equal(
+        oms_profile_plan_status(p),
+        json_string_value(json_object_get(json_object_get(file, "lifecycle"), "plan_status")));
+    assert_int_equal(oms_profile_sync_default(p),
+                     json_is_true(json_object_get(file, "sync_remote_order_status_default")));
+    oms_profile_unref(p);
+    json_decref(doc);
+    json_decref(built_in);
+    json_decref(file);
+}
+
 static void test_oms_profile_with_overrides_patch_not_object(void **state)
 {
     (void)state;
@@ -486,6 +534,7 @@ int main(void)
         cmocka_unit_test(test_oms_profile_with_overrides_applies_patch),
         cmocka_unit_test(test_oms_profile_with_overrides_malformed_table),
         cmocka_unit_test(test_oms_profile_with_overrides_patch_not_object),
+        cmocka_unit_test(test_oms_profile_defaults_come_from_the_built_in_file),
         cmocka_unit_test(test_oms_profile_large_catalogue),
     };
     return cmocka_run_group_tests(tests, support_profile_setup, support_profile_teardown);
