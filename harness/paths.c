@@ -53,8 +53,8 @@ int paths_data(const char *sub, char *out, size_t size)
         return 0;
     }
     snprintf(out, size,
-             "cannot find the bundled data (%s): it is installed in %s beside the program, and "
-             "%s has no spec/scenario.schema.json",
-             sub, PATHS_SHARE, here[0] ? installed : "/proc/self/exe unreadable:");
+             "cannot find the bundled data (%s): %s has no spec/scenario.schema.json (an install "
+             "keeps the data in ../" PATHS_SHARE " beside the program's folder)",
+             sub, here[0] ? installed : "the program's folder (/proc/self/exe unreadable)");
     return OMS_E_NOENT;
 }
