@@ -69,6 +69,15 @@ static const json_t *default_value(struct ctx *c, const char *section, const cha
     return json_object_get(obj, key);
 }
 
+/* The profile's section.key, or the built-in default's when the profile leaves it out (borrowed;
+ * obj is the profile's section, NULL when absent). */
+static const json_t *value_or_default(struct ctx *c, const json_t *obj, const char *section,
+                                      const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return v ? v : default_value(c, section, key);
+}
+
 static int fail(struct ctx *c, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -498,9 +507,7 @@ static int parse_limits(struct ctx *c, struct oms_profile *p, const json_t *l)
     if (l && (!json_is_object(l) || only_keys(c, l, "$.limits", keys)))
         return oms_err_isset(c->err) ? OMS_E_INVAL
                                      : fail(c, "$.limits", "expected {\"max_body_bytes\": N}");
-    const json_t *m = json_object_get(l, "max_body_bytes");
-    if (!m)
-        m = default_value(c, "limits", "max_body_bytes");
+    const json_t *m = value_or_default(c, l, "limits", "max_body_bytes");
     if (!json_is_integer(m) || json_integer_value(m) < 16 ||
         json_integer_value(m) > OMS_PROFILE_MAX_BODY_LIMIT)
         return fail(c, "$.limits.max_body_bytes", "expected an integer between 16 and %d bytes",
@@ -509,19 +516,22 @@ static int parse_limits(struct ctx *c, struct oms_profile *p, const json_t *l)
     return 0;
 }
 
+/* An optional section: absent, or an object with only the allowed keys. 0 or OMS_E_INVAL. */
+static int optional_section(struct ctx *c, const json_t *obj, const char *path,
+                            const char *const *allowed)
+{
+    if (obj && !json_is_object(obj))
+        return fail(c, path, "expected an object");
+    return obj ? only_keys(c, obj, path, allowed) : 0;
+}
+
 static int parse_webhook(struct ctx *c, struct oms_profile *p, const json_t *w)
 {
     static const char *const keys[] = {"signature_header", "signature_prefix", NULL};
-    if (w && !json_is_object(w))
-        return fail(c, "$.webhook", "expected an object");
-    if (w && only_keys(c, w, "$.webhook", keys))
+    if (optional_section(c, w, "$.webhook", keys))
         return OMS_E_INVAL;
-    const json_t *header = json_object_get(w, "signature_header");
-    const json_t *prefix = json_object_get(w, "signature_prefix");
-    if (!header)
-        header = default_value(c, "webhook", "signature_header");
-    if (!prefix)
-        prefix = default_value(c, "webhook", "signature_prefix");
+    const json_t *header = value_or_default(c, w, "webhook", "signature_header");
+    const json_t *prefix = value_or_default(c, w, "webhook", "signature_prefix");
     if (!json_is_string(header) || json_string_length(header) == 0)
         return fail(c, "$.webhook.signature_header", "expected a non-empty string, found %s",
                     oms_json_type_name(header));
@@ -536,13 +546,9 @@ static int parse_webhook(struct ctx *c, struct oms_profile *p, const json_t *w)
 static int parse_delivery(struct ctx *c, struct oms_profile *p, json_t *d)
 {
     static const char *const keys[] = {"timeout_ms", "omnitron_retry", "webhook_retry", NULL};
-    if (d && !json_is_object(d))
-        return fail(c, "$.delivery", "expected an object");
-    if (d && only_keys(c, d, "$.delivery", keys))
+    if (optional_section(c, d, "$.delivery", keys))
         return OMS_E_INVAL;
-    const json_t *t = json_object_get(d, "timeout_ms");
-    if (!t)
-        t = default_value(c, "delivery", "timeout_ms");
+    const json_t *t = value_or_default(c, d, "delivery", "timeout_ms");
     if (!json_is_integer(t) || json_integer_value(t) < 10 ||
         json_integer_value(t) > OMS_MAX_WAIT_MS)
         return fail(c, "$.delivery.timeout_ms", "expected milliseconds between 10 and %d",

@@ -9,13 +9,26 @@
 #include <jansson.h>
 #include <stdint.h>
 
-/* SPEC Q-1: available_quota = max_quota - quota. */
+/* A table of a function of two counters: each row's arguments and the value it must give. */
+struct counter_row {
+    int64_t a, b, want;
+};
+
+static void check_counter_rows(const char *what, int64_t (*fn)(int64_t, int64_t),
+                               const struct counter_row *rows, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (fn(rows[i].a, rows[i].b) != rows[i].want)
+            fail_msg("%s row %zu: (%lld, %lld) gives %lld, expected %lld", what, i,
+                     (long long)rows[i].a, (long long)rows[i].b,
+                     (long long)fn(rows[i].a, rows[i].b), (long long)rows[i].want);
+}
+
+/* SPEC Q-1: available_quota = max_quota - quota. Rows: max_quota, quota, available. */
 static void test_oms_quota_available_q1(void **state)
 {
     (void)state;
-    static const struct {
-        int64_t max_quota, quota, available;
-    } rows[] = {
+    static const struct counter_row rows[] = {
         {10, 3, 7},
         {5, 5, 0},
         {0, 0, 0},
@@ -23,12 +36,7 @@ static void test_oms_quota_available_q1(void **state)
         {INT64_MAX, -1, INT64_MAX}, /* saturates instead of overflowing */
         {INT64_MIN, 1, INT64_MIN},
     };
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-        if (oms_quota_available(rows[i].max_quota, rows[i].quota) != rows[i].available)
-            fail_msg("row %zu: available(%lld, %lld) = %lld, expected %lld", i,
-                     (long long)rows[i].max_quota, (long long)rows[i].quota,
-                     (long long)oms_quota_available(rows[i].max_quota, rows[i].quota),
-                     (long long)rows[i].available);
+    check_counter_rows("available", oms_quota_available, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
 /* SPEC Q-2: every transition moves the quota by (counts after) - (counts before). */
@@ -61,23 +69,16 @@ static void test_oms_quota_delta_q2(void **state)
                      oms_quota_delta(support_profile, rows[i].from, rows[i].to), rows[i].delta);
 }
 
-/* SPEC: the counter moves by the delta and stops at 0. */
+/* SPEC: the counter moves by the delta and stops at 0. Rows: quota, delta, after. */
 static void test_oms_quota_after_q4_clamp(void **state)
 {
     (void)state;
-    static const struct {
-        int64_t quota, delta, after;
-    } rows[] = {
+    static const struct counter_row rows[] = {
         {3, -1, 2},  {1, -1, 0}, {0, -1, 0}, /* a drifted counter already at 0 stays there */
         {0, +1, 1},  {2, 0, 2},  {5, -1000, 0}, {5, INT64_MIN, 0}, {INT64_MAX, +1, INT64_MAX},
         {-3, +1, 0}, /* never below 0, even from a counter that was */
     };
-    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
-        if (oms_quota_after(rows[i].quota, rows[i].delta) != rows[i].after)
-            fail_msg("row %zu: after(%lld, %lld) = %lld, expected %lld", i,
-                     (long long)rows[i].quota, (long long)rows[i].delta,
-                     (long long)oms_quota_after(rows[i].quota, rows[i].delta),
-                     (long long)rows[i].after);
+    check_counter_rows("after", oms_quota_after, rows, sizeof(rows) / sizeof(rows[0]));
 }
 
 /* SPEC Q-3: only planning looks at the quota; under SELECT_BY_QUOTA, available <= 0 refuses. */
