@@ -7,7 +7,7 @@ PROGRAMS      = refund-harness oms-reference mock-omnitron mock-webhook
 CMAKE_ARGS   ?=
 FUZZ_SECONDS ?= 60
 
-.PHONY: all deps test-deps fuzz-deps configure build programs run test sanitize memcheck coverage fuzz format format-check clean
+.PHONY: all deps test-deps fuzz-deps configure build programs run test sanitize memcheck coverage fuzz format format-check check-src package clean
 
 all: build
 
@@ -65,6 +65,14 @@ format:
 
 format-check:
 	@git ls-files '*.c' '*.h' | xargs clang-format --dry-run --Werror
+
+# The house rules a compiler does not check (scripts/checksrc; curl's checksrc.pl is the model).
+check-src:
+	@scripts/checksrc
+
+# A .deb of the programs, the bundled data, the docs and the man page (CPack; build/*.deb).
+package: build
+	@cd $(BUILD_DIR) && cpack -G DEB
 
 clean:
 	@rm -rf build build-asan build-coverage build-fuzz

@@ -77,7 +77,7 @@ int bench_proc_start(struct bench_proc *p, char *const argv[], const char *log_p
         len += (size_t)got;
         buf[len] = '\0';
         char *nl;
-        while ((nl = strchr(buf, '\n')) != NULL) {
+        for (nl = strchr(buf, '\n'); nl; nl = strchr(buf, '\n')) {
             *nl = '\0';
             if (!p->url[0])
                 take_url(buf, "listening on ", p->url, sizeof(p->url));

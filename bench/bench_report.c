@@ -46,8 +46,10 @@ static json_t *machine(void)
     long mem_kb = 0;
     f = fopen("/proc/meminfo", "r");
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "MemTotal: %ld kB", &mem_kb) == 1)
+        if (strncmp(line, "MemTotal:", 9) == 0) {
+            mem_kb = strtol(line + 9, NULL, 10);
             break;
+        }
     if (f)
         fclose(f);
     return json_pack("{s:I, s:s, s:I}", "nproc", (json_int_t)sysconf(_SC_NPROCESSORS_ONLN),

@@ -1,6 +1,6 @@
 /* bench-throughput: command throughput of the reference against the floor. Sides, alternated
  * round by round at each connection count: the bare libmicrohttpd floor, the floor through
- * common/oms_http_server (wrapper), oms-reference in memory, oms-reference with --db (WAL), and
+ * common/net/oms_http_server (wrapper), oms-reference in memory, oms-reference with --db (WAL), and
  * oms-reference in memory with no outbound calls (no subscription, sync false: the same
  * transition, item moves, deletions and quota update, but no outbox row and no delivery), which
  * shows what the two deliveries per command cost. Every command is transition 17 on a fresh

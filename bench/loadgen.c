@@ -153,7 +153,8 @@ int loadgen_run(const struct loadgen_config *cfg, struct loadgen_result *out)
         curl_multi_perform(r.multi, &running);
         CURLMsg *m;
         int left;
-        while ((m = curl_multi_info_read(r.multi, &left)) != NULL) {
+        for (m = curl_multi_info_read(r.multi, &left); m;
+             m = curl_multi_info_read(r.multi, &left)) {
             if (m->msg != CURLMSG_DONE)
                 continue;
             struct slot *s = NULL;

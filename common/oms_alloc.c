@@ -1,14 +1,25 @@
 /* oms_alloc: allocation that aborts on exhaustion instead of returning NULL. */
 #include "oms_alloc.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+void oms_fatal_at(const char *file, int line, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "fatal: %s:%d: ", file, line);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+    abort();
+}
+
 static void out_of_memory(size_t n, const char *file, int line)
 {
-    fprintf(stderr, "fatal: out of memory allocating %zu bytes at %s:%d\n", n, file, line);
-    abort();
+    oms_fatal_at(file, line, "out of memory allocating %zu bytes", n);
 }
 
 void *oms_xmalloc_at(size_t n, const char *file, int line)

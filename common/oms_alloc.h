@@ -14,6 +14,14 @@
 #define OMS_NEW(type)      ((type *)oms_xcalloc(1, sizeof(type)))
 #define OMS_ARRAY_LEN(a)   (sizeof(a) / sizeof((a)[0]))
 
+/* Prints "fatal: <file>:<line>: <message>" on stderr and aborts: the one way out for a failure a
+ * process cannot go on from (no memory, a thread, descriptor or libcurl handle that cannot be made,
+ * fixed SQL that does not prepare). */
+#define oms_fatal(...) oms_fatal_at(__FILE__, __LINE__, __VA_ARGS__)
+_Noreturn void oms_fatal_at(const char *file, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* What the macros above call, with the call site; never NULL. */
 void *oms_xmalloc_at(size_t n, const char *file, int line);
 void *oms_xcalloc_at(size_t n, size_t size, const char *file, int line);
 void *oms_xrealloc_at(void *p, size_t n, const char *file, int line);

@@ -88,6 +88,19 @@ int oms_buf_printf(struct oms_buf *b, const char *fmt, ...)
     return rc;
 }
 
+int oms_buf_append_stream(struct oms_buf *b, FILE *f)
+{
+    char chunk[8192];
+    int rc = 0;
+    while (rc == 0) {
+        size_t n = fread(chunk, 1, sizeof(chunk), f);
+        if (n == 0)
+            break;
+        rc = oms_buf_append(b, chunk, n);
+    }
+    return rc == 0 && ferror(f) ? OMS_E_IO : rc;
+}
+
 const char *oms_buf_str(const struct oms_buf *b)
 {
     return b->data ? b->data : "";

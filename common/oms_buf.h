@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdio.h>
 
 struct oms_buf {
     char *data; /* NULL until the first append */
@@ -26,6 +27,10 @@ int oms_buf_puts(struct oms_buf *b, const char *s);
 int oms_buf_printf(struct oms_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 int oms_buf_vprintf(struct oms_buf *b, const char *fmt, va_list ap)
     __attribute__((format(printf, 2, 0)));
+
+/* Appends the rest of f (an open stream; not closed). Returns 0, OMS_E_INVAL when the cap would be
+ * exceeded (what fitted before is kept), or OMS_E_IO on a read error. */
+int oms_buf_append_stream(struct oms_buf *b, FILE *f);
 
 /* Contents as a C string ("" when empty); borrowed, valid until the next change. */
 const char *oms_buf_str(const struct oms_buf *b);

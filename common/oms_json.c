@@ -58,10 +58,7 @@ static char *slurp(const char *filename, size_t *len)
         return NULL;
     struct oms_buf b;
     oms_buf_init(&b, 0);
-    char chunk[8192];
-    size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        oms_buf_append(&b, chunk, n);
+    oms_buf_append_stream(&b, f); /* what could be read: for the error's line and column */
     fclose(f);
     return oms_buf_take(&b, len);
 }

@@ -1,10 +1,9 @@
 /* oms_profile: parsing, validation and lookups of installation data. */
 #include "oms_profile.h"
 
-#include "oms_crypto.h"
-
 #include "oms_alloc.h"
 #include "oms_json.h"
+#include "oms_limits.h"
 #include "oms_retry.h"
 
 #include <ctype.h>
@@ -56,7 +55,28 @@ struct oms_profile {
 struct ctx {
     const char *source;
     struct oms_err *err;
+    json_t *defaults; /* the built-in default document, parsed when a key is first missing */
 };
+
+/* The built-in default profile's value at section.key (section NULL: a top-level key), for a key
+ * the profile leaves out; NULL when the default has none either (borrowed). */
+static const json_t *default_value(struct ctx *c, const char *section, const char *key)
+{
+    if (!c->defaults)
+        c->defaults =
+            json_loadb((const char *)oms_profile_default_doc, oms_profile_default_doc_len, 0, NULL);
+    const json_t *obj = section ? json_object_get(c->defaults, section) : c->defaults;
+    return json_object_get(obj, key);
+}
+
+/* The profile's section.key, or the built-in default's when the profile leaves it out (borrowed;
+ * obj is the profile's section, NULL when absent). */
+static const json_t *value_or_default(struct ctx *c, const json_t *obj, const char *section,
+                                      const char *key)
+{
+    const json_t *v = json_object_get(obj, key);
+    return v ? v : default_value(c, section, key);
+}
 
 static int fail(struct ctx *c, const char *path, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -467,7 +487,7 @@ static int parse_tokens(struct ctx *c, struct oms_profile *p, const json_t *arr)
 {
     if (!json_is_array(arr) || json_array_size(arr) == 0)
         return fail(c, "$.tokens", "expected a non-empty list of API tokens");
-    p->tokens = oms_xcalloc(json_array_size(arr), sizeof(char *));
+    p->tokens = oms_xcalloc(json_array_size(arr) + 1, sizeof(char *)); /* NULL-terminated */
     size_t i;
     json_t *v;
     json_array_foreach(arr, i, v)
@@ -484,42 +504,41 @@ static int parse_tokens(struct ctx *c, struct oms_profile *p, const json_t *arr)
 static int parse_limits(struct ctx *c, struct oms_profile *p, const json_t *l)
 {
     static const char *const keys[] = {"max_body_bytes", NULL};
-    p->max_body = 65536;
-    if (!l)
-        return 0;
-    if (!json_is_object(l) || only_keys(c, l, "$.limits", keys))
+    if (l && (!json_is_object(l) || only_keys(c, l, "$.limits", keys)))
         return oms_err_isset(c->err) ? OMS_E_INVAL
                                      : fail(c, "$.limits", "expected {\"max_body_bytes\": N}");
-    json_t *m = json_object_get(l, "max_body_bytes");
-    if (m) {
-        if (!json_is_integer(m) || json_integer_value(m) < 16 ||
-            json_integer_value(m) > 1024 * 1024)
-            return fail(c, "$.limits.max_body_bytes",
-                        "expected an integer between 16 and 1048576 bytes");
-        p->max_body = (size_t)json_integer_value(m);
-    }
+    const json_t *m = value_or_default(c, l, "limits", "max_body_bytes");
+    if (!json_is_integer(m) || json_integer_value(m) < 16 ||
+        json_integer_value(m) > OMS_PROFILE_MAX_BODY_LIMIT)
+        return fail(c, "$.limits.max_body_bytes", "expected an integer between 16 and %d bytes",
+                    OMS_PROFILE_MAX_BODY_LIMIT);
+    p->max_body = (size_t)json_integer_value(m);
     return 0;
+}
+
+/* An optional section: absent, or an object with only the allowed keys. 0 or OMS_E_INVAL. */
+static int optional_section(struct ctx *c, const json_t *obj, const char *path,
+                            const char *const *allowed)
+{
+    if (obj && !json_is_object(obj))
+        return fail(c, path, "expected an object");
+    return obj ? only_keys(c, obj, path, allowed) : 0;
 }
 
 static int parse_webhook(struct ctx *c, struct oms_profile *p, const json_t *w)
 {
     static const char *const keys[] = {"signature_header", "signature_prefix", NULL};
-    p->signature_header = oms_xstrdup("X-Akinon-Signature");
-    p->signature_prefix = oms_xstrdup("sha256=");
-    if (!w)
-        return 0;
-    if (!json_is_object(w))
-        return fail(c, "$.webhook", "expected an object");
-    if (only_keys(c, w, "$.webhook", keys) ||
-        get_string(c, w, "$.webhook", "signature_header", 0, &p->signature_header))
+    if (optional_section(c, w, "$.webhook", keys))
         return OMS_E_INVAL;
-    json_t *prefix = json_object_get(w, "signature_prefix");
-    if (prefix) {
-        if (!json_is_string(prefix))
-            return fail(c, "$.webhook.signature_prefix", "expected a string");
-        free(p->signature_prefix);
-        p->signature_prefix = oms_xstrdup(json_string_value(prefix));
-    }
+    const json_t *header = value_or_default(c, w, "webhook", "signature_header");
+    const json_t *prefix = value_or_default(c, w, "webhook", "signature_prefix");
+    if (!json_is_string(header) || json_string_length(header) == 0)
+        return fail(c, "$.webhook.signature_header", "expected a non-empty string, found %s",
+                    oms_json_type_name(header));
+    if (!json_is_string(prefix))
+        return fail(c, "$.webhook.signature_prefix", "expected a string");
+    p->signature_header = oms_xstrdup(json_string_value(header));
+    p->signature_prefix = oms_xstrdup(json_string_value(prefix));
     return 0;
 }
 
@@ -527,19 +546,14 @@ static int parse_webhook(struct ctx *c, struct oms_profile *p, const json_t *w)
 static int parse_delivery(struct ctx *c, struct oms_profile *p, json_t *d)
 {
     static const char *const keys[] = {"timeout_ms", "omnitron_retry", "webhook_retry", NULL};
-    p->delivery_timeout_ms = 5000;
-    if (!d)
-        return 0;
-    if (!json_is_object(d))
-        return fail(c, "$.delivery", "expected an object");
-    if (only_keys(c, d, "$.delivery", keys))
+    if (optional_section(c, d, "$.delivery", keys))
         return OMS_E_INVAL;
-    json_t *t = json_object_get(d, "timeout_ms");
-    if (t) {
-        if (!json_is_integer(t) || json_integer_value(t) < 10 || json_integer_value(t) > 600000)
-            return fail(c, "$.delivery.timeout_ms", "expected milliseconds between 10 and 600000");
-        p->delivery_timeout_ms = json_integer_value(t);
-    }
+    const json_t *t = value_or_default(c, d, "delivery", "timeout_ms");
+    if (!json_is_integer(t) || json_integer_value(t) < 10 ||
+        json_integer_value(t) > OMS_MAX_WAIT_MS)
+        return fail(c, "$.delivery.timeout_ms", "expected milliseconds between 10 and %d",
+                    OMS_MAX_WAIT_MS);
+    p->delivery_timeout_ms = json_integer_value(t);
     p->omnitron_retry = json_object_get(d, "omnitron_retry");
     p->webhook_retry = json_object_get(d, "webhook_retry");
     if (oms_retry_validate(p->omnitron_retry, "$.delivery.omnitron_retry", c->err) ||
@@ -595,7 +609,15 @@ static int parse_annotations(struct ctx *c, const json_t *doc)
 /* SPEC P-2: lifecycle actions as sequences of transition slugs. */
 static int parse_lifecycle(struct ctx *c, struct oms_profile *p, const json_t *lc)
 {
-    p->plan_status = oms_xstrdup("Waiting");
+    /* Left out: the default profile's planning status, by name (this catalogue may lack it, and
+     * planning then says so). */
+    if (!json_object_get(lc, "plan_status")) {
+        p->plan_status =
+            oms_xstrdup(json_string_value(default_value(c, "lifecycle", "plan_status")));
+        if (!p->plan_status)
+            return fail(c, "$.lifecycle.plan_status",
+                        "missing, and the built-in default profile names none");
+    }
     if (!lc)
         return 0;
     if (!json_is_object(lc))
@@ -677,13 +699,12 @@ int oms_profile_from_json(const json_t *doc, const char *source, struct oms_prof
         "quota",       "omnitron", "sync_remote_order_status_default",
         "tokens",      "limits",   "webhook",
         "lifecycle",   "delivery", NULL};
-    struct ctx c = {source, err};
+    struct ctx c = {source, err, NULL};
     if (!json_is_object(doc))
         return fail(&c, "$", "expected a profile object, found %s", oms_json_type_name(doc));
     struct oms_profile *p = OMS_NEW(struct oms_profile);
     atomic_init(&p->refs, 1);
     p->doc = json_deep_copy(doc);
-    p->sync_default = 1;
     p->status_by_value = json_object();
     p->status_by_name = json_object();
     p->status_by_key = json_object();
@@ -702,6 +723,8 @@ int oms_profile_from_json(const json_t *doc, const char *source, struct oms_prof
         rc = parse_quota(&c, p, json_object_get(doc, "quota"));
     if (!rc)
         rc = parse_omnitron(&c, p, json_object_get(doc, "omnitron"));
+    if (!rc && !json_object_get(doc, "sync_remote_order_status_default"))
+        p->sync_default = json_is_true(default_value(&c, NULL, "sync_remote_order_status_default"));
     if (!rc)
         rc = get_bool(&c, doc, "$", "sync_remote_order_status_default", &p->sync_default);
     if (!rc)
@@ -716,12 +739,26 @@ int oms_profile_from_json(const json_t *doc, const char *source, struct oms_prof
         rc = parse_delivery(&c, p, json_object_get(p->doc, "delivery"));
     if (!rc && !p->name)
         p->name = oms_xstrdup("unnamed profile");
+    json_decref(c.defaults);
     if (rc) {
         profile_free(p);
         return OMS_E_INVAL;
     }
     *out = p;
     return 0;
+}
+
+int oms_profile_load_default(struct oms_profile **out, struct oms_err *err)
+{
+    struct oms_err perr = {0};
+    json_t *doc =
+        oms_json_load_buf((const char *)oms_profile_default_doc, oms_profile_default_doc_len,
+                          "built-in profiles/default.json", err ? err : &perr);
+    if (!doc)
+        return err && err->code ? err->code : OMS_E_INVAL;
+    int rc = oms_profile_from_json(doc, "built-in profiles/default.json", out, err);
+    json_decref(doc);
+    return rc;
 }
 
 int oms_profile_load_file(const char *path, struct oms_profile **out, struct oms_err *err)
@@ -847,11 +884,6 @@ int oms_profile_counts(const struct oms_profile *p, int64_t status)
     return s && s->counts;
 }
 
-int oms_profile_quota_delta(const struct oms_profile *p, int64_t from, int64_t to)
-{
-    return oms_profile_counts(p, to) - oms_profile_counts(p, from);
-}
-
 const char *oms_profile_omnitron_status(const struct oms_profile *p, int64_t status)
 {
     for (size_t i = 0; i < p->status_map_count; i++)
@@ -875,15 +907,9 @@ int oms_profile_sync_default(const struct oms_profile *p)
     return p->sync_default;
 }
 
-int oms_profile_token_ok(const struct oms_profile *p, const char *token)
+const char *const *oms_profile_tokens(const struct oms_profile *p)
 {
-    if (!token)
-        return 0;
-    /* Every token is compared, in constant time, whatever matches first. */
-    int ok = 0;
-    for (size_t i = 0; i < p->token_count; i++)
-        ok |= oms_secret_equal(p->tokens[i], strlen(p->tokens[i]), token, strlen(token));
-    return ok;
+    return (const char *const *)p->tokens;
 }
 
 const char *oms_profile_default_token(const struct oms_profile *p)

@@ -1,7 +1,8 @@
 /* oms_profile: installation data of an OMS (SPEC P-1) - status catalogue, transitions, quota
- * counting set, Omnitron mapping, sync default, tokens, limits. Every SPEC assumption lives here,
- * never in C. A profile is immutable once built and reference-counted, so a request keeps the one
- * it started with while a fixture load installs another. */
+ * counting set, Omnitron mapping, sync default, tokens, limits. Every SPEC assumption lives in
+ * the profile document, never in C: a key a profile leaves out takes the built-in default
+ * profile's value. A profile is immutable once built and reference-counted, so a request keeps the
+ * one it started with while a fixture load installs another. */
 #ifndef OMS_PROFILE_H
 #define OMS_PROFILE_H
 
@@ -41,6 +42,13 @@ struct oms_profile_transition {
  * with err naming the JSON path and what was expected. */
 int oms_profile_from_json(const json_t *doc, const char *source, struct oms_profile **out,
                           struct oms_err *err);
+/* profiles/default.json as built in at compile time (cmake/embed.cmake): its bytes, not
+ * NUL-terminated. Every default a profile leaves out comes from this document, never from C. */
+extern const unsigned char oms_profile_default_doc[];
+extern const size_t oms_profile_default_doc_len;
+
+/* Builds the built-in default profile. Same contract as oms_profile_from_json. */
+int oms_profile_load_default(struct oms_profile **out, struct oms_err *err);
 /* Reads and builds a profile file. Same contract; I/O and parse errors carry line and column. */
 int oms_profile_load_file(const char *path, struct oms_profile **out, struct oms_err *err);
 /* A new profile: base's document with patch merged in (RFC 7396: objects merge, arrays and
@@ -66,6 +74,7 @@ const struct oms_profile_status *oms_profile_status_at(const struct oms_profile 
 /* "Waiting (100)", or "unknown status (123)"; into out, returned. */
 char *oms_profile_status_label(const struct oms_profile *p, int64_t value, char *out, size_t size);
 
+/* Transitions by id, by slug, or by position (borrowed from p; NULL when there is none). */
 const struct oms_profile_transition *oms_profile_transition_by_id(const struct oms_profile *p,
                                                                   int64_t id);
 const struct oms_profile_transition *oms_profile_transition_by_slug(const struct oms_profile *p,
@@ -73,6 +82,8 @@ const struct oms_profile_transition *oms_profile_transition_by_slug(const struct
 size_t oms_profile_transition_count(const struct oms_profile *p);
 const struct oms_profile_transition *oms_profile_transition_at(const struct oms_profile *p,
                                                                size_t i);
+/* SPEC C-5, C-7, A-3: 1 when t may leave source; when it deletes the package's reservations or
+ * discrepancies from source. */
 int oms_profile_transition_allows(const struct oms_profile_transition *t, int64_t source);
 int oms_profile_transition_deletes_reservations(const struct oms_profile_transition *t,
                                                 int64_t source);
@@ -81,8 +92,6 @@ int oms_profile_transition_deletes_discrepancies(const struct oms_profile_transi
 
 /* SPEC Q-2: 1 when a package in this status counts toward its location's quota. */
 int oms_profile_counts(const struct oms_profile *p, int64_t status);
-/* SPEC Q-2: the quota change of a move from one status to another: counts(to) - counts(from). */
-int oms_profile_quota_delta(const struct oms_profile *p, int64_t from, int64_t to);
 
 /* Omnitron sync (SPEC C-8, A-4). The mapped status is NULL when the profile maps none. */
 const char *oms_profile_omnitron_status(const struct oms_profile *p, int64_t status);
@@ -90,8 +99,10 @@ const char *oms_profile_omnitron_method(const struct oms_profile *p);
 const char *oms_profile_omnitron_path(const struct oms_profile *p);
 int oms_profile_sync_default(const struct oms_profile *p);
 
-/* 1 when token is one of the profile's API tokens. */
-int oms_profile_token_ok(const struct oms_profile *p, const char *token);
+/* The API tokens, a NULL-terminated list with at least one (borrowed). The core compares no
+ * secret: a request's token is checked against these with oms_secret_in (oms_crypto), at the
+ * HTTP edge. */
+const char *const *oms_profile_tokens(const struct oms_profile *p);
 /* The first token, for tools that call the API on a user's behalf. */
 const char *oms_profile_default_token(const struct oms_profile *p);
 size_t oms_profile_max_body(const struct oms_profile *p);

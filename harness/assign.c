@@ -2,6 +2,7 @@
 #include "assign.h"
 
 #include "oms_alloc.h"
+#include "oms_error.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -32,7 +33,7 @@ static int augment(struct search *s, size_t i)
 int assign_pairs(size_t n, size_t m, const unsigned char *compat, size_t *pairing)
 {
     if (n > m)
-        return 0;
+        return OMS_E_NOENT;
     struct search s = {n, m, compat, oms_xcalloc(m + 1, sizeof(size_t)), oms_xcalloc(m + 1, 1)};
     for (size_t j = 0; j < m; j++)
         s.owner_of[j] = NONE;
@@ -47,5 +48,5 @@ int assign_pairs(size_t n, size_t m, const unsigned char *compat, size_t *pairin
                 pairing[s.owner_of[j]] = j;
     free(s.owner_of);
     free(s.seen);
-    return ok;
+    return ok ? 0 : OMS_E_NOENT;
 }

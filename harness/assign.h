@@ -6,9 +6,9 @@
 
 #include <stddef.h>
 
-/* compat[i * m + j] is nonzero when expected i may pair with actual j. On success returns 1 and
- * pairing[i] is the actual element of expected i (all distinct); returns 0 when no pairing gives
- * every expected element its own actual one. */
+/* compat[i * m + j] is nonzero when expected i may pair with actual j. Returns 0 with pairing[i]
+ * the actual element of expected i (all distinct), or OMS_E_NOENT when no pairing gives every
+ * expected element its own actual one (pairing is then unspecified). */
 int assign_pairs(size_t n, size_t m, const unsigned char *compat, size_t *pairing);
 
 #endif

@@ -5,9 +5,11 @@
 #include "explore.h"
 #include "oms_alloc.h"
 #include "oms_cli.h"
+#include "oms_error.h"
 #include "oms_time.h"
 #include "selection.h"
 #include "suggest.h"
+#include "oms_limits.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -127,14 +129,14 @@ static int set_exclude(struct cli *c, const char *v)
     char why[160];
     if (selection_parse_exclude(v, &kind, &name, why, sizeof(why)) != 0) {
         fprintf(stderr, "refund-harness: --exclude \"%s\": %s\n", v, why);
-        return -1;
+        return OMS_E_INVAL;
     }
     push(&c->suite.excludes, &c->suite.exclude_count, v);
     return 0;
 }
 
 /* "30s", "500ms", "2m", "1h", or seconds alone ("30"), from 1 ms to max_ms, into *ms. Returns 0,
- * or -1 after saying what flag expected. */
+ * or OMS_E_INVAL after saying what flag expected. */
 static int parse_duration(const char *flag, const char *v, int64_t max_ms, int64_t *ms)
 {
     static const struct {
@@ -157,13 +159,13 @@ static int parse_duration(const char *flag, const char *v, int64_t max_ms, int64
             "refund-harness: %s expects a duration such as 30s, 500ms or 2m (at most %lld s), got "
             "\"%s\"\n",
             flag, (long long)(max_ms / 1000), v);
-    return -1;
+    return OMS_E_INVAL;
 }
 
 static int set_wait(struct cli *c, const char *v)
 {
     int64_t ms = 0;
-    int rc = parse_duration("--wait-for-target", v, 3600000, &ms);
+    int rc = parse_duration("--wait-for-target", v, OMS_MAX_OPTION_MS, &ms);
     c->suite.wait_ms = (long)ms;
     return rc;
 }
@@ -189,7 +191,7 @@ static int set_time(struct cli *c, const char *v)
 
 static int set_shrink_time(struct cli *c, const char *v)
 {
-    return parse_duration("--shrink-time", v, 3600000, &c->explore.shrink.max_ms);
+    return parse_duration("--shrink-time", v, OMS_MAX_OPTION_MS, &c->explore.shrink.max_ms);
 }
 
 /* A count from min to max, for flag. */
@@ -198,7 +200,7 @@ static int count(const char *flag, const char *v, long min, long max, long *out)
     if (oms_cli_int(v, min, max, out) == 0)
         return 0;
     fprintf(stderr, "refund-harness: %s expects %ld..%ld, got \"%s\"\n", flag, min, max, v);
-    return -1;
+    return OMS_E_INVAL;
 }
 
 /* run's crash moments and explore's cases. Below 2^53, so a seed survives JSON reports and the
@@ -207,7 +209,7 @@ static int set_seed(struct cli *c, const char *v)
 {
     long n = 0;
     if (count("--seed", v, 0, (1L << 53) - 1, &n) != 0)
-        return -1;
+        return OMS_E_INVAL;
     c->suite.seed = c->explore.seed = (uint64_t)n;
     c->seed_given = c->explore.seed_given = 1;
     return 0;
@@ -249,7 +251,7 @@ static int set_fixture_token(struct cli *c, const char *v)
 static int set_request_timeout(struct cli *c, const char *v)
 {
     long n = 0;
-    int rc = count("--request-timeout", v, 1, 600000, &n);
+    int rc = count("--request-timeout", v, 1, OMS_MAX_WAIT_MS, &n);
     c->serve.server.limits.request_timeout_ms = n;
     return rc;
 }
@@ -257,7 +259,7 @@ static int set_request_timeout(struct cli *c, const char *v)
 static int set_idle_timeout(struct cli *c, const char *v)
 {
     long n = 0;
-    int rc = count("--idle-timeout", v, 1, 600000, &n);
+    int rc = count("--idle-timeout", v, 1, OMS_MAX_WAIT_MS, &n);
     c->serve.server.limits.idle_timeout_ms = n;
     return rc;
 }
@@ -283,7 +285,7 @@ static int set_port(struct cli *c, const char *v)
     long n;
     if (oms_cli_int(v, 0, 65535, &n) != 0) {
         fprintf(stderr, "refund-harness: --port expects 0..65535, got \"%s\"\n", v);
-        return -1;
+        return OMS_E_INVAL;
     }
     c->serve.port = (unsigned)n;
     return 0;
@@ -294,7 +296,7 @@ static int set_jobs(struct cli *c, const char *v)
     long n;
     if (oms_cli_int(v, 1, 64, &n) != 0) {
         fprintf(stderr, "refund-harness: --jobs expects 1..64, got \"%s\"\n", v);
-        return -1;
+        return OMS_E_INVAL;
     }
     c->suite.jobs = (unsigned)n;
     return 0;
@@ -311,7 +313,7 @@ static int set_shard(struct cli *c, const char *v)
     if (!slash || oms_cli_int(first, 1, 1000000, &si) != 0 ||
         oms_cli_int(slash + 1, 1, 1000000, &sn) != 0 || si > sn) {
         fprintf(stderr, "refund-harness: --shard expects I/N with 1 <= I <= N, got \"%s\"\n", v);
-        return -1;
+        return OMS_E_INVAL;
     }
     c->suite.shard_index = (unsigned)si;
     c->suite.shard_count = (unsigned)sn;
@@ -614,7 +616,7 @@ static void unknown_option(const struct cli_command *cmd, const char *arg, size_
 }
 
 /* Handles one option at argv[*i]; may consume the next argument as its value. Returns 0, 1 when
- * help or the version was printed, or -1 after printing a usage error. */
+ * help or the version was printed, or OMS_E_INVAL after printing a usage error. */
 static int parse_option(int argc, char **argv, int *i, struct cli *c)
 {
     const char *a = argv[*i];
@@ -631,13 +633,13 @@ static int parse_option(int argc, char **argv, int *i, struct cli *c)
     const struct cli_option *o = find_option(a, len);
     if (!o) {
         unknown_option(c->command, a, len);
-        return -1;
+        return OMS_E_INVAL;
     }
     if (!(o->commands & CLI_ON(c->command->id))) {
         char names[96];
         fprintf(stderr, "refund-harness: %s is not an option of %s (it is one of %s)\n", o->name,
                 c->command->name, command_names(o->commands, names, sizeof(names)));
-        return -1;
+        return OMS_E_INVAL;
     }
     const char *value = NULL;
     if (o->arg && eq) {
@@ -645,17 +647,17 @@ static int parse_option(int argc, char **argv, int *i, struct cli *c)
     } else if (o->arg) {
         if (*i + 1 >= argc) {
             fprintf(stderr, "refund-harness: %s needs a value (%s %s)\n", a, o->name, o->arg);
-            return -1;
+            return OMS_E_INVAL;
         }
         value = argv[++*i];
     } else if (eq) {
         fprintf(stderr, "refund-harness: %s takes no value, got \"%s\"\n", o->name, eq + 1);
-        return -1;
+        return OMS_E_INVAL;
     }
     return o->set(c, value);
 }
 
-/* Checks that hold between options, once all are read. Returns 0 or -1 (printed). */
+/* Checks that hold between options, once all are read. Returns 0 or OMS_E_INVAL (printed). */
 static int check_combinations(struct cli *c)
 {
     const struct suite_receivers *rv = &c->suite.receivers;
@@ -664,12 +666,12 @@ static int check_combinations(struct cli *c)
         (!rv->omnitron_url || !rv->webhook_url || (!c->suite.target_url && !c->suite.target_cmd))) {
         fprintf(stderr, "refund-harness: --omnitron and --webhook go together, with --target or "
                         "--target-cmd\n");
-        return -1;
+        return OMS_E_INVAL;
     }
     if (c->suite.target_cmd && !c->suite.target_cmd[strspn(c->suite.target_cmd, " \t")]) {
         fprintf(stderr, "refund-harness: --target-cmd expects the command that starts the "
                         "target, got an empty one\n");
-        return -1;
+        return OMS_E_INVAL;
     }
     if (!c->seed_given)
         c->suite.seed =
@@ -678,18 +680,18 @@ static int check_combinations(struct cli *c)
         strncmp(c->suite.target_url, "https://", 8) != 0) {
         fprintf(stderr, "refund-harness: --target expects an http:// or https:// URL, got \"%s\"\n",
                 c->suite.target_url);
-        return -1;
+        return OMS_E_INVAL;
     }
     if (c->suite.wait_ms && !c->suite.target_url) {
         fprintf(stderr, "refund-harness: --wait-for-target goes with --target (the embedded "
                         "reference is always ready)\n");
-        return -1;
+        return OMS_E_INVAL;
     }
     if (c->path_count && (c->command->id == CLI_SERVE || c->command->id == CLI_JOURNAL ||
                           c->command->id == CLI_EXPLORE)) {
         fprintf(stderr, "refund-harness: %s takes no FILE or DIR, got \"%s\"\n", c->command->name,
                 c->paths[0]);
-        return -1;
+        return OMS_E_INVAL;
     }
     c->suite.profile_path = c->profile_path;
     c->serve.profile_path = c->profile_path;
@@ -697,7 +699,7 @@ static int check_combinations(struct cli *c)
 }
 
 /* The subcommand in argv[1]; prints the overview or an error when there is none. Returns 0, 1
- * (help or version printed) or -1. */
+ * (help or version printed) or OMS_E_INVAL. */
 static int parse_command(int argc, char **argv, struct cli *c)
 {
     const char *first = argc > 1 ? argv[1] : NULL;
@@ -713,7 +715,7 @@ static int parse_command(int argc, char **argv, struct cli *c)
         if (first)
             fprintf(stderr, "refund-harness: the command comes first, before %s\n\n", first);
         cli_help(NULL, stderr);
-        return -1;
+        return OMS_E_INVAL;
     }
     c->command = find_command(first);
     if (!c->command) {
@@ -725,7 +727,7 @@ static int parse_command(int argc, char **argv, struct cli *c)
         snprintf(text, sizeof(text), "refund-harness: unknown command \"%.100s\"", first);
         suggest_append(&s, text, sizeof(text));
         fprintf(stderr, "%s; the commands are run, validate, list, serve and journal\n", text);
-        return -1;
+        return OMS_E_INVAL;
     }
     return 0;
 }

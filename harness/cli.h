@@ -72,7 +72,8 @@ const struct cli_command *cli_commands(size_t *count);
 const struct cli_option *cli_options(size_t *count);
 
 /* Parses argv into c (zeroed by the caller). Returns 0; 1 when --help or --version was printed
- * (exit 0); or -1 after printing a usage error on stderr (exit 2). Free with cli_cleanup. */
+ * (exit 0); or OMS_E_INVAL after printing a usage error on stderr (exit 2). Free with cli_cleanup.
+ */
 int cli_parse(int argc, char **argv, struct cli *c);
 void cli_cleanup(struct cli *c);
 

@@ -9,7 +9,7 @@
 #include "oms_json.h"
 #include "oms_profile.h"
 #include "oms_signal.h"
-#include "reference.h"
+#include "paths.h"
 #include "report.h"
 #include "result.h"
 #include "scenario.h"
@@ -20,23 +20,27 @@
 #include "suite.h"
 
 #include <dirent.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
-#ifndef REFUND_SPEC_DIR
-#define REFUND_SPEC_DIR "spec"
-#endif
-#ifndef REFUND_SCENARIO_DIR
-#define REFUND_SCENARIO_DIR "scenarios"
-#endif
+/* A file of the bundled data (paths.h) into out; prints where it looked when it is not found. */
+static int data_path(const char *sub, char *out, size_t size)
+{
+    int rc = paths_data(sub, out, size);
+    if (rc != 0)
+        fprintf(stderr, "refund-harness: %s\n", out);
+    return rc;
+}
 
 /* What run, validate and list start from: the scenario files, the specification, the suite. */
 struct loaded {
     char **paths; /* the paths searched (borrowed): the command line's, or the bundled suite */
     size_t path_count;
     char *default_path[1];
+    char bundled[PATH_MAX]; /* the bundled suite's folder */
     char **files;
     size_t file_count;
     struct schema *schema;
@@ -55,16 +59,22 @@ static void print_err(const struct oms_err *err)
 static int load_spec(struct schema **schema, json_t **rules)
 {
     struct oms_err err = {0};
-    if (schema_load(REFUND_SPEC_DIR "/scenario.schema.json", schema, &err) != 0) {
+    char file[PATH_MAX];
+    int rc = data_path("spec/scenario.schema.json", file, sizeof(file));
+    if (rc != 0)
+        return rc;
+    if (schema_load(file, schema, &err) != 0) {
         print_err(&err);
-        return -1;
+        return err.code ? err.code : OMS_E_IO;
     }
-    json_t *doc = oms_json_load_file(REFUND_SPEC_DIR "/rules.json", &err);
+    rc = data_path("spec/rules.json", file, sizeof(file));
+    json_t *doc = rc == 0 ? oms_json_load_file(file, &err) : NULL;
     if (!doc) {
-        print_err(&err);
+        if (rc == 0)
+            print_err(&err);
         schema_destroy(*schema);
         *schema = NULL;
-        return -1;
+        return err.code ? err.code : OMS_E_IO;
     }
     *rules = json_incref(json_object_get(doc, "rules"));
     json_decref(doc);
@@ -112,13 +122,17 @@ static void loaded_cleanup(struct loaded *l)
 }
 
 /* Finds and loads the scenario files of the command line (printing "ok" lines unless quiet).
- * Returns -1 when all of them loaded, or the exit code to stop with (the reason printed). */
+ * Returns COMMANDS_GO_ON when all of them loaded, or the exit code to stop with (the reason
+ * printed). */
 static int load(struct cli *c, int quiet, struct loaded *l)
 {
     /* The bundled suite; named relatively when run from the repository, for shorter reports. */
-    l->default_path[0] = REFUND_SCENARIO_DIR;
-    char here[4096];
-    if (realpath("scenarios", here) && strcmp(here, REFUND_SCENARIO_DIR) == 0)
+    char here[PATH_MAX], bundled[PATH_MAX];
+    if (!c->path_count && data_path("scenarios", l->bundled, sizeof(l->bundled)) != 0)
+        return COMMANDS_ENV;
+    l->default_path[0] = l->bundled;
+    if (!c->path_count && realpath("scenarios", here) && realpath(l->bundled, bundled) &&
+        strcmp(here, bundled) == 0)
         l->default_path[0] = "scenarios";
     l->paths = c->path_count ? c->paths : l->default_path;
     l->path_count = c->path_count ? c->path_count : 1;
@@ -134,8 +148,8 @@ static int load(struct cli *c, int quiet, struct loaded *l)
     if (load_spec(&l->schema, &l->rules) != 0)
         return COMMANDS_ENV;
     /* With --target the values are checked against --profile, or the default profile. */
-    if (oms_profile_load_file(c->profile_path ? c->profile_path : reference_default_profile_path(),
-                              &l->profile, &err) != 0) {
+    if ((c->profile_path ? oms_profile_load_file(c->profile_path, &l->profile, &err)
+                         : oms_profile_load_default(&l->profile, &err)) != 0) {
         print_err(&err);
         return COMMANDS_USAGE;
     }
@@ -148,7 +162,7 @@ static int load(struct cli *c, int quiet, struct loaded *l)
         fputc('\n', stderr);
         return COMMANDS_USAGE;
     }
-    return -1;
+    return COMMANDS_GO_ON;
 }
 
 int commands_validate(struct cli *c)
@@ -175,7 +189,7 @@ static void print_lines(const char *prefix, const char *text)
 
 /* Applies the selection options. A selection of nothing stops the command (exit 2) with what
  * each value missed and the nearest value that would not have; a value that matched nothing in a
- * selection that is not empty is a warning. Returns -1 to go on, or the exit code. */
+ * selection that is not empty is a warning. Returns COMMANDS_GO_ON, or the exit code. */
 static int select_scenarios(struct cli *c, struct loaded *l)
 {
     struct suite *s = &l->suite;
@@ -209,12 +223,15 @@ static int select_scenarios(struct cli *c, struct loaded *l)
 }
 
 /* Reads --known-failures FILE; an id no scenario of the paths has is a warning (the list may
- * cover a larger suite). Returns -1 to go on, or the exit code (2: the file is invalid). */
+ * cover a larger suite). Returns COMMANDS_GO_ON, or the exit code (2: the file is invalid). */
 static int load_known(const char *file, const struct loaded *l, struct known_list *out)
 {
     struct schema *schema = NULL;
     struct oms_err errs[16];
-    if (schema_load(REFUND_SPEC_DIR "/known-failures.schema.json", &schema, &errs[0]) != 0) {
+    char schema_file[PATH_MAX];
+    if (data_path("spec/known-failures.schema.json", schema_file, sizeof(schema_file)) != 0)
+        return COMMANDS_ENV;
+    if (schema_load(schema_file, &schema, &errs[0]) != 0) {
         print_err(&errs[0]);
         return COMMANDS_ENV;
     }
@@ -245,10 +262,10 @@ static int load_known(const char *file, const struct loaded *l, struct known_lis
             fprintf(stderr, "; did you mean \"%s\"?", s.best);
         fputc('\n', stderr);
     }
-    return -1;
+    return COMMANDS_GO_ON;
 }
 
-/* Loads and selects for run and list. Returns -1 to go on, or the exit code to stop with. */
+/* Loads and selects for run and list. Returns COMMANDS_GO_ON, or the exit code to stop with. */
 static int load_selected(struct cli *c, struct loaded *l)
 {
     int code = load(c, 1, l);
@@ -433,5 +450,8 @@ int commands_explore(struct cli *c)
     o->strict_reference = c->suite.strict_reference;
     if (explore_options_check(o) != 0)
         return COMMANDS_USAGE;
-    return explore_run(o, REFUND_SPEC_DIR);
+    char spec[PATH_MAX];
+    if (data_path("spec", spec, sizeof(spec)) != 0)
+        return COMMANDS_ENV;
+    return explore_run(o, spec);
 }

@@ -11,6 +11,7 @@ struct cli;
 struct suite;
 
 enum commands_exit {
+    COMMANDS_GO_ON = -1, /* not an exit code: a step succeeded and the command goes on */
     COMMANDS_PASS = 0,   /* every selected scenario passed; the command did what was asked */
     COMMANDS_FAILED = 1, /* a scenario failed or errored, or --strict found an uncovered rule */
     COMMANDS_USAGE = 2,  /* an invalid scenario, nothing selected, or a usage error */
@@ -23,6 +24,8 @@ enum commands_exit {
  * it. Appends to out. */
 void commands_rule_lines(const json_t *catalogue, const struct suite *s, struct oms_buf *out);
 
+/* The subcommands, each given the parsed command line; each returns its exit code (enum
+ * commands_exit) after printing what went wrong. */
 int commands_run(struct cli *c);
 int commands_validate(struct cli *c);
 int commands_list(struct cli *c);

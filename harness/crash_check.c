@@ -6,6 +6,7 @@
 #include "oms_buf.h"
 #include "oms_crypto.h"
 #include "oms_json.h"
+#include "oms_quota.h"
 #include "oms_str.h"
 
 #include <stdarg.h>
@@ -129,7 +130,7 @@ static void expect_fill(const struct oms_profile *p, const struct oms_profile_tr
     e->allowed = oms_profile_transition_allows(tr, source);
     e->del_res = oms_profile_transition_deletes_reservations(tr, source);
     e->del_disc = oms_profile_transition_deletes_discrepancies(tr, source);
-    e->delta = oms_profile_quota_delta(p, source, target);
+    e->delta = oms_quota_delta(p, source, target);
     e->remote = tr->sync_remote && sync ? oms_profile_omnitron_status(p, target) : NULL;
     e->event = tr->event_type;
     size_t i;

@@ -649,7 +649,7 @@ static void check_calls(const struct expect_span *span, const char *kind, const 
                 compat[i * k + j] = probe_call(span, &mc, json_array_get(list, i),
                                                json_array_get(actual, j), NULL) == 0;
         size_t *pairing = oms_xcalloc(n + 1, sizeof(size_t));
-        if (!assign_pairs(n, k, compat, pairing)) {
+        if (assign_pairs(n, k, compat, pairing) != 0) {
             matcher_mismatch(out, "$", list, shown,
                              "no order of the %zu recorded call(s) matches the expected ones", k);
             near_misses(span, &mc, list, actual, mock, implied_path, out);

@@ -44,11 +44,11 @@ int explore_options_check(struct explore_options *o)
 {
     if (o->cases_given && o->time_ms) {
         fprintf(stderr, "refund-harness explore: give --cases or --time, not both\n");
-        return -1;
+        return OMS_E_INVAL;
     }
     if (o->replay && (o->cases_given || o->time_ms)) {
         fprintf(stderr, "refund-harness explore: --replay runs one case: no --cases or --time\n");
-        return -1;
+        return OMS_E_INVAL;
     }
     if (!o->cases_given)
         o->cases = o->time_ms ? UINT64_MAX : DEFAULT_CASES;
@@ -323,10 +323,8 @@ static void explore_cases(struct explorer *ex)
     ex->workers_alive = jobs;
     pthread_t *threads = oms_xcalloc(jobs, sizeof(*threads));
     for (unsigned j = 0; j < jobs; j++)
-        if (pthread_create(&threads[j], NULL, worker, ex) != 0) {
-            fprintf(stderr, "fatal: cannot start a job thread\n");
-            abort();
-        }
+        if (pthread_create(&threads[j], NULL, worker, ex) != 0)
+            oms_fatal("cannot start a job thread");
     if (ex->target) {
         run_target(ex);
         pthread_mutex_lock(&ex->lock);
@@ -482,10 +480,10 @@ static int make_dir(const char *dir)
             continue;
         *p = '\0';
         if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return -1;
+            return OMS_E_IO;
         *p = '/';
     }
-    return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+    return mkdir(path, 0777) != 0 && errno != EEXIST ? OMS_E_IO : 0;
 }
 
 /* A case file written in this run, and every kind its final run showed. */
@@ -725,14 +723,14 @@ static int load_spec(const char *dir, struct schema **schema, json_t **rules)
     snprintf(path, sizeof(path), "%s/scenario.schema.json", dir);
     if (schema_load(path, schema, &err) != 0) {
         fprintf(stderr, "refund-harness explore: %s\n", oms_err_format(&err, text, sizeof(text)));
-        return -1;
+        return OMS_E_INVAL;
     }
     snprintf(path, sizeof(path), "%s/rules.json", dir);
     json_t *doc = oms_json_load_file(path, &err);
     if (!doc) {
         fprintf(stderr, "refund-harness explore: %s\n", oms_err_format(&err, text, sizeof(text)));
         schema_destroy(*schema);
-        return -1;
+        return OMS_E_INVAL;
     }
     *rules = json_incref(json_object_get(doc, "rules"));
     json_decref(doc);
@@ -747,7 +745,7 @@ static int write_profile(const json_t *profile, char *path, size_t size)
     int fd = mkstemp(path);
     if (fd < 0) {
         path[0] = '\0';
-        return -1;
+        return OMS_E_IO;
     }
     FILE *f = fdopen(fd, "w");
     int rc = f && json_dumpf(profile, f, JSON_INDENT(2) | JSON_PRESERVE_ORDER) == 0 ? 0 : -1;
@@ -854,6 +852,8 @@ static int shrink_all(struct explorer *ex, struct result_run *run, json_t *list)
     return code;
 }
 
+/* Longer than 80 lines on purpose: explore's phases (spec, sides, profile file, workers, shrink,
+ * reports) in the order they run, with the one cleanup label they share. */
 int explore_run(const struct explore_options *options, const char *spec_dir)
 {
     struct explore_options opt = *options; /* --replay and --target adjust a few */

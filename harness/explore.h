@@ -38,7 +38,7 @@ struct explore_options {
 void explore_options_init(struct explore_options *o);
 /* Checks what the options say together (--cases or --time, --replay alone, receivers with a
  * target) and fills what they imply (the case count; a seed from the clock when none was given).
- * Returns 0, or -1 after printing why on stderr (a usage error). */
+ * Returns 0, or OMS_E_INVAL after printing why on stderr (a usage error). */
 int explore_options_check(struct explore_options *o);
 
 /* Runs explore. spec_dir holds scenario.schema.json and rules.json. Prints the seed first, the

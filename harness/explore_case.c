@@ -137,7 +137,7 @@ char *explore_case_text(const json_t *doc)
 {
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
     if (!text)
-        abort();
+        oms_fatal("cannot serialise a case");
     return text;
 }
 

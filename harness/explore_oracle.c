@@ -4,6 +4,7 @@
 #include "explore_gen.h"
 #include "matcher.h"
 #include "oms_alloc.h"
+#include "oms_crypto.h"
 #include "oms_json.h"
 
 #include <stdio.h>
@@ -117,10 +118,10 @@ static void request_faults(const struct oms_profile *p, const json_t *r, int com
     const json_t *token = json_object_get(r, "token");
     if (present) {
         const char *a = json_string_value(auth);
-        if (!a || strncmp(a, "Token ", 6) != 0 || !oms_profile_token_ok(p, a + 6))
+        if (!a || strncmp(a, "Token ", 6) != 0 || !oms_secret_in(oms_profile_tokens(p), a + 6))
             f->transport++;
-    } else if (token &&
-               (!json_is_string(token) || !oms_profile_token_ok(p, json_string_value(token)))) {
+    } else if (token && (!json_is_string(token) ||
+                         !oms_secret_in(oms_profile_tokens(p), json_string_value(token)))) {
         f->transport++;
     }
     const json_t *body = json_object_get(r, "body");

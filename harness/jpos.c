@@ -63,7 +63,7 @@ static void advance(struct scan *sc)
 static void skip_ws(struct scan *sc)
 {
     int c;
-    while ((c = peek(sc)) == ' ' || c == '\t' || c == '\n' || c == '\r')
+    for (c = peek(sc); c == ' ' || c == '\t' || c == '\n' || c == '\r'; c = peek(sc))
         advance(sc);
 }
 
@@ -109,7 +109,7 @@ static void read_string(struct scan *sc, struct oms_buf *b)
 {
     advance(sc); /* opening quote */
     int c;
-    while ((c = peek(sc)) != -1 && c != '"') {
+    for (c = peek(sc); c != -1 && c != '"'; c = peek(sc)) {
         if (c == '\\') {
             advance(sc);
             c = peek(sc);
@@ -226,8 +226,9 @@ static void value(struct scan *sc, const char *path, int depth)
         read_string(sc, &ignored);
         oms_buf_cleanup(&ignored);
     } else {
-        while ((c = peek(sc)) != -1 && c != ',' && c != '}' && c != ']' && c != ' ' && c != '\n' &&
-               c != '\r' && c != '\t')
+        for (c = peek(sc); c != -1 && c != ',' && c != '}' && c != ']' && c != ' ' && c != '\n' &&
+                           c != '\r' && c != '\t';
+             c = peek(sc))
             advance(sc);
     }
 }
@@ -291,5 +292,5 @@ int jpos_lookup(const struct jpos *p, const char *path, int *line, int *column)
         }
         probe[cut] = '\0';
     }
-    return -1;
+    return OMS_E_NOENT;
 }

@@ -13,7 +13,7 @@ void jpos_destroy(struct jpos *p);
 
 /* Line and column (1-based) of the value at path ("$.a[0].b", as oms_jpath_* writes them). When
  * the path is not present (e.g. a missing key), the nearest present ancestor is used. Returns 0,
- * or -1 when nothing matched (then line and column are 0). */
+ * or OMS_E_NOENT when nothing matched (then line and column are 0). */
 int jpos_lookup(const struct jpos *p, const char *path, int *line, int *column);
 
 #endif

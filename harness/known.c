@@ -19,15 +19,14 @@ static int read_all(const char *file, struct oms_buf *b, struct oms_err *err)
     FILE *f = fopen(file, "rb");
     if (!f)
         return oms_err_set(err, OMS_E_IO, file, 0, 0, NULL, "cannot open: %s", strerror(errno));
-    char chunk[8192];
-    size_t n;
-    int rc = 0;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        if (oms_buf_append(b, chunk, n) != 0)
-            rc = oms_err_set(err, OMS_E_INVAL, file, 0, 0, NULL, "file is larger than %u bytes",
-                             KNOWN_MAX_BYTES);
+    int rc = oms_buf_append_stream(b, f);
     fclose(f);
-    return rc;
+    if (rc == OMS_E_INVAL)
+        return oms_err_set(err, rc, file, 0, 0, NULL, "file is larger than %u bytes",
+                           KNOWN_MAX_BYTES);
+    if (rc != 0)
+        return oms_err_set(err, rc, file, 0, 0, NULL, "cannot read the file");
+    return 0;
 }
 
 static void add_error(struct oms_err *errs, size_t max, size_t *count, const char *file,

@@ -116,7 +116,7 @@ static int assign(struct mctx *m, const json_t *exp, const json_t *act, size_t *
     for (size_t i = 0; i < n; i++)
         for (size_t j = 0; j < k; j++)
             compat[i * k + j] = probe(m, json_array_get(exp, i), json_array_get(act, j)) == 0;
-    int ok = assign_pairs(n, k, compat, pairing);
+    int ok = assign_pairs(n, k, compat, pairing) == 0;
     free(compat);
     return ok;
 }

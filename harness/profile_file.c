@@ -45,19 +45,13 @@ int profile_file_is(const json_t *doc)
            (json_object_get(doc, "statuses") || json_object_get(doc, "transitions"));
 }
 
-/* The file's bytes into b; 0, or -1 when it cannot be read whole. */
+/* The file's bytes into b; 0, or OMS_E_IO when it cannot be read whole. */
 static int read_all(const char *file, struct oms_buf *b)
 {
     FILE *f = fopen(file, "rb");
     if (!f)
-        return -1;
-    char chunk[65536];
-    int rc = 0;
-    size_t n;
-    while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-        rc = oms_buf_append(b, chunk, n);
-    if (ferror(f))
-        rc = -1;
+        return OMS_E_IO;
+    int rc = oms_buf_append_stream(b, f);
     fclose(f);
     return rc;
 }

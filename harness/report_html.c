@@ -143,53 +143,83 @@ static enum result_check_state rule_state(const struct result_scenario *s, const
     return st;
 }
 
+/* The rules no selected scenario exercises, or that every rule is exercised. */
+static void coverage_uncovered(const json_t *cov, struct oms_buf *out)
+{
+    int any = 0;
+    const char *rule;
+    json_t *names;
+    json_object_foreach((json_t *)cov, rule, names)
+    {
+        if (json_array_size(names) != 0)
+            continue;
+        oms_buf_puts(out, any ? ", "
+                              : "<p class=\"fail\"><b>Rules no selected scenario exercises:</b> ");
+        text(out, rule);
+        any = 1;
+    }
+    oms_buf_puts(out, any ? "</p>"
+                          : "<p class=\"pass\">Every SPEC rule is exercised by at least one "
+                            "scenario.</p>");
+}
+
+/* The catalogue's entry of rule (borrowed), or NULL. */
+static const json_t *rule_entry(const struct result_run *run, const char *rule)
+{
+    size_t i;
+    json_t *r;
+    json_array_foreach(run->rules, i, r)
+    {
+        if (strcmp(json_string_value(json_object_get(r, "id")), rule) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* One scenario's cell under one rule: the rule a check broke is painted, not every rule the
+ * scenario lists. */
+static void coverage_cell(const struct result_scenario *s, const char *rule, struct oms_buf *out)
+{
+    int hit = 0;
+    for (size_t r = 0; r < s->rule_count; r++)
+        hit |= strcmp(s->rules[r], rule) == 0;
+    enum result_check_state st = rule_state(s, rule);
+    if (st == CHECK_FAILED)
+        oms_buf_puts(out, "<td class=\"failhit\" title=\"a check of this rule failed\">"
+                          "&#10007;</td>");
+    else if (st == CHECK_NOTED)
+        oms_buf_puts(out, "<td class=\"notehit\" title=\"noted: reference-only "
+                          "difference\">~</td>");
+    else if (!hit)
+        oms_buf_puts(out, "<td></td>");
+    else if (s->outcome == RESULT_ERROR)
+        oms_buf_puts(out, "<td class=\"errhit\" title=\"the scenario could not run\">"
+                          "!</td>");
+    else if (s->outcome == RESULT_SKIP)
+        oms_buf_puts(out, "<td title=\"skipped\">-</td>");
+    else
+        oms_buf_puts(out, "<td class=\"hit\">&#10003;</td>");
+}
+
 static void coverage(const struct result_run *run, struct oms_buf *out)
 {
     json_t *cov = report_coverage(run);
     oms_buf_puts(out, "<section id=\"coverage\"><h2>Rule coverage</h2>");
-    json_t *uncovered = json_array();
+    coverage_uncovered(cov, out);
+    /* Rules across, scenarios down: a cell marks a scenario exercising a rule. */
+    oms_buf_puts(out, "<div style=\"overflow:auto;max-height:520px\"><table><tr><th>Scenario</th>");
     const char *rule;
     json_t *names;
     json_object_foreach(cov, rule, names)
     {
-        if (json_array_size(names) == 0)
-            json_array_append_new(uncovered, json_string(rule));
-    }
-    if (json_array_size(uncovered)) {
-        oms_buf_puts(out, "<p class=\"fail\"><b>Rules no selected scenario exercises:</b> ");
-        size_t i;
-        json_t *r;
-        json_array_foreach(uncovered, i, r)
-        {
-            oms_buf_puts(out, i ? ", " : "");
-            text(out, json_string_value(r));
-        }
-        oms_buf_puts(out, "</p>");
-    } else {
-        oms_buf_puts(out, "<p class=\"pass\">Every SPEC rule is exercised by at least one "
-                          "scenario.</p>");
-    }
-    json_decref(uncovered);
-    /* Rules across, scenarios down: a cell marks a scenario exercising a rule. */
-    oms_buf_puts(out, "<div style=\"overflow:auto;max-height:520px\"><table><tr><th>Scenario</th>");
-    json_object_foreach(cov, rule, names)
-    {
+        const json_t *entry = rule_entry(run, rule);
+        const char *title = json_string_value(json_object_get(entry, "title"));
+        const char *basis = json_string_value(json_object_get(entry, "basis"));
         oms_buf_puts(out, "<th title=\"");
-        size_t i;
-        json_t *r;
-        json_array_foreach(run->rules, i, r)
-        {
-            if (strcmp(json_string_value(json_object_get(r, "id")), rule) == 0)
-                text(out, json_string_value(json_object_get(r, "title")));
-        }
+        if (title)
+            text(out, title);
         oms_buf_puts(out, "\">");
         text(out, rule);
-        const char *basis = NULL;
-        json_array_foreach(run->rules, i, r)
-        {
-            if (strcmp(json_string_value(json_object_get(r, "id")), rule) == 0)
-                basis = json_string_value(json_object_get(r, "basis"));
-        }
         oms_buf_printf(out, "<br><span class=\"muted\">%zu%s%s</span></th>", json_array_size(names),
                        basis ? " " : "", basis ? basis : "");
     }
@@ -201,26 +231,7 @@ static void coverage(const struct result_run *run, struct oms_buf *out)
         oms_buf_puts(out, "</a></td>");
         json_object_foreach(cov, rule, names)
         {
-            int hit = 0;
-            for (size_t r = 0; r < s->rule_count; r++)
-                hit |= strcmp(s->rules[r], rule) == 0;
-            /* The rule a check broke is painted, not every rule the scenario lists. */
-            enum result_check_state st = rule_state(s, rule);
-            if (st == CHECK_FAILED)
-                oms_buf_puts(out, "<td class=\"failhit\" title=\"a check of this rule failed\">"
-                                  "&#10007;</td>");
-            else if (st == CHECK_NOTED)
-                oms_buf_puts(out, "<td class=\"notehit\" title=\"noted: reference-only "
-                                  "difference\">~</td>");
-            else if (!hit)
-                oms_buf_puts(out, "<td></td>");
-            else if (s->outcome == RESULT_ERROR)
-                oms_buf_puts(out, "<td class=\"errhit\" title=\"the scenario could not run\">"
-                                  "!</td>");
-            else if (s->outcome == RESULT_SKIP)
-                oms_buf_puts(out, "<td title=\"skipped\">-</td>");
-            else
-                oms_buf_puts(out, "<td class=\"hit\">&#10003;</td>");
+            coverage_cell(s, rule, out);
         }
         oms_buf_puts(out, "</tr>");
     }

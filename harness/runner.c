@@ -11,6 +11,7 @@
 #include "oms_json.h"
 #include "oms_str.h"
 #include "oms_time.h"
+#include "oms_limits.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -20,7 +21,7 @@
 
 #define WEBHOOK_PREFIX         "/hooks/"
 #define DEFAULT_OMNITRON_TOKEN "omnitron-test-token"
-#define DEFAULT_DRAIN_MS       5000
+#define DEFAULT_DRAIN_MS       OMS_DRAIN_DEFAULT_MS
 
 static void fail_error(struct result_scenario *out, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
@@ -232,7 +233,8 @@ static void observation_cleanup(struct observation *o)
     memset(o, 0, sizeof(*o));
 }
 
-/* Drains the outbox, then reads state and journals. Returns 0, or -1 after recording the error. */
+/* Drains the outbox, then reads state and journals. Returns 0, or OMS_E_ENV after recording the
+ * error. */
 static int observe(struct target *t, const struct runner_options *opt, struct observation *o,
                    struct result_scenario *out, const char *when)
 {
@@ -244,7 +246,7 @@ static int observe(struct target *t, const struct runner_options *opt, struct ob
         target_receiver_journal(t, "webhook", &o->webhook, &err) != 0) {
         json_decref(drained);
         env_error(out, &err, when);
-        return -1;
+        return OMS_E_ENV;
     }
     if (!json_is_true(json_object_get(drained, "drained"))) {
         char note[256];
@@ -258,7 +260,7 @@ static int observe(struct target *t, const struct runner_options *opt, struct ob
 }
 
 /* Sends one built request n times at once (n = 1: once, on the kept-alive connection); appends
- * every answer to responses. Returns 0, or -1 after recording a transport failure. */
+ * every answer to responses. Returns 0, or OMS_E_HTTP after recording a transport failure. */
 static int send_built(struct target *t, const struct built_request *b, unsigned n, long timeout_ms,
                       const char *label, json_t *responses, struct result_scenario *out)
 {
@@ -281,7 +283,7 @@ static int send_built(struct target *t, const struct built_request *b, unsigned 
         if (xs[k].result != 0 && rc == 0) {
             fail_error(out, "%s: the target did not answer: %s", label, xs[k].error);
             out->environment = 1;
-            rc = -1;
+            rc = OMS_E_HTTP;
         } else if (xs[k].result == 0) {
             json_array_append_new(responses, response_json(&xs[k]));
         }
@@ -348,7 +350,7 @@ static int execute_lifecycle(struct target *t, const struct oms_profile *p,
         fail_error(out,
                    "%s: the profile defines no lifecycle action \"%s\" (see its \"lifecycle\")",
                    scenario_where(sc, path, where, sizeof(where)), action);
-        return -1;
+        return OMS_E_INVAL;
     }
     size_t i;
     json_t *slug;
@@ -386,8 +388,8 @@ static int execute_lifecycle(struct target *t, const struct oms_profile *p,
     return 0;
 }
 
-/* Runs one step; fills rs and sets *responses (a new array of every answer). Returns 0, or -1
- * when the scenario cannot go on (recorded in out). */
+/* Runs one step; fills rs and sets *responses (a new array of every answer). Returns 0, or a
+ * negative OMS_E_* when the scenario cannot go on (recorded in out). */
 static int execute_step(struct target *t, const struct oms_profile *p,
                         const struct runner_options *opt, const struct scenario *sc,
                         const struct scenario_step *st, size_t index, struct result_step *rs,
@@ -416,7 +418,7 @@ static int execute_step(struct target *t, const struct oms_profile *p,
             struct oms_err err = {0};
             if (target_receiver_configure(t, which, behaviour, &err) != 0) {
                 env_error(out, &err, label);
-                return -1;
+                return OMS_E_ENV;
             }
         }
         return 0;
@@ -444,7 +446,7 @@ static int execute_step(struct target *t, const struct oms_profile *p,
 }
 
 /* A crash step: the burst, the kill and the restart (crash.h). Fills rs and run. Returns 0, or
- * -1 after recording why the target could not be killed or restarted. */
+ * OMS_E_ENV after recording why the target could not be killed or restarted. */
 static int execute_crash(struct target *t, const struct oms_profile *p,
                          const struct runner_options *opt, const struct scenario *sc,
                          const struct scenario_step *st, size_t index, struct result_step *rs,
@@ -464,7 +466,7 @@ static int execute_crash(struct target *t, const struct oms_profile *p,
                            "and starts it again on the same port and data");
     if (rc != 0) {
         env_error(out, &err, label);
-        return -1;
+        return OMS_E_ENV;
     }
     return 0;
 }
@@ -549,7 +551,7 @@ static int prepare(struct target *t, const struct scenario *sc, const struct run
     json_decref(fixture);
     if (rc != 0 && err.code != OMS_E_INVAL) {
         env_error(out, &err, "loading the initial state");
-        return -1;
+        return OMS_E_ENV;
     }
     if (rc != 0) {
         char where[OMS_ERR_SOURCE_MAX + 32] = "";
@@ -560,7 +562,7 @@ static int prepare(struct target *t, const struct scenario *sc, const struct run
         }
         fail_error(out, "%s%sthe target refused the initial state: %s", where, where[0] ? ": " : "",
                    err.message);
-        return -1;
+        return OMS_E_INVAL;
     }
     const char *which[] = {"omnitron", "webhook"};
     for (size_t i = 0; i < 2; i++) {
@@ -570,7 +572,7 @@ static int prepare(struct target *t, const struct scenario *sc, const struct run
             char what[64];
             snprintf(what, sizeof(what), "cannot prepare the %s receiver", which[i]);
             env_error(out, &err, what);
-            return -1;
+            return OMS_E_ENV;
         }
     }
     return 0;

@@ -263,6 +263,30 @@ static void check_calls(struct checker *c, const json_t *calls, const char *path
     }
 }
 
+/* then.packages.<id> at q: item keys are item ids with a status each; reservations and
+ * discrepancies may hold matchers. */
+static void check_package_expectation(struct checker *c, const json_t *v, const char *q)
+{
+    const json_t *items = json_object_get(v, "items");
+    char ip[OMS_ERR_PATH_MAX], tmp[OMS_ERR_PATH_MAX];
+    const char *ik;
+    json_t *iv;
+    json_object_foreach((json_t *)items, ik, iv)
+    {
+        const char *d = ik + strspn(ik, "0123456789");
+        oms_jpath_key(ip, sizeof(ip), oms_jpath_key(tmp, sizeof(tmp), q, "items"), ik);
+        if (!ik[0] || *d)
+            report(c, ip, "item keys must be item ids, found \"%s\"", ik);
+        else if (!json_is_string(iv) && !json_is_integer(iv))
+            report(c, ip, "expected a status name or number");
+    }
+    char rp[OMS_ERR_PATH_MAX];
+    check_matchers(c, json_object_get(v, "reservations"),
+                   oms_jpath_key(rp, sizeof(rp), q, "reservations"));
+    check_matchers(c, json_object_get(v, "discrepancies"),
+                   oms_jpath_key(rp, sizeof(rp), q, "discrepancies"));
+}
+
 static void check_expectations(struct checker *c, const json_t *then, const char *path)
 {
     char p[OMS_ERR_PATH_MAX], q[OMS_ERR_PATH_MAX];
@@ -288,34 +312,8 @@ static void check_expectations(struct checker *c, const json_t *then, const char
     }
     json_object_foreach(json_object_get(then, "packages"), key, v)
     {
-        oms_jpath_key(q, sizeof(q), oms_jpath_key(p, sizeof(p), path, "packages"), key);
-        const json_t *items = json_object_get(v, "items");
-        if (json_is_object(items)) {
-            const char *ik;
-            json_t *iv;
-            json_object_foreach((json_t *)items, ik, iv)
-            {
-                char ip[OMS_ERR_PATH_MAX], tmp[OMS_ERR_PATH_MAX];
-                const char *d = ik;
-                while (*d >= '0' && *d <= '9')
-                    d++;
-                if (!ik[0] || *d)
-                    report(c,
-                           oms_jpath_key(ip, sizeof(ip),
-                                         oms_jpath_key(tmp, sizeof(tmp), q, "items"), ik),
-                           "item keys must be item ids, found \"%s\"", ik);
-                else if (!json_is_string(iv) && !json_is_integer(iv))
-                    report(c,
-                           oms_jpath_key(ip, sizeof(ip),
-                                         oms_jpath_key(tmp, sizeof(tmp), q, "items"), ik),
-                           "expected a status name or number");
-            }
-        }
-        char rp[OMS_ERR_PATH_MAX];
-        check_matchers(c, json_object_get(v, "reservations"),
-                       oms_jpath_key(rp, sizeof(rp), q, "reservations"));
-        check_matchers(c, json_object_get(v, "discrepancies"),
-                       oms_jpath_key(rp, sizeof(rp), q, "discrepancies"));
+        check_package_expectation(
+            c, v, oms_jpath_key(q, sizeof(q), oms_jpath_key(p, sizeof(p), path, "packages"), key));
     }
     json_object_foreach(json_object_get(then, "locations"), key, v)
     {

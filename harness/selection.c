@@ -1,6 +1,8 @@
 /* selection: choosing scenarios, and saying why a choice is empty. */
 #include "selection.h"
 
+#include "oms_error.h"
+
 #include "suggest.h"
 
 #include <ctype.h>
@@ -56,7 +58,7 @@ int selection_parse_exclude(const char *value, enum selection_kind *kind, const 
         if (*name == value) {
             snprintf(why, size, "\"%s\" is none of tag:, rule:, id:, path:", prefix);
             suggest_append(&s, why, size);
-            return -1;
+            return OMS_E_INVAL;
         }
     } else if (rule_shaped(value)) {
         *kind = SELECTION_RULE;
@@ -68,7 +70,7 @@ int selection_parse_exclude(const char *value, enum selection_kind *kind, const 
     }
     if (!**name) {
         snprintf(why, size, "names nothing after \"%.*s\"", (int)(*name - value), value);
-        return -1;
+        return OMS_E_INVAL;
     }
     return 0;
 }

@@ -16,8 +16,8 @@
  * word an id or a tag (both are excluded). */
 enum selection_kind { SELECTION_TAG, SELECTION_RULE, SELECTION_ID, SELECTION_PATH, SELECTION_WORD };
 
-/* Reads an --exclude value: its kind and where the name starts. Returns 0, or -1 with why (a
- * prefix that is none of tag/rule/id/path, or an empty name) written into why. */
+/* Reads an --exclude value: its kind and where the name starts. Returns 0, or OMS_E_INVAL with why
+ * (a prefix that is none of tag/rule/id/path, or an empty name) written into why. */
 int selection_parse_exclude(const char *value, enum selection_kind *kind, const char **name,
                             char *why, size_t size);
 

@@ -295,6 +295,9 @@ static void env_failed(struct shared *sh, const struct oms_err *err)
     atomic_store(&sh->stop, 1);
 }
 
+/* One job thread: its sandbox, its launched target and its share of the scenarios. Longer than
+ * 80 lines on purpose: setup, the loop and teardown of one worker, whose resources are released
+ * in the reverse order they were made. */
 static void *job(void *arg)
 {
     struct shared *sh = arg;
@@ -450,10 +453,8 @@ int suite_run(const struct suite *s, const struct suite_options *opt, struct res
         jobs = (unsigned)s->count;
     pthread_t *threads = oms_xcalloc(jobs, sizeof(*threads));
     for (unsigned j = 0; j < jobs; j++)
-        if (pthread_create(&threads[j], NULL, job, &sh) != 0) {
-            fprintf(stderr, "fatal: cannot start a job thread\n");
-            abort();
-        }
+        if (pthread_create(&threads[j], NULL, job, &sh) != 0)
+            oms_fatal("cannot start a job thread");
     for (unsigned j = 0; j < jobs; j++)
         pthread_join(threads[j], NULL);
     free(threads);

@@ -57,6 +57,7 @@ int sut_restart(struct sut *s, struct oms_err *err);
 /* 1 when the target was started and has not been seen to exit. */
 int sut_running(struct sut *s);
 
+/* Where the target listens: its base URL (borrowed) and port, the same across restarts. */
 const char *sut_url(const struct sut *s);
 unsigned sut_port(const struct sut *s);
 /* The {dir} of the command (borrowed). */

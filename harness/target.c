@@ -4,6 +4,7 @@
 #include "oms_alloc.h"
 #include "oms_fixture_token.h"
 #include "oms_json.h"
+#include "oms_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +41,7 @@ struct target *target_create(const struct target_config *cfg)
         t->omnitron_rec = cfg->omnitron_recorder;
         t->webhook_rec = cfg->webhook_recorder;
     }
-    t->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 10000;
+    t->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : OMS_HTTP_TIMEOUT_DEFAULT_MS;
     const char *ft = cfg->fixture_token ? cfg->fixture_token : getenv(OMS_FIXTURE_TOKEN_ENV);
     if (ft && ft[0]) {
         size_t n = strlen(OMS_FIXTURE_TOKEN_HEADER) + strlen(ft) + 3;

@@ -37,6 +37,8 @@ struct target_config {
 struct target *target_create(const struct target_config *cfg);
 void target_destroy(struct target *t);
 
+/* The base URLs of the OMS and of both receivers (borrowed), and
+ * the target's HTTP client (borrowed, for the thread that owns the target). */
 const char *target_oms_url(const struct target *t);
 const char *target_omnitron_url(const struct target *t);
 const char *target_webhook_url(const struct target *t);

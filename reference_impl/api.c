@@ -5,6 +5,8 @@
 #include "command.h"
 #include "fixture.h"
 #include "oms_alloc.h"
+#include "oms_cli.h"
+#include "oms_crypto.h"
 #include "oms_fixture_token.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -12,9 +14,9 @@
 #include "reference_internal.h"
 #include "subscription.h"
 #include "valerr.h"
+#include "oms_limits.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +27,25 @@
 #define HOOKS_PREFIX             "/whisperer/hooks/"
 #define FIXTURE_PREFIX           "/_fixture/"
 #define FIXTURE_PROTOCOL_VERSION 1
+
+/* The one place a domain result becomes an HTTP status (SPEC E-1): the modules behind the API
+ * return OMS_E_* codes; a code missing here is the server's own failure. */
+static const struct {
+    int code;
+    int status;
+} STATUS_OF[] = {
+    {OMS_E_INVAL, 400},    /* a validation error, field by field */
+    {OMS_E_NOENT, 404},    /* the package or subscription named does not exist */
+    {OMS_E_CONFLICT, 409}, /* the state refuses it (planning without quota, SPEC Q-3) */
+};
+
+static int status_of(int code)
+{
+    for (size_t i = 0; i < OMS_ARRAY_LEN(STATUS_OF); i++)
+        if (STATUS_OF[i].code == code)
+            return STATUS_OF[i].status;
+    return 500;
+}
 
 static void reply(struct oms_http_response *resp, int status, json_t *doc)
 {
@@ -52,6 +73,12 @@ static int64_t parse_id(const char *s, const char *end)
     return v;
 }
 
+/* A located error of the fixture protocol: its status from its code, under its JSON path. */
+static void reply_located(struct oms_http_response *resp, int code, const struct oms_err *err)
+{
+    reply_error(resp, status_of(code), err->path[0] ? err->path : "$", err->message);
+}
+
 /* SPEC E-2: "Authorization: Token <token>". Answers 401 and returns 0 when it is missing/wrong. */
 static int authorised(const struct oms_profile *p, const struct oms_http_request *req,
                       struct oms_http_response *resp)
@@ -73,7 +100,7 @@ static int authorised(const struct oms_profile *p, const struct oms_http_request
     const char *token = h + 6;
     while (*token == ' ')
         token++;
-    if (!oms_profile_token_ok(p, token)) {
+    if (!oms_secret_in(oms_profile_tokens(p), token)) {
         reply_error(resp, 401, "non_field_errors", "invalid token");
         oms_http_response_header(resp, "WWW-Authenticate", "Token");
         return 0;
@@ -248,13 +275,15 @@ static void handle_command(struct reference *r, struct oms_profile *p, int64_t p
     json_t *body = json_body(p, req, resp);
     if (!body)
         return;
-    struct command_outcome out;
-    command_execute(r, package_id, body, &out);
+    struct valerr errors;
+    valerr_init(&errors);
+    int rc = command_execute(r, package_id, body, &errors);
     json_decref(body);
-    if (out.status == 204)
+    if (rc == 0)
         resp->status = 204;
     else
-        reply(resp, out.status, out.body);
+        reply(resp, status_of(rc), valerr_envelope(&errors, status_of(rc)));
+    valerr_cleanup(&errors);
 }
 
 static void handle_hooks(struct reference *r, struct oms_profile *p, const char *rest,
@@ -400,7 +429,7 @@ static int drain_poll(void *state, struct oms_http_response *resp)
 }
 
 /* "?answer=state" (capability "state-answer"): the answer carries the state, sparing the caller
- * a GET. Returns 0, or -1 after answering 400. */
+ * a GET. Returns 0, or OMS_E_INVAL after answering 400. */
 static int parse_answer(const struct oms_http_request *req, struct oms_http_response *resp,
                         int *answer_state)
 {
@@ -409,108 +438,154 @@ static int parse_answer(const struct oms_http_request *req, struct oms_http_resp
         return 0;
     if (strcmp(a, "state") != 0) {
         reply_error(resp, 400, "answer", "expected \"state\" (or no answer argument)");
-        return -1;
+        return OMS_E_INVAL;
     }
     *answer_state = 1;
     return 0;
 }
 
+/* GET /_fixture/: what the protocol offers. */
+static void fixture_describe(void *ctx, const struct oms_http_request *req,
+                             struct oms_http_response *resp)
+{
+    (void)ctx;
+    (void)req;
+    reply(resp, 200,
+          json_pack("{s:s, s:i, s:[s,s,s,s,s,s,s,s,s,s]}", "protocol", "refund-harness-fixture",
+                    "version", FIXTURE_PROTOCOL_VERSION, "capabilities", "state", "drain",
+                    "profile", "profile-overrides", "hooks", "plan", "clock", "journal",
+                    "state-answer", "outbox"));
+}
+
+static void fixture_profile(void *ctx, const struct oms_http_request *req,
+                            struct oms_http_response *resp)
+{
+    (void)req;
+    struct oms_profile *p = reference_profile(ctx);
+    reply(resp, 200, redacted_profile(oms_profile_json(p)));
+    oms_profile_unref(p);
+}
+
+static void fixture_state_get(void *ctx, const struct oms_http_request *req,
+                              struct oms_http_response *resp)
+{
+    (void)req;
+    json_t *st = export_state(ctx, resp);
+    if (st)
+        reply(resp, 200, st);
+}
+
+static void fixture_state_put(void *ctx, const struct oms_http_request *req,
+                              struct oms_http_response *resp)
+{
+    struct reference *r = ctx;
+    int answer_state = 0;
+    if (parse_answer(req, resp, &answer_state) != 0)
+        return;
+    json_t *doc = fixture_body(req, resp);
+    if (!doc)
+        return;
+    struct oms_err err = {0};
+    int rc = fixture_load(r, doc, &err);
+    if (rc == 0) {
+        cmdlog_clear(r->cmdlog);
+        json_t *st = answer_state ? export_state(r, resp) : NULL;
+        if (st)
+            reply(resp, 200, st);
+        else if (!answer_state)
+            resp->status = 204;
+    } else {
+        reply_located(resp, rc, &err);
+    }
+    json_decref(doc);
+}
+
+static void fixture_journal(void *ctx, const struct oms_http_request *req,
+                            struct oms_http_response *resp)
+{
+    (void)req;
+    struct reference *r = ctx;
+    reply(resp, 200, json_pack("{s:o}", "commands", cmdlog_json(r->cmdlog)));
+}
+
+static void fixture_plan_package(void *ctx, const struct oms_http_request *req,
+                                 struct oms_http_response *resp)
+{
+    struct reference *r = ctx;
+    json_t *doc = fixture_body(req, resp);
+    if (!doc)
+        return;
+    struct oms_err err = {0};
+    json_t *answer = NULL;
+    int rc = fixture_plan(r, doc, &answer, &err);
+    if (rc == 0) {
+        reply(resp, 201, answer);
+        outbox_notify(r->outbox);
+    } else {
+        reply_located(resp, rc, &err);
+    }
+    json_decref(doc);
+}
+
+/* POST /_fixture/drain[?timeout_ms=N][&answer=state]: waits for the outbox (polled by the server,
+ * so no worker is held). */
+static void fixture_drain(void *ctx, const struct oms_http_request *req,
+                          struct oms_http_response *resp)
+{
+    struct reference *r = ctx;
+    int answer_state = 0;
+    if (parse_answer(req, resp, &answer_state) != 0)
+        return;
+    int64_t timeout =
+        OMS_DRAIN_DEFAULT_MS < r->max_drain_ms ? OMS_DRAIN_DEFAULT_MS : r->max_drain_ms;
+    const char *t = oms_http_request_arg(req, "timeout_ms");
+    long v = 0;
+    if (t && oms_cli_int(t, 0, (long)r->max_drain_ms, &v) != 0) {
+        char msg[160];
+        snprintf(msg, sizeof(msg),
+                 "expected milliseconds from 0 to %lld (the server's --max-drain-ms)",
+                 (long long)r->max_drain_ms);
+        reply_error(resp, 400, "timeout_ms", msg);
+        return;
+    }
+    if (t)
+        timeout = v;
+    command_settle(r);
+    struct drain_wait *w = OMS_NEW(struct drain_wait);
+    w->r = r;
+    w->answer_state = answer_state;
+    outbox_drain_begin(&w->d, timeout);
+    if (drain_poll(w, resp)) {
+        free(w);
+        return;
+    }
+    resp->poll = drain_poll;
+    resp->poll_state = w;
+    resp->poll_free = free;
+    resp->poll_interval_ms = 10;
+}
+
+/* The fixture protocol (docs/fixture-protocol.md), by the path after /_fixture/. */
+static const struct oms_http_route FIXTURE_ROUTES[] = {
+    {"", "GET", fixture_describe},       {"profile", "GET", fixture_profile},
+    {"state", "GET", fixture_state_get}, {"state", "PUT", fixture_state_put},
+    {"journal", "GET", fixture_journal}, {"plan", "POST", fixture_plan_package},
+    {"drain", "POST", fixture_drain},
+};
+
 static void handle_fixture(struct reference *r, const char *rest,
                            const struct oms_http_request *req, struct oms_http_response *resp)
 {
-    if (strcmp(rest, "") == 0 && method_is(req, "GET")) {
-        reply(resp, 200,
-              json_pack("{s:s, s:i, s:[s,s,s,s,s,s,s,s,s,s]}", "protocol", "refund-harness-fixture",
-                        "version", FIXTURE_PROTOCOL_VERSION, "capabilities", "state", "drain",
-                        "profile", "profile-overrides", "hooks", "plan", "clock", "journal",
-                        "state-answer", "outbox"));
-    } else if (strcmp(rest, "profile") == 0 && method_is(req, "GET")) {
-        struct oms_profile *p = reference_profile(r);
-        reply(resp, 200, redacted_profile(oms_profile_json(p)));
-        oms_profile_unref(p);
-    } else if (strcmp(rest, "state") == 0 && method_is(req, "GET")) {
-        json_t *st = export_state(r, resp);
-        if (st)
-            reply(resp, 200, st);
-    } else if (strcmp(rest, "state") == 0 && method_is(req, "PUT")) {
-        int answer_state = 0;
-        if (parse_answer(req, resp, &answer_state) != 0)
-            return;
-        json_t *doc = fixture_body(req, resp);
-        if (!doc)
-            return;
-        struct oms_err err = {0};
-        if (fixture_load(r, doc, &err) == 0) {
-            cmdlog_clear(r->cmdlog);
-            json_t *st = answer_state ? export_state(r, resp) : NULL;
-            if (st)
-                reply(resp, 200, st);
-            else if (!answer_state)
-                resp->status = 204;
-        } else
-            reply_error(resp, 400, err.path[0] ? err.path : "$", err.message);
-        json_decref(doc);
-    } else if (strcmp(rest, "journal") == 0 && method_is(req, "GET")) {
-        reply(resp, 200, json_pack("{s:o}", "commands", cmdlog_json(r->cmdlog)));
-    } else if (strcmp(rest, "plan") == 0 && method_is(req, "POST")) {
-        json_t *doc = fixture_body(req, resp);
-        if (!doc)
-            return;
-        struct oms_err err = {0};
-        int status = 400;
-        json_t *answer = NULL;
-        if (fixture_plan(r, doc, &status, &answer, &err) == 0) {
-            reply(resp, status, answer);
-            outbox_notify(r->outbox);
-        } else {
-            reply_error(resp, status, err.path[0] ? err.path : "$", err.message);
-        }
-        json_decref(doc);
-    } else if (strcmp(rest, "drain") == 0 && method_is(req, "POST")) {
-        int answer_state = 0;
-        if (parse_answer(req, resp, &answer_state) != 0)
-            return;
-        int64_t timeout = 5000 < r->max_drain_ms ? 5000 : r->max_drain_ms;
-        const char *t = oms_http_request_arg(req, "timeout_ms");
-        if (t) {
-            char *end = NULL;
-            errno = 0;
-            long long v = strtoll(t, &end, 10);
-            if (errno || !end || *end || end == t || v < 0 || v > r->max_drain_ms) {
-                char msg[160];
-                snprintf(msg, sizeof(msg),
-                         "expected milliseconds from 0 to %lld (the server's --max-drain-ms)",
-                         (long long)r->max_drain_ms);
-                reply_error(resp, 400, "timeout_ms", msg);
-                return;
-            }
-            timeout = v;
-        }
-        command_settle(r);
-        /* The wait is polled by the server: no worker is held while the outbox drains. */
-        struct drain_wait *w = OMS_NEW(struct drain_wait);
-        w->r = r;
-        w->answer_state = answer_state;
-        outbox_drain_begin(&w->d, timeout);
-        if (drain_poll(w, resp)) {
-            free(w);
-            return;
-        }
-        resp->poll = drain_poll;
-        resp->poll_state = w;
-        resp->poll_free = free;
-        resp->poll_interval_ms = 10;
-    } else if (strcmp(rest, "") == 0 || strcmp(rest, "profile") == 0 ||
-               strcmp(rest, "journal") == 0) {
-        not_allowed(req, resp, "GET");
-    } else if (strcmp(rest, "state") == 0) {
-        not_allowed(req, resp, "GET, PUT");
-    } else if (strcmp(rest, "drain") == 0 || strcmp(rest, "plan") == 0) {
-        not_allowed(req, resp, "POST");
-    } else {
+    char allow[64];
+    const struct oms_http_route *route = oms_http_route_find(
+        FIXTURE_ROUTES, OMS_ARRAY_LEN(FIXTURE_ROUTES), rest, req->method, allow, sizeof(allow));
+    if (route)
+        route->handler(r, req, resp);
+    else if (allow[0])
+        not_allowed(req, resp, allow);
+    else
         reply_error(resp, 404, "non_field_errors",
                     "no such fixture endpoint (see docs/fixture-protocol.md)");
-    }
 }
 
 static void journal(struct reference *r, const struct oms_http_request *req,

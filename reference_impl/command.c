@@ -6,15 +6,15 @@
 #include "oms_crypto.h"
 #include "oms_json.h"
 #include "oms_log.h"
+#include "oms_quota.h"
 #include "oms_retry.h"
 #include "valerr.h"
+#include "oms_limits.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define DEFAULT_MAX_ATTEMPTS 6
 
 /* tests/planted builds the reference with 1 or 2 (see "planted defects" below); the product
  * build with neither. */
@@ -81,7 +81,7 @@ static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
         .headers = headers_text,
         .body = body_text,
         .transition_log_id = log_id,
-        .max_attempts = oms_retry_max_attempts(retry, DEFAULT_MAX_ATTEMPTS),
+        .max_attempts = oms_retry_max_attempts(retry, OMS_DEFAULT_MAX_ATTEMPTS),
         .retry = retry_text,
         .next_attempt_ms = now,
     };
@@ -144,7 +144,7 @@ static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
             .event_uuid = uuid,
             .subscription_id = json_integer_value(json_object_get(sub, "id")),
             .transition_log_id = log_id,
-            .max_attempts = oms_retry_max_attempts(retry, DEFAULT_MAX_ATTEMPTS),
+            .max_attempts = oms_retry_max_attempts(retry, OMS_DEFAULT_MAX_ATTEMPTS),
             .retry = retry_text,
             .next_attempt_ms = now,
         };
@@ -189,8 +189,18 @@ static int write_calls(struct reference *r, const struct oms_profile *p, const s
     return rc;
 }
 
-/* The transaction body; returns 0 or the HTTP status to answer, filling errors. *queued counts
- * the outbox rows it wrote; d keeps what the calls are made of (the caller frees d->items). */
+int command_move_quota(struct reference *r, int64_t location_id, int delta)
+{
+    struct store_location loc;
+    int rc = store_location_get(r->store, location_id, &loc);
+    if (rc == 0)
+        rc = store_location_set_quota(r->store, location_id, oms_quota_after(loc.quota, delta));
+    return rc;
+}
+
+/* The transaction body; returns 0, OMS_E_NOENT (no such package), OMS_E_INVAL (SPEC C-5, a
+ * validation error) with errors filled, or OMS_E_DB. *queued counts the outbox rows it wrote; d
+ * keeps what the calls are made of (the caller frees d->items). */
 static int apply(struct reference *r, const struct oms_profile *p, const struct engine_command *cmd,
                  struct valerr *errors, int *queued, struct decided *d)
 {
@@ -198,17 +208,17 @@ static int apply(struct reference *r, const struct oms_profile *p, const struct 
     if (rc == OMS_E_NOENT) {
         valerr_add(errors, "non_field_errors", "package %lld does not exist",
                    (long long)cmd->package);
-        return 404;
+        return OMS_E_NOENT;
     }
     if (rc != 0)
-        return 500;
-    /* SPEC C-5 */
+        return OMS_E_DB;
+    /* SPEC C-5: answered as a validation error, as the vendor API does */
     if (engine_check_source(p, cmd->transition, d->pkg.id, d->pkg.status, errors) != 0)
-        return 400;
+        return OMS_E_INVAL;
 
     engine_effects(p, cmd->transition, d->pkg.status, cmd->sync_remote_order_status, &d->fx);
     if (store_items_list(r->store, d->pkg.id, &d->items, &d->n) != 0)
-        return 500;
+        return OMS_E_DB;
     d->now = reference_now_ms(r);
     /* SPEC C-6 */
     rc = store_package_set_status(r->store, d->pkg.id, d->fx.target);
@@ -219,9 +229,9 @@ static int apply(struct reference *r, const struct oms_profile *p, const struct 
         rc = store_reservations_delete(r->store, d->pkg.id, NULL);
     if (!rc && d->fx.delete_discrepancies)
         rc = store_discrepancies_delete(r->store, d->pkg.id, NULL);
-    /* SPEC Q-2, Q-4 (clamped at 0 in the store) */
+    /* SPEC */
     if (!rc && d->fx.quota_delta != 0)
-        rc = store_location_add_quota(r->store, d->pkg.location, d->fx.quota_delta);
+        rc = command_move_quota(r, d->pkg.location, d->fx.quota_delta);
     /* SPEC C-10 */
     if (!rc)
         rc = store_log_insert(r->store, d->pkg.id, cmd->transition->id, cmd->transition->slug,
@@ -233,7 +243,7 @@ static int apply(struct reference *r, const struct oms_profile *p, const struct 
 #else
     (void)queued;
 #endif
-    return rc ? 500 : 0;
+    return rc ? OMS_E_DB : 0;
 }
 
 #if REFERENCE_PLANTED_OUTBOX
@@ -305,7 +315,7 @@ static void start_publisher(void)
 {
     pthread_t t;
     if (pthread_create(&t, NULL, late_publisher, NULL) != 0)
-        abort();
+        oms_fatal("cannot start the planted publisher thread");
     pthread_detach(t);
 }
 
@@ -340,55 +350,40 @@ void command_settle(struct reference *r)
 #endif
 }
 
-void command_execute(struct reference *r, int64_t path_package, const json_t *body,
-                     struct command_outcome *out)
+int command_execute(struct reference *r, int64_t path_package, const json_t *body,
+                    struct valerr *errors)
 {
     struct oms_profile *p = reference_profile(r);
-    struct valerr errors;
     struct engine_command cmd;
     struct decided d = {0};
-    valerr_init(&errors);
-    out->status = 204;
-    out->body = NULL;
-
-    if (engine_parse_command(p, path_package, body, &cmd, &errors) != 0) {
-        out->status = 400;
-    } else {
+    int rc = engine_parse_command(p, path_package, body, &cmd, errors);
+    if (rc == 0) {
         /* SPEC C-11: the store lock and BEGIN IMMEDIATE serialise commands. */
         int queued = 0;
         store_lock(r->store);
-        if (store_begin(r->store) != 0) {
-            out->status = 500;
-        } else {
-            out->status = apply(r, p, &cmd, &errors, &queued, &d);
-            if (out->status == 0 && store_commit(r->store) == 0) {
-                out->status = 204;
-            } else {
-                if (out->status == 0)
-                    out->status = 500;
-                store_rollback(r->store);
-            }
-        }
-        if (out->status == 500)
+        rc = store_begin(r->store) != 0 ? OMS_E_DB : apply(r, p, &cmd, errors, &queued, &d);
+        if (rc == 0 && store_commit(r->store) != 0)
+            rc = OMS_E_DB;
+        if (rc != 0)
+            store_rollback(r->store);
+        if (rc == OMS_E_DB)
             oms_log(OMS_LOG_ERROR, "command", "package %lld: store failure: %s",
                     (long long)path_package, store_errmsg(r->store));
         store_unlock(r->store);
         /* Only a commit that queued rows gives the delivery worker anything to do. */
-        if (out->status == 204 && queued > 0)
+        if (rc == 0 && queued > 0)
             outbox_notify(r->outbox);
 #if REFERENCE_PLANTED_OUTBOX == 1
-        if (out->status == 204)
+        if (rc == 0)
             write_later(r, p, &d);
 #elif REFERENCE_PLANTED_OUTBOX == 2
-        if (out->status == 204)
+        if (rc == 0)
             publish_later(r, p, &d);
 #endif
     }
     free(d.items);
-    if (out->status == 500)
-        valerr_add(&errors, "non_field_errors", "the server could not store the transition");
-    if (out->status != 204)
-        out->body = valerr_envelope(&errors, out->status);
-    valerr_cleanup(&errors);
+    if (rc == OMS_E_DB)
+        valerr_add(errors, "non_field_errors", "the server could not store the transition");
     oms_profile_unref(p);
+    return rc;
 }

@@ -8,15 +8,18 @@
 #include <stdint.h>
 
 #include "reference_internal.h"
+#include "valerr.h"
 
-struct command_outcome {
-    int status;   /* 204 on success; 400, 404 or 500 (store failure) otherwise */
-    json_t *body; /* the error envelope (new reference), NULL with 204 */
-};
+/* Runs the command on path_package with the parsed request body. Returns 0 when the transition
+ * is committed; otherwise nothing changed, errors holds the messages, and the code says what
+ * failed: OMS_E_INVAL (validation, SPEC C-1..C-5), OMS_E_NOENT (no such package) or OMS_E_DB (the
+ * store). The HTTP status is the caller's to choose. */
+int command_execute(struct reference *r, int64_t path_package, const json_t *body,
+                    struct valerr *errors);
 
-/* Runs the command on path_package with the parsed request body. Fills out. */
-void command_execute(struct reference *r, int64_t path_package, const json_t *body,
-                     struct command_outcome *out);
+/* SPEC Q-2, Q-4: moves a location's quota counter by delta, as oms_quota decides (never below 0).
+ * Locked, inside a transaction. Returns 0, OMS_E_NOENT (no such location) or OMS_E_DB. */
+int command_move_quota(struct reference *r, int64_t location_id, int delta);
 
 /* Waits until every command answered so far has written its outbox rows. The reference writes
  * them before it answers, so this returns at once; a planted build (tests/planted,

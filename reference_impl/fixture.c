@@ -7,6 +7,7 @@
 #include "oms_alloc.h"
 #include "oms_json.h"
 #include "oms_log.h"
+#include "oms_quota.h"
 #include "outbox.h"
 #include "subscription.h"
 #include "valerr.h"
@@ -359,9 +360,13 @@ static int check_quota(struct load *l, const json_t *locations)
     {
         struct store_location loc;
         int64_t count = 0;
-        store_location_get(l->r->store, json_integer_value(json_object_get(v, "id")), &loc);
-        store_location_count_packages(l->r->store, loc.id, counting, k, &count);
-        if (!loc.quota_drift && loc.quota != count) {
+        if (store_location_get(l->r->store, json_integer_value(json_object_get(v, "id")), &loc) ||
+            store_location_count_packages(l->r->store, loc.id, counting, k, &count)) {
+            rc = bad(l, "$.locations", "cannot count the packages of the locations: %s",
+                     store_errmsg(l->r->store));
+            break;
+        }
+        if (oms_quota_check(loc.quota, count, loc.quota_drift) != 0) {
             char path[OMS_ERR_PATH_MAX], p[OMS_ERR_PATH_MAX];
             oms_jpath_index(path, sizeof(path), "$.locations", i);
             rc = bad(l, oms_jpath_key(p, sizeof(p), path, "quota"),
@@ -561,15 +566,27 @@ int fixture_restore_settings(struct reference *r, struct oms_err *err)
 {
     char *patch_text = NULL, *url = NULL, *token = NULL, *clock = NULL;
     store_lock(r->store);
-    store_setting_get(r->store, "profile_overrides", &patch_text);
-    store_setting_get(r->store, "omnitron_url", &url);
-    store_setting_get(r->store, "omnitron_token", &token);
-    store_setting_get(r->store, "clock_mode", &clock);
+    int rc = store_setting_get(r->store, "profile_overrides", &patch_text);
+    if (rc == 0)
+        rc = store_setting_get(r->store, "omnitron_url", &url);
+    if (rc == 0)
+        rc = store_setting_get(r->store, "omnitron_token", &token);
+    if (rc == 0)
+        rc = store_setting_get(r->store, "clock_mode", &clock);
+    if (rc != 0)
+        oms_err_set(err, rc, NULL, 0, 0, NULL, "cannot read the stored settings: %s",
+                    store_errmsg(r->store));
     store_unlock(r->store);
+    if (rc != 0) {
+        free(patch_text);
+        free(url);
+        free(token);
+        free(clock);
+        return rc;
+    }
     /* A virtual clock starts again at the wall clock: a drain still jumps to the next retry. */
     reference_set_clock(r, clock && strcmp(clock, "virtual") == 0);
     free(clock);
-    int rc = 0;
     struct oms_profile *p = NULL;
     json_t *patch = patch_text ? json_loads(patch_text, 0, NULL) : NULL;
     if (patch && json_object_size(patch) > 0)
@@ -583,28 +600,20 @@ int fixture_restore_settings(struct reference *r, struct oms_err *err)
     return rc;
 }
 
-/* SPEC Q-3: does the location's scenario plan by quota? */
+/* SPEC Q-3: does the location's scenario plan by quota? (Its rules are kept as JSON text.) */
 static int selects_by_quota(const struct store_location *loc)
 {
     json_t *rules = json_loads(loc->scenario_rules, 0, NULL);
-    int found = 0;
-    size_t i;
-    json_t *r;
-    json_array_foreach(rules, i, r)
-    {
-        found |= json_is_string(r) && strcmp(json_string_value(r), "SELECT_BY_QUOTA") == 0;
-    }
+    int found = oms_quota_selects_by_quota(rules);
     json_decref(rules);
     return found;
 }
 
-int fixture_plan(struct reference *r, const json_t *doc, int *status, json_t **answer,
-                 struct oms_err *err)
+int fixture_plan(struct reference *r, const json_t *doc, json_t **answer, struct oms_err *err)
 {
     static const char *const keys[] = {"package", NULL};
     struct load l = {.r = r, .err = err};
     *answer = NULL;
-    *status = 400;
     if (!json_is_object(doc))
         return bad(&l, "$", "expected {\"package\": {...}}, found %s", oms_json_type_name(doc));
     if (check_keys(&l, doc, "$", keys))
@@ -625,27 +634,29 @@ int fixture_plan(struct reference *r, const json_t *doc, int *status, json_t **a
     json_t *loc_id = json_object_get(copy, "location");
     if (rc == 0 && json_is_integer(loc_id) &&
         store_location_get(r->store, json_integer_value(loc_id), &loc) == 0 &&
-        selects_by_quota(&loc) && loc.max_quota - loc.quota <= 0) {
+        !oms_quota_may_plan(selects_by_quota(&loc), loc.max_quota, loc.quota)) {
         /* SPEC Q-3: no new package where available_quota <= 0 under SELECT_BY_QUOTA. */
-        *status = 409;
-        rc = bad(&l, "$.package.location",
-                 "location %lld has no available quota (max_quota %lld, quota %lld) and its "
-                 "scenario rules include SELECT_BY_QUOTA: no package can be planned there",
-                 (long long)loc.id, (long long)loc.max_quota, (long long)loc.quota);
+        oms_err_set(err, OMS_E_CONFLICT, NULL, 0, 0, "$.package.location",
+                    "location %lld has no available quota (max_quota %lld, quota %lld) and its "
+                    "scenario rules include " OMS_QUOTA_SELECT_BY_QUOTA
+                    ": no package can be planned there",
+                    (long long)loc.id, (long long)loc.max_quota, (long long)loc.quota);
+        rc = OMS_E_CONFLICT;
     }
     if (rc == 0)
         rc = load_package(&l, copy, "$.package", &id, &location, &pstatus);
     if (rc == 0) {
         /* SPEC Q-2: creation moves the quota like a transition from "no package". */
-        int delta = oms_profile_counts(l.profile, pstatus);
+        int delta = oms_quota_delta(l.profile, OMS_QUOTA_NO_PACKAGE, pstatus);
         if (delta)
-            rc = store_location_add_quota(r->store, location, delta);
+            rc = command_move_quota(r, location, delta);
         if (rc == 0)
             rc = store_location_get(r->store, location, &loc);
         if (rc == 0)
             rc = store_commit(r->store);
-        if (rc != 0 && !oms_err_isset(err))
-            bad(&l, "$", "cannot store the package: %s", store_errmsg(r->store));
+        if (rc != 0)
+            oms_err_set(err, OMS_E_DB, NULL, 0, 0, "$", "cannot store the package: %s",
+                        store_errmsg(r->store));
     }
     if (rc != 0)
         store_rollback(r->store);
@@ -653,11 +664,11 @@ int fixture_plan(struct reference *r, const json_t *doc, int *status, json_t **a
     json_decref(copy);
     oms_profile_unref(l.profile);
     if (rc != 0)
-        return OMS_E_INVAL;
-    *status = 201;
-    *answer = json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "package", (json_int_t)id, "location",
-                        (json_int_t)location, "status", (json_int_t)pstatus, "quota",
-                        (json_int_t)loc.quota, "max_quota", (json_int_t)loc.max_quota,
-                        "available_quota", (json_int_t)(loc.max_quota - loc.quota));
+        return err && err->code ? err->code : rc;
+    *answer =
+        json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "package", (json_int_t)id, "location",
+                  (json_int_t)location, "status", (json_int_t)pstatus, "quota",
+                  (json_int_t)loc.quota, "max_quota", (json_int_t)loc.max_quota, "available_quota",
+                  (json_int_t)oms_quota_available(loc.max_quota, loc.quota));
     return 0;
 }

@@ -14,12 +14,12 @@
 int fixture_load(struct reference *r, const json_t *doc, struct oms_err *err);
 
 /* SPEC P-2, Q-3: plans one package ({"package": {...}} as in a fixture; status defaults to the
- * profile's planning status). Refused with 409 when the location's scenario rules include
- * SELECT_BY_QUOTA and its available_quota <= 0. On success *status is 201 and *answer is a new
- * object {package, location, status, quota, max_quota, available_quota}; otherwise *status is 400
- * or 409, err says why and nothing changed. */
-int fixture_plan(struct reference *r, const json_t *doc, int *status, json_t **answer,
-                 struct oms_err *err);
+ * profile's planning status). Returns 0 with *answer a new object {package, location, status,
+ * quota, max_quota, available_quota}; OMS_E_INVAL for a package the fixture rules refuse;
+ * OMS_E_CONFLICT when the location's scenario rules include SELECT_BY_QUOTA and its
+ * available_quota <= 0; OMS_E_DB when the store fails. On error err says why (its code is the one
+ * returned) and nothing changed. */
+int fixture_plan(struct reference *r, const json_t *doc, json_t **answer, struct oms_err *err);
 
 /* Re-installs the profile overrides, Omnitron settings and clock mode a persistent store recorded,
  * at start (a virtual clock starts again from the wall clock).

@@ -1,9 +1,11 @@
 /* oms-reference: the reference OMS as a standalone server. */
+#include "oms_alloc.h"
 #include "oms_cli.h"
 #include "oms_server_options.h"
 #include "oms_log.h"
 #include "oms_signal.h"
 #include "reference.h"
+#include "oms_limits.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,7 +20,8 @@ static void usage(FILE *out)
             "\n"
             "  --port N             listen on port N (default 8000; 0 = an ephemeral port)\n"
             "  --db FILE            keep state in FILE (SQLite, WAL) instead of memory\n"
-            "  --profile FILE       installation profile (default %s)\n"
+            "  --profile FILE       installation profile (default: the built-in\n"
+            "                       profiles/default.json)\n"
             "  --omnitron-url URL   where Omnitron listens (a fixture load may replace it)\n"
             "  --omnitron-token T   token sent to Omnitron\n"
             "  --threads N          HTTP worker threads (default 4)\n"
@@ -29,8 +32,8 @@ static void usage(FILE *out)
             "                       (default %d)\n"
             "  --verbose            log deliveries and server events\n"
             "  --help               this text\n",
-            reference_default_profile_path(), REFERENCE_DEFAULT_MAX_FIXTURE_BYTES,
-            REFERENCE_DEFAULT_MAX_DRAIN_MS, REFERENCE_DEFAULT_MAX_STATE_ROWS);
+            REFERENCE_DEFAULT_MAX_FIXTURE_BYTES, REFERENCE_DEFAULT_MAX_DRAIN_MS,
+            REFERENCE_DEFAULT_MAX_STATE_ROWS);
     oms_server_options_usage(out);
     fputs("\n"
           "Commands and hooks need \"Authorization: Token <a profile token>\"; /_fixture/ needs\n"
@@ -39,84 +42,118 @@ static void usage(FILE *out)
           out);
 }
 
-int main(int argc, char **argv)
+/* The options that take a value: a number in [min, max], or a string when max is 0. */
+enum value_field {
+    F_PORT,
+    F_DB,
+    F_PROFILE,
+    F_OMNITRON_URL,
+    F_OMNITRON_TOKEN,
+    F_THREADS,
+    F_MAX_FIXTURE_BYTES,
+    F_MAX_DRAIN_MS,
+    F_MAX_STATE_ROWS,
+};
+
+static const struct value_option {
+    const char *name;
+    long min, max;
+    enum value_field field;
+} VALUE_OPTIONS[] = {
+    {"--port", 0, 65535, F_PORT},
+    {"--db", 0, 0, F_DB},
+    {"--profile", 0, 0, F_PROFILE},
+    {"--omnitron-url", 0, 0, F_OMNITRON_URL},
+    {"--omnitron-token", 0, 0, F_OMNITRON_TOKEN},
+    {"--threads", 1, 256, F_THREADS},
+    {"--max-fixture-bytes", 1024, 1L << 32, F_MAX_FIXTURE_BYTES},
+    {"--max-drain-ms", 1, OMS_MAX_OPTION_MS, F_MAX_DRAIN_MS},
+    {"--max-state-rows", 1, 1000000000, F_MAX_STATE_ROWS},
+};
+
+static void set_value(struct reference_config *cfg, enum value_field field, const char *v, long n)
 {
-    struct reference_config cfg = {.port = 8000};
-    struct oms_server_options server = {0};
+    switch (field) {
+    case F_PORT:
+        cfg->port = (unsigned)n;
+        break;
+    case F_DB:
+        cfg->db_path = v;
+        break;
+    case F_PROFILE:
+        cfg->profile_path = v;
+        break;
+    case F_OMNITRON_URL:
+        cfg->omnitron_url = v;
+        break;
+    case F_OMNITRON_TOKEN:
+        cfg->omnitron_token = v;
+        break;
+    case F_THREADS:
+        cfg->threads = (unsigned)n;
+        break;
+    case F_MAX_FIXTURE_BYTES:
+        cfg->max_fixture_bytes = (size_t)n;
+        break;
+    case F_MAX_DRAIN_MS:
+        cfg->max_drain_ms = n;
+        break;
+    case F_MAX_STATE_ROWS:
+        cfg->max_state_rows = n;
+        break;
+    }
+}
+
+/* Reads argv into cfg and server. Returns -1 to start the server, or the exit code to stop with
+ * (0 after --help, 2 after a usage error on stderr). */
+static int parse_options(int argc, char **argv, struct reference_config *cfg,
+                         struct oms_server_options *server)
+{
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
-        } else if (strcmp(a, "--no-fixtures") == 0) {
-            cfg.disable_fixtures = 1;
-        } else if (strcmp(a, "--verbose") == 0) {
-            oms_log_set_level(OMS_LOG_INFO);
-        } else if (oms_server_option(&server, argc, argv, &i)) {
+        }
+        if (strcmp(a, "--no-fixtures") == 0) {
+            cfg->disable_fixtures = 1;
             continue;
-        } else if (!v) {
+        }
+        if (strcmp(a, "--verbose") == 0) {
+            oms_log_set_level(OMS_LOG_INFO);
+            continue;
+        }
+        if (oms_server_option(server, argc, argv, &i))
+            continue;
+        const struct value_option *o = NULL;
+        for (size_t k = 0; k < OMS_ARRAY_LEN(VALUE_OPTIONS) && !o; k++)
+            if (strcmp(a, VALUE_OPTIONS[k].name) == 0)
+                o = &VALUE_OPTIONS[k];
+        if (!o || !v) {
             fprintf(stderr, "oms-reference: unknown option or missing value: %s\n", a);
             usage(stderr);
             return 2;
-        } else if (strcmp(a, "--port") == 0) {
-            long n;
-            if (oms_cli_int(v, 0, 65535, &n) != 0) {
-                fprintf(stderr, "oms-reference: --port expects 0..65535, got \"%s\"\n", v);
-                return 2;
-            }
-            cfg.port = (unsigned)n;
-            i++;
-        } else if (strcmp(a, "--db") == 0) {
-            cfg.db_path = v;
-            i++;
-        } else if (strcmp(a, "--profile") == 0) {
-            cfg.profile_path = v;
-            i++;
-        } else if (strcmp(a, "--omnitron-url") == 0) {
-            cfg.omnitron_url = v;
-            i++;
-        } else if (strcmp(a, "--omnitron-token") == 0) {
-            cfg.omnitron_token = v;
-            i++;
-        } else if (strcmp(a, "--threads") == 0) {
-            long n;
-            if (oms_cli_int(v, 1, 256, &n) != 0) {
-                fprintf(stderr, "oms-reference: --threads expects 1..256, got \"%s\"\n", v);
-                return 2;
-            }
-            cfg.threads = (unsigned)n;
-            i++;
-        } else if (strcmp(a, "--max-fixture-bytes") == 0) {
-            long n;
-            if (oms_cli_int(v, 1024, 1L << 32, &n) != 0) {
-                fprintf(stderr, "oms-reference: --max-fixture-bytes expects 1024..2^32\n");
-                return 2;
-            }
-            cfg.max_fixture_bytes = (size_t)n;
-            i++;
-        } else if (strcmp(a, "--max-drain-ms") == 0) {
-            long n;
-            if (oms_cli_int(v, 1, 3600000, &n) != 0) {
-                fprintf(stderr, "oms-reference: --max-drain-ms expects 1..3600000\n");
-                return 2;
-            }
-            cfg.max_drain_ms = n;
-            i++;
-        } else if (strcmp(a, "--max-state-rows") == 0) {
-            long n;
-            if (oms_cli_int(v, 1, 1000000000, &n) != 0) {
-                fprintf(stderr, "oms-reference: --max-state-rows expects 1..1000000000\n");
-                return 2;
-            }
-            cfg.max_state_rows = n;
-            i++;
-        } else {
-            fprintf(stderr, "oms-reference: unknown option or bad value: %s\n", a);
-            usage(stderr);
+        }
+        long n = 0;
+        if (o->max && oms_cli_int(v, o->min, o->max, &n) != 0) {
+            fprintf(stderr, "oms-reference: %s expects %ld..%ld, got \"%s\"\n", o->name, o->min,
+                    o->max, v);
             return 2;
         }
+        set_value(cfg, o->field, v, n);
+        i++;
     }
+    return -1;
+}
+
+int main(int argc, char **argv)
+{
+    struct reference_config cfg = {.port = 8000};
+    struct oms_server_options server = {0};
+    int code = parse_options(argc, argv, &cfg, &server);
+    if (code >= 0)
+        return code;
     cfg.bind = server.bind;
     cfg.fixture_token = server.fixture_token;
     cfg.limits = server.limits;

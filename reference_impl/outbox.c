@@ -8,6 +8,7 @@
 #include "oms_log.h"
 #include "oms_retry.h"
 #include "oms_time.h"
+#include "oms_limits.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -18,7 +19,6 @@
 
 #define IDLE_WAIT_MAX_MS 1000
 #define BUSY_WAIT_MAX_MS 100
-#define DEFAULT_ATTEMPTS 6
 
 struct flight {
     struct store_outbox_row row;
@@ -125,7 +125,8 @@ static void start_due(struct outbox *o)
     struct store_outbox_row *rows = NULL;
     size_t n = 0;
     store_lock(o->store);
-    store_outbox_due(o->store, now_ms(o), room + busy, &rows, &n);
+    if (store_outbox_due(o->store, now_ms(o), room + busy, &rows, &n) != 0)
+        oms_log(OMS_LOG_ERROR, "outbox", "cannot read the due rows: %s", store_errmsg(o->store));
     store_unlock(o->store);
     long timeout = (long)atomic_load(&o->timeout_ms);
     pthread_mutex_lock(&o->mu);
@@ -169,7 +170,7 @@ static void finish(struct outbox *o, struct oms_http_exchange **done, size_t n)
     pthread_mutex_unlock(&o->mu);
 
     store_lock(o->store);
-    store_begin(o->store);
+    int rc = store_begin(o->store);
     for (size_t k = 0; k < n; k++) {
         struct flight *f = ended[k];
         const char *state;
@@ -190,12 +191,20 @@ static void finish(struct outbox *o, struct oms_http_exchange **done, size_t n)
             .next_ms = next_ms,
             .retry_in_ms = strcmp(state, "pending") == 0 ? next_ms - decided : -1,
         };
-        store_outbox_record_attempt(o->store, f->row.id, &a);
+        if (rc == 0)
+            rc = store_outbox_record_attempt(o->store, f->row.id, &a);
         if (strcmp(state, "delivered") != 0)
             oms_log(OMS_LOG_INFO, "outbox", "row %lld (%s %s): %s, now %s", (long long)f->row.id,
                     f->row.method, f->row.url, error, state);
     }
-    store_commit(o->store);
+    if (rc == 0)
+        rc = store_commit(o->store);
+    if (rc != 0) {
+        /* The rows stay as they were: pending ones are tried again (at least once, SPEC O-1). */
+        oms_log(OMS_LOG_ERROR, "outbox", "cannot record %zu attempt(s): %s", n,
+                store_errmsg(o->store));
+        store_rollback(o->store);
+    }
     store_unlock(o->store);
     for (size_t k = 0; k < n; k++)
         flight_free(ended[k]);
@@ -264,14 +273,12 @@ struct outbox *outbox_start(struct store *store, const struct outbox_clock *cloc
     o->clock = *clock;
     o->running = 1;
     o->seed = (unsigned)oms_time_mono_us();
-    atomic_init(&o->timeout_ms, 5000);
+    atomic_init(&o->timeout_ms, OMS_HTTP_TIMEOUT_DEFAULT_MS); /* until outbox_set_timeout */
     o->pool = oms_http_pool_create();
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->progress, NULL);
-    if (pthread_create(&o->thread, NULL, worker, o) != 0) {
-        fprintf(stderr, "fatal: cannot start the outbox delivery thread\n");
-        abort();
-    }
+    if (pthread_create(&o->thread, NULL, worker, o) != 0)
+        oms_fatal("cannot start the outbox delivery thread");
     return o;
 }
 

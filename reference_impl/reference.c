@@ -14,15 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#ifndef REFUND_DEFAULT_PROFILE
-#define REFUND_DEFAULT_PROFILE "profiles/default.json"
-#endif
-
-const char *reference_default_profile_path(void)
-{
-    return REFUND_DEFAULT_PROFILE;
-}
-
 struct oms_profile *reference_profile(struct reference *r)
 {
     pthread_mutex_lock(&r->mu);
@@ -114,8 +105,8 @@ int reference_start(const struct reference_config *cfg, struct reference **out, 
     r->cmdlog = cmdlog_create();
     r->omnitron_url = oms_xstrdup(cfg->omnitron_url);
     r->omnitron_token = oms_xstrdup(cfg->omnitron_token);
-    const char *profile_path = cfg->profile_path ? cfg->profile_path : REFUND_DEFAULT_PROFILE;
-    int rc = oms_profile_load_file(profile_path, &r->base_profile, err);
+    int rc = cfg->profile_path ? oms_profile_load_file(cfg->profile_path, &r->base_profile, err)
+                               : oms_profile_load_default(&r->base_profile, err);
     if (rc == 0) {
         r->profile = oms_profile_ref(r->base_profile);
         rc = store_open(cfg->db_path, &r->store, err);

@@ -70,7 +70,7 @@ static const char SCHEMA[] =
     X(ITEMS_SET_STATUS, "UPDATE package_items SET status = ?2 WHERE package_id = ?1")              \
     X(RESERVATIONS_DELETE, "DELETE FROM reservations WHERE package_id = ?1")                       \
     X(DISCREPANCIES_DELETE, "DELETE FROM discrepancies WHERE package_id = ?1")                     \
-    X(QUOTA_ADD, "UPDATE locations SET quota = MAX(0, quota + ?2) WHERE id = ?1")                  \
+    X(QUOTA_SET, "UPDATE locations SET quota = ?2 WHERE id = ?1")                                  \
     X(LOG_INSERT, "INSERT INTO transition_log(package_id, transition_id, slug, old_status,"        \
                   " new_status, at_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                           \
     X(LOCATION_INSERT, "INSERT INTO locations(id, max_quota, quota, quota_drift, scenario_rules)"  \
@@ -151,9 +151,7 @@ static sqlite3_stmt *stmt(struct store *s, enum stmt_id id)
         if (sqlite3_prepare_v3(s->db, SQL_TEXT[id], -1, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
             SQLITE_OK) {
             /* The SQL is fixed text: failing to prepare it is a programming error. */
-            fprintf(stderr, "fatal: cannot prepare \"%s\": %s\n", SQL_TEXT[id],
-                    sqlite3_errmsg(s->db));
-            abort();
+            oms_fatal("cannot prepare \"%s\": %s", SQL_TEXT[id], sqlite3_errmsg(s->db));
         }
         s->stmts[id] = st;
     }
@@ -347,7 +345,7 @@ int store_items_list(struct store *s, int64_t package_id, struct store_item **it
     size_t cap = 8, count = 0;
     struct store_item *arr = oms_xcalloc(cap, sizeof(*arr));
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    for (rc = sqlite3_step(st); rc == SQLITE_ROW; rc = sqlite3_step(st)) {
         if (count == cap) {
             cap *= 2;
             arr = oms_xrealloc(arr, cap * sizeof(*arr));
@@ -407,9 +405,9 @@ int store_discrepancies_delete(struct store *s, int64_t package_id, int64_t *del
     return delete_by_package(s, SQL_DISCREPANCIES_DELETE, package_id, deleted);
 }
 
-int store_location_add_quota(struct store *s, int64_t location_id, int64_t delta)
+int store_location_set_quota(struct store *s, int64_t location_id, int64_t quota)
 {
-    return exec_id_value(s, SQL_QUOTA_ADD, location_id, delta);
+    return exec_id_value(s, SQL_QUOTA_SET, location_id, quota);
 }
 
 int store_location_count_packages(struct store *s, int64_t location_id, const int64_t *statuses,
@@ -671,8 +669,11 @@ int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, struct store
     sqlite3_bind_int64(st, 2, (sqlite3_int64)limit);
     struct store_outbox_row *arr = oms_xcalloc(limit ? limit : 1, sizeof(*arr));
     size_t count = 0;
-    int rc;
-    while (count < limit && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+    int rc = SQLITE_DONE;
+    while (count < limit) {
+        rc = sqlite3_step(st);
+        if (rc != SQLITE_ROW)
+            break;
         struct store_outbox_row *r = &arr[count++];
         r->id = sqlite3_column_int64(st, 0);
         r->kind = column_dup(st, 1);
@@ -689,6 +690,12 @@ int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, struct store
         r->next_attempt_ms = sqlite3_column_int64(st, 12);
     }
     sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        store_outbox_rows_free(arr, count);
+        *rows = NULL;
+        *n = 0;
+        return OMS_E_DB;
+    }
     *rows = arr;
     *n = count;
     return 0;
@@ -763,7 +770,7 @@ int store_outbox_counts(struct store *s, int64_t *pending, int64_t *delivered, i
     *pending = *delivered = *dead = 0;
     *next_due_ms = INT64_MAX;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    for (rc = sqlite3_step(st); rc == SQLITE_ROW; rc = sqlite3_step(st)) {
         const char *state = (const char *)sqlite3_column_text(st, 0);
         int64_t n = sqlite3_column_int64(st, 1);
         if (strcmp(state, "pending") == 0) {
@@ -783,9 +790,10 @@ int store_setting_get(struct store *s, const char *key, char **value)
 {
     sqlite3_stmt *st = stmt(s, SQL_SETTING_GET);
     sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    *value = sqlite3_step(st) == SQLITE_ROW ? column_dup(st, 0) : NULL;
+    int rc = sqlite3_step(st);
+    *value = rc == SQLITE_ROW ? column_dup(st, 0) : NULL;
     sqlite3_reset(st);
-    return 0;
+    return rc == SQLITE_ROW || rc == SQLITE_DONE ? 0 : OMS_E_DB;
 }
 
 int store_setting_set(struct store *s, const char *key, const char *value)

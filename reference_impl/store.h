@@ -21,6 +21,7 @@ int store_open(const char *path, struct store **out, struct oms_err *err);
 /* Closes; NULL allowed. */
 void store_close(struct store *s);
 
+/* The store lock (a mutex): every function marked "locked" runs between the two. */
 void store_lock(struct store *s);
 void store_unlock(struct store *s);
 /* Transactions (locked). begin takes the write lock at once (BEGIN IMMEDIATE). */
@@ -66,8 +67,9 @@ int store_package_set_status(struct store *s, int64_t package_id, int64_t status
 int store_items_set_status(struct store *s, int64_t package_id, int64_t status);
 int store_reservations_delete(struct store *s, int64_t package_id, int64_t *deleted);
 int store_discrepancies_delete(struct store *s, int64_t package_id, int64_t *deleted);
-/* quota += delta, never below 0 (SPEC Q-4). */
-int store_location_add_quota(struct store *s, int64_t location_id, int64_t delta);
+/* Writes the location's quota counter as given: the rule that decides it (SPEC Q-2, Q-4) is
+ * oms_quota's. 0 or OMS_E_DB. */
+int store_location_set_quota(struct store *s, int64_t location_id, int64_t quota);
 /* Number of packages at the location whose status is in statuses[0..n). */
 int store_location_count_packages(struct store *s, int64_t location_id, const int64_t *statuses,
                                   size_t n, int64_t *count);
@@ -100,6 +102,7 @@ struct store_subscription {
     const char *secret_key;         /* NULL: none */
     const char *retry_config;       /* JSON text or NULL */
 };
+/* Writes a subscription; *id (when not NULL) gets the id the store gave it. 0 or OMS_E_DB. */
 int store_subscription_insert(struct store *s, const struct store_subscription *sub, int64_t *id);
 /* OMS_E_NOENT when there is none. */
 int store_subscription_delete(struct store *s, int64_t id);
@@ -131,8 +134,7 @@ struct store_outbox_row {
 /* Locked, inside a transaction. Writes a pending row; id is filled in. */
 int store_outbox_insert(struct store *s, struct store_outbox_row *row);
 /* Locked. Pending rows due at now_ms (at most limit), the earliest due first (then by id), into a
- * new array; free with
- * store_outbox_rows_free. */
+ * new array; free with store_outbox_rows_free. Returns 0, or OMS_E_DB with *rows NULL and *n 0. */
 int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, struct store_outbox_row **rows,
                      size_t *n);
 void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
@@ -151,16 +153,17 @@ struct store_attempt {
 /* Locked. Records one attempt and the row's new state. A row deleted meanwhile (fixture reset) is
  * ignored. */
 int store_outbox_record_attempt(struct store *s, int64_t id, const struct store_attempt *a);
-/* Locked. Rows in each state; earliest next attempt of pending rows (INT64_MAX when none). */
 /* Locked. Pending rows and the earliest next attempt among them (INT64_MAX when none); cheap
  * (the pending rows' index), for the delivery worker. */
 int store_outbox_pending(struct store *s, int64_t *pending, int64_t *next_due_ms);
+/* Locked. Rows in each state; earliest next attempt of pending rows (INT64_MAX when none). 0 or
+ * OMS_E_DB. */
 int store_outbox_counts(struct store *s, int64_t *pending, int64_t *delivered, int64_t *dead,
                         int64_t *next_due_ms);
 
 /* ---- settings and export (locked) ---- */
 
-/* *value is a new string or NULL when unset. */
+/* *value is a new string or NULL when unset. Returns 0, or OMS_E_DB (*value NULL). */
 int store_setting_get(struct store *s, const char *key, char **value);
 int store_setting_set(struct store *s, const char *key, const char *value);
 

@@ -30,7 +30,7 @@ static char *slurp(const char *relative)
     size_t len = 0, cap = 0;
     char chunk[8192];
     size_t n;
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+    for (n = fread(chunk, 1, sizeof(chunk), f); n > 0; n = fread(chunk, 1, sizeof(chunk), f)) {
         if (len + n + 1 > cap) {
             cap = (len + n + 1) * 2;
             text = realloc(text, cap);
@@ -73,8 +73,8 @@ static char *section(const char *spec, const char *id)
         fail_msg("docs/spec.md has the heading \"### %s\" twice", id);
     const char *body = at + strlen(heading);
     const char *end = body;
-    while ((end = strchr(end, '\n')) && end[1] != '#')
-        end++;
+    for (end = strchr(end, '\n'); end && end[1] != '#'; end = strchr(end + 1, '\n'))
+        ;
     size_t n = end ? (size_t)(end - body) : strlen(body);
     char *s = malloc(n + 1);
     assert_non_null(s);

@@ -279,7 +279,7 @@ static char *case_files(const char *dir)
         fail_msg("cannot read %s", dir);
     json_t *names = json_array();
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    for (e = readdir(d); e; e = readdir(d)) {
         size_t n = strlen(e->d_name);
         if (strcmp(e->d_name, "results.json") == 0)
             continue;
@@ -390,8 +390,11 @@ static void test_embedded_seed_first_and_recorded(void **state)
     const char *drawn[] = {"explore", "--time", "300ms", "--out", dir, "--quiet", NULL};
     harness(drawn, &out);
     assert_int_equal(out.code, 0);
-    unsigned long long seed = 0;
-    assert_int_equal(sscanf(out.out, "explore: seed %llu\n", &seed), 1);
+    const char *prefix = "explore: seed ";
+    assert_int_equal(strncmp(out.out, prefix, strlen(prefix)), 0);
+    char *end = NULL;
+    unsigned long long seed = strtoull(out.out + strlen(prefix), &end, 10);
+    assert_true(end > out.out + strlen(prefix) && *end == '\n');
     doc = results(dir);
     ex = json_object_get(doc, "explore");
     assert_true((unsigned long long)json_integer_value(json_object_get(ex, "seed")) == seed);

@@ -103,17 +103,17 @@ static void test_jpos_lookup_nothing_matched(void **state)
     (void)state;
     struct jpos *p = jpos_index(TEXT, strlen(TEXT));
     int line = 9, column = 9;
-    assert_int_equal(jpos_lookup(p, "name", &line, &column), -1);
+    assert_int_equal(jpos_lookup(p, "name", &line, &column), OMS_E_NOENT);
     assert_int_equal(line, 0);
     assert_int_equal(column, 0);
     line = column = 9;
-    assert_int_equal(jpos_lookup(p, "", &line, &column), -1);
+    assert_int_equal(jpos_lookup(p, "", &line, &column), OMS_E_NOENT);
     assert_int_equal(line, 0);
     jpos_destroy(p);
     /* An index of nothing finds nothing. */
     p = jpos_index(NULL, 0);
     line = column = 9;
-    assert_int_equal(jpos_lookup(p, "$.a", &line, &column), -1);
+    assert_int_equal(jpos_lookup(p, "$.a", &line, &column), OMS_E_NOENT);
     assert_int_equal(line, 0);
     assert_int_equal(column, 0);
     jpos_destroy(p);

@@ -3,6 +3,7 @@
  * base profile as it was. */
 #include "support.h"
 
+#include "oms_crypto.h"
 #include "oms_json.h"
 #include "oms_profile.h"
 
@@ -177,22 +178,6 @@ static void test_oms_profile_counts_per_a5(void **state)
             fail_msg("%lld should not count toward quota", (long long)not_counting[i]);
 }
 
-/* SPEC Q-2: counts(to) - counts(from). */
-static void test_oms_profile_quota_delta_movements(void **state)
-{
-    (void)state;
-    assert_int_equal(oms_profile_quota_delta(support_profile, 100, 1100), -1); /* Waiting -> PfR */
-    assert_int_equal(oms_profile_quota_delta(support_profile, 920, 1100), 0);  /* OoS -> PfR */
-    assert_int_equal(oms_profile_quota_delta(support_profile, 100, 920), -1);  /* Waiting -> OoS */
-    assert_int_equal(oms_profile_quota_delta(support_profile, 100, 500), -1);  /* packing */
-    assert_int_equal(oms_profile_quota_delta(support_profile, 400, 850),
-                     1); /* cancellation asked */
-    assert_int_equal(oms_profile_quota_delta(support_profile, 850, 900), -1); /* cancelled */
-    assert_int_equal(oms_profile_quota_delta(support_profile, 100, 200), 0);
-    assert_int_equal(oms_profile_quota_delta(support_profile, 12345, 100),
-                     1); /* unknown counts 0 */
-}
-
 static void test_oms_profile_transition_lookups(void **state)
 {
     (void)state;
@@ -223,10 +208,10 @@ static void test_oms_profile_omnitron_tokens_lifecycle(void **state)
     assert_string_equal(oms_profile_omnitron_status(support_profile, 1100), "packed_for_refund");
     assert_string_equal(oms_profile_omnitron_status(support_profile, 900), "cancelled");
     assert_null(oms_profile_omnitron_status(support_profile, 100));
-    assert_true(oms_profile_token_ok(support_profile, SUPPORT_TOKEN));
-    assert_false(oms_profile_token_ok(support_profile, "wrong"));
-    assert_false(oms_profile_token_ok(support_profile, ""));
-    assert_false(oms_profile_token_ok(support_profile, NULL));
+    assert_true(oms_secret_in(oms_profile_tokens(support_profile), SUPPORT_TOKEN));
+    assert_false(oms_secret_in(oms_profile_tokens(support_profile), "wrong"));
+    assert_false(oms_secret_in(oms_profile_tokens(support_profile), ""));
+    assert_false(oms_secret_in(oms_profile_tokens(support_profile), NULL));
     const json_t *cancel = oms_profile_lifecycle(support_profile, "cancel");
     assert_int_equal(json_array_size(cancel), 2);
     assert_string_equal(json_string_value(json_array_get(cancel, 1)), "cancel");
@@ -256,8 +241,8 @@ static void test_oms_profile_with_overrides_applies_patch(void **state)
     assert_non_null(p);
     assert_false(oms_profile_sync_default(p));
     assert_true(oms_profile_sync_default(support_profile));
-    assert_true(oms_profile_token_ok(p, "b"));
-    assert_false(oms_profile_token_ok(p, SUPPORT_TOKEN)); /* arrays replace */
+    assert_true(oms_secret_in(oms_profile_tokens(p), "b"));
+    assert_false(oms_secret_in(oms_profile_tokens(p), SUPPORT_TOKEN)); /* arrays replace */
     assert_string_equal(oms_profile_default_token(p), "a");
     assert_string_equal(oms_profile_signature_header(p), "X-Akinon-Signature"); /* default */
     assert_int_equal(oms_profile_max_body(p), 64);
@@ -466,6 +451,54 @@ static void test_oms_profile_large_catalogue(void **state)
     json_decref(patch);
 }
 
+/* The built-in default is profiles/default.json byte for byte, and a profile that leaves out the
+ * optional keys takes their values from it: C holds no default of its own. */
+static void test_oms_profile_defaults_come_from_the_built_in_file(void **state)
+{
+    (void)state;
+    struct oms_err err = {0};
+    json_t *file = oms_json_load_file(support_path("profiles/default.json"), &err);
+    assert_non_null(file);
+    json_t *built_in = oms_json_load_buf((const char *)oms_profile_default_doc,
+                                         oms_profile_default_doc_len, "built-in", &err);
+    assert_non_null(built_in);
+    assert_true(json_equal(file, built_in));
+    struct oms_profile *d = NULL;
+    assert_int_equal(oms_profile_load_default(&d, &err), 0);
+    assert_true(json_equal(oms_profile_json(d), file));
+    oms_profile_unref(d);
+
+    /* The file's optional keys, left out. */
+    json_t *doc = json_deep_copy(file);
+    static const char *const optional[] = {"limits", "webhook", "delivery", "lifecycle",
+                                           "sync_remote_order_status_default"};
+    for (size_t i = 0; i < sizeof(optional) / sizeof(optional[0]); i++)
+        assert_int_equal(json_object_del(doc, optional[i]), 0);
+    struct oms_profile *p = NULL;
+    if (oms_profile_from_json(doc, "test", &p, &err) != 0)
+        fail_msg("%s at %s", err.message, err.path);
+    const json_t *limits = json_object_get(file, "limits");
+    const json_t *webhook = json_object_get(file, "webhook");
+    assert_int_equal(oms_profile_max_body(p),
+                     json_integer_value(json_object_get(limits, "max_body_bytes")));
+    assert_string_equal(oms_profile_signature_header(p),
+                        json_string_value(json_object_get(webhook, "signature_header")));
+    assert_string_equal(oms_profile_signature_prefix(p),
+                        json_string_value(json_object_get(webhook, "signature_prefix")));
+    assert_int_equal(
+        oms_profile_delivery_timeout_ms(p),
+        json_integer_value(json_object_get(json_object_get(file, "delivery"), "timeout_ms")));
+    assert_string_equal(
+        oms_profile_plan_status(p),
+        json_string_value(json_object_get(json_object_get(file, "lifecycle"), "plan_status")));
+    assert_int_equal(oms_profile_sync_default(p),
+                     json_is_true(json_object_get(file, "sync_remote_order_status_default")));
+    oms_profile_unref(p);
+    json_decref(doc);
+    json_decref(built_in);
+    json_decref(file);
+}
+
 static void test_oms_profile_with_overrides_patch_not_object(void **state)
 {
     (void)state;
@@ -495,13 +528,13 @@ int main(void)
         cmocka_unit_test(test_oms_profile_status_resolve_unknown_is_noent),
         cmocka_unit_test(test_oms_profile_status_label_known_and_unknown),
         cmocka_unit_test(test_oms_profile_counts_per_a5),
-        cmocka_unit_test(test_oms_profile_quota_delta_movements),
         cmocka_unit_test(test_oms_profile_transition_lookups),
         cmocka_unit_test(test_oms_profile_omnitron_tokens_lifecycle),
         cmocka_unit_test(test_oms_profile_ref_unref),
         cmocka_unit_test(test_oms_profile_with_overrides_applies_patch),
         cmocka_unit_test(test_oms_profile_with_overrides_malformed_table),
         cmocka_unit_test(test_oms_profile_with_overrides_patch_not_object),
+        cmocka_unit_test(test_oms_profile_defaults_come_from_the_built_in_file),
         cmocka_unit_test(test_oms_profile_large_catalogue),
     };
     return cmocka_run_group_tests(tests, support_profile_setup, support_profile_teardown);

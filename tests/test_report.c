@@ -184,7 +184,7 @@ static int remove_tree(const char *dir)
         return -1;
     struct dirent *e;
     char path[1024];
-    while ((e = readdir(d)) != NULL) {
+    for (e = readdir(d); e; e = readdir(d)) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);

@@ -160,7 +160,7 @@ static void test_store_rollback_discards(void **state)
     seed(s);
     assert_int_equal(store_begin(s), 0);
     assert_int_equal(store_package_set_status(s, 501, 1100), 0);
-    assert_int_equal(store_location_add_quota(s, 1, -1), 0);
+    assert_int_equal(store_location_set_quota(s, 1, 0), 0);
     store_rollback(s);
     store_rollback(s); /* no transaction: harmless */
     struct store_package p;
@@ -226,27 +226,21 @@ static void test_store_deletes_count_rows(void **state)
     json_decref(doc);
 }
 
-static void test_store_location_add_quota_clamps_at_zero(void **state)
+/* The store writes the counter it is given (the rule that decides it is oms_quota's, tested in
+ * test_oms_quota), and only that location's. */
+static void test_store_location_set_quota_writes_the_value_given(void **state)
 {
     struct store *s = ((struct fixture *)*state)->s;
     seed(s);
     struct store_location l;
-    assert_int_equal(store_begin(s), 0);
-    assert_int_equal(store_location_add_quota(s, 1, -1000), 0);
-    assert_int_equal(store_commit(s), 0);
-    assert_int_equal(store_location_get(s, 1, &l), 0);
-    assert_int_equal(l.quota, 0); /* SPEC Q-4: never below 0 */
-    assert_int_equal(store_begin(s), 0);
-    assert_int_equal(store_location_add_quota(s, 1, 3), 0);
-    assert_int_equal(store_location_add_quota(s, 1, -1), 0);
-    assert_int_equal(store_commit(s), 0);
-    assert_int_equal(store_location_get(s, 1, &l), 0);
-    assert_int_equal(l.quota, 2);
-    assert_int_equal(store_begin(s), 0);
-    assert_int_equal(store_location_add_quota(s, 1, INT64_MIN), 0);
-    assert_int_equal(store_commit(s), 0);
-    assert_int_equal(store_location_get(s, 1, &l), 0);
-    assert_int_equal(l.quota, 0);
+    static const int64_t values[] = {0, 7, 1, INT64_MAX};
+    for (size_t i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+        assert_int_equal(store_begin(s), 0);
+        assert_int_equal(store_location_set_quota(s, 1, values[i]), 0);
+        assert_int_equal(store_commit(s), 0);
+        assert_int_equal(store_location_get(s, 1, &l), 0);
+        assert_int_equal(l.quota, values[i]);
+    }
 }
 
 static void test_store_location_count_packages_by_statuses(void **state)
@@ -595,7 +589,7 @@ static void remove_dir(const char *dir)
         return;
     struct dirent *e;
     char path[512];
-    while ((e = readdir(d)) != NULL) {
+    for (e = readdir(d); e; e = readdir(d)) {
         if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
@@ -659,7 +653,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_store_items_list_ordered_and_set_status, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_deletes_count_rows, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_store_location_add_quota_clamps_at_zero, setup,
+        cmocka_unit_test_setup_teardown(test_store_location_set_quota_writes_the_value_given, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_store_location_count_packages_by_statuses, setup,
                                         teardown),

@@ -5,6 +5,7 @@
 #include "oms_alloc.h"
 #include "oms_crypto.h"
 #include "oms_json.h"
+#include "oms_quota.h"
 #include "oms_time.h"
 
 #include <ctype.h>
@@ -57,7 +58,7 @@ static int authorised(const struct oms_profile *p, const struct oms_http_request
         why = "authentication credentials were not provided (send \"Authorization: Token <t>\")";
     else if (strncasecmp(h, "Token ", 6) != 0)
         why = "the Authorization header must use the Token scheme";
-    else if (!oms_profile_token_ok(p, h + 6 + strspn(h + 6, " ")))
+    else if (!oms_secret_in(oms_profile_tokens(p), h + 6 + strspn(h + 6, " ")))
         why = "invalid token";
     if (!why)
         return 1;
@@ -160,19 +161,25 @@ static void parse_fields(const struct oms_profile *p, unsigned bugs, int64_t pat
         field_error(errors, "transition", "must be a positive integer transition id, not %s",
                     describe(tid, what, sizeof(what)));
         bad = 1;
-    } else if (tid && !(by_id = oms_profile_transition_by_id(p, json_integer_value(tid)))) {
-        field_error(errors, "transition", "there is no transition %lld",
-                    (long long)json_integer_value(tid));
-        bad = 1;
+    } else if (tid) {
+        by_id = oms_profile_transition_by_id(p, json_integer_value(tid));
+        if (!by_id) {
+            field_error(errors, "transition", "there is no transition %lld",
+                        (long long)json_integer_value(tid));
+            bad = 1;
+        }
     }
     if (slug && (!json_is_string(slug) || !is_slug(json_string_value(slug)))) {
         field_error(errors, "slug", "must be a slug (letters, digits, '-', '_'), not %s",
                     describe(slug, what, sizeof(what)));
         bad = 1;
-    } else if (slug && !(by_slug = oms_profile_transition_by_slug(p, json_string_value(slug)))) {
-        field_error(errors, "slug", "there is no transition with the slug \"%s\"",
-                    json_string_value(slug));
-        bad = 1;
+    } else if (slug) {
+        by_slug = oms_profile_transition_by_slug(p, json_string_value(slug));
+        if (!by_slug) {
+            field_error(errors, "slug", "there is no transition with the slug \"%s\"",
+                        json_string_value(slug));
+            bad = 1;
+        }
     }
     if (!tid && !slug)
         field_error(errors, "non_field_errors", "give a transition id or a slug");
@@ -309,7 +316,7 @@ static void transition(struct bad_oms *b, const struct oms_profile *p, const str
         json_array_clear(json_object_get(pkg, "discrepancies"));
 
     /* SPEC: counts(target) - counts(source), never below 0. */
-    int delta = oms_profile_quota_delta(p, source, target);
+    int delta = oms_quota_delta(p, source, target);
     if (delta < 0 && (b->bugs & BAD_BUG_DOUBLE_QUOTA))
         /* BUG double-quota: the command releases the package's slot itself, and the shared
          * transition code releases it again. */
@@ -389,7 +396,8 @@ void bad_command_handle(struct bad_oms *b, int64_t package_id, const struct oms_
         oms_http_response_header(resp, "Allow", "POST");
         goto done;
     }
-    if (!(body = read_body(p, req, resp)))
+    body = read_body(p, req, resp);
+    if (!body)
         goto done;
     parse_fields(p, b->bugs, package_id, body, &cmd, errors);
     if (json_object_size(errors)) {

@@ -7,8 +7,10 @@
  * loads again as the same profile. */
 #include "fuzz.h"
 
+#include "oms_crypto.h"
 #include "oms_json.h"
 #include "oms_profile.h"
+#include "oms_quota.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -90,7 +92,7 @@ static void check_profile(const char *what, const struct oms_profile *p)
             if (!oms_profile_transition_allows(t, t->sources[k]))
                 fuzz_fail("%s: transition %lld does not allow its own source", what,
                           (long long)t->id);
-            int delta = oms_profile_quota_delta(p, t->sources[k], t->target);
+            int delta = oms_quota_delta(p, t->sources[k], t->target);
             if (delta != oms_profile_counts(p, t->target) - oms_profile_counts(p, t->sources[k]))
                 fuzz_fail("%s: quota delta %d disagrees with SPEC Q-2", what, delta);
         }
@@ -101,7 +103,7 @@ static void check_profile(const char *what, const struct oms_profile *p)
         fuzz_fail("%s: planning status \"%s\" does not resolve", what, oms_profile_plan_status(p));
     json_decref(plan);
     const char *token = oms_profile_default_token(p);
-    if (!token || !oms_profile_token_ok(p, token))
+    if (!token || !oms_secret_in(oms_profile_tokens(p), token))
         fuzz_fail("%s: the first token is not accepted", what);
     if (oms_profile_max_body(p) < 16)
         fuzz_fail("%s: body limit %zu", what, oms_profile_max_body(p));

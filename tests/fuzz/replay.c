@@ -59,7 +59,7 @@ static long replay_dir(const char *dir)
     char **names = NULL;
     size_t n = 0;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
+    for (e = readdir(d); e; e = readdir(d)) {
         if (e->d_name[0] == '.')
             continue;
         char **grown = realloc(names, (n + 1) * sizeof(*names));

@@ -38,6 +38,9 @@ struct engine_effects {
     const char *event_type;    /* SPEC C-9: webhook event type, NULL: none */
 };
 
+/* SPEC C-6..C-9, Q-2: fills out with what t does from source (a status t allows), the Omnitron
+ * sync taken only when sync_flag is set and the profile maps the target. Cannot fail; the strings
+ * are borrowed from p. */
 void engine_effects(const struct oms_profile *p, const struct oms_profile_transition *t,
                     int64_t source, int sync_flag, struct engine_effects *out);
 

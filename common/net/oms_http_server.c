@@ -710,7 +710,7 @@ static char *query_decode(const char *s, size_t n)
     return out;
 }
 
-/* Splits the query into c->args. Returns 0, or answers 400 and returns -1. */
+/* Splits the query into c->args. Returns 0, or answers 400 and returns OMS_E_INVAL. */
 static int parse_query(struct conn *c, const char *q)
 {
     while (*q) {
@@ -720,7 +720,7 @@ static int parse_query(struct conn *c, const char *q)
             if (c->args.count >= OMS_HTTP_MAX_QUERY_ARGS) {
                 conn_refuse(c, 400, "too many query arguments: at most %d are accepted",
                             OMS_HTTP_MAX_QUERY_ARGS);
-                return -1;
+                return OMS_E_INVAL;
             }
             const char *eq = memchr(q, '=', n);
             size_t kn = eq ? (size_t)(eq - q) : n;
@@ -732,7 +732,7 @@ static int parse_query(struct conn *c, const char *q)
                 conn_refuse(c, 400,
                             "malformed query string: a percent-escape is not two hex digits or "
                             "decodes to NUL");
-                return -1;
+                return OMS_E_INVAL;
             }
             pair_list_add(&c->args, k, v);
         }
@@ -779,20 +779,21 @@ static int list_has(const char *value, const char *token)
     return 0;
 }
 
-/* The request line: METHOD SP origin-form SP HTTP/1.x. Returns 0, or answers and returns -1. */
+/* The request line: METHOD SP origin-form SP HTTP/1.x. Returns 0, or answers and returns
+ * OMS_E_INVAL. */
 static int parse_request_line(struct conn *c, char *line)
 {
     char *sp1 = strchr(line, ' ');
     if (!sp1 || sp1 == line) {
         conn_refuse(c, 400, "malformed request line: expected \"METHOD /path HTTP/1.1\"");
-        return -1;
+        return OMS_E_INVAL;
     }
     *sp1 = '\0';
     c->method = line;
     for (const char *p = line; *p; p++)
         if (!is_tchar((unsigned char)*p) || p - line >= 32) {
             conn_refuse(c, 400, "malformed request line: the method is not a token");
-            return -1;
+            return OMS_E_INVAL;
         }
     c->target = sp1 + 1;
     char *sp2 = strchr(c->target, ' ');
@@ -800,40 +801,40 @@ static int parse_request_line(struct conn *c, char *line)
         conn_refuse(c, 400,
                     "malformed request line: no HTTP version (HTTP/0.9 is not supported; send "
                     "HTTP/1.1)");
-        return -1;
+        return OMS_E_INVAL;
     }
     *sp2 = '\0';
     c->version = sp2 + 1;
     if (strcmp(c->version, "HTTP/1.1") != 0 && strcmp(c->version, "HTTP/1.0") != 0) {
         conn_refuse(c, 400, "unsupported HTTP version \"%.16s\": send HTTP/1.1 or HTTP/1.0",
                     c->version);
-        return -1;
+        return OMS_E_INVAL;
     }
     size_t tlen = strlen(c->target);
     if (tlen > OMS_HTTP_MAX_TARGET) {
         conn_refuse(c, 414, "the request target is longer than %d bytes", OMS_HTTP_MAX_TARGET);
-        return -1;
+        return OMS_E_INVAL;
     }
     if (c->target[0] != '/') {
         conn_refuse(c, 400, "the request target must be a path starting with \"/\"");
-        return -1;
+        return OMS_E_INVAL;
     }
     for (const unsigned char *p = (const unsigned char *)c->target; *p; p++)
         if (*p <= 0x20 || *p >= 0x7f) {
             conn_refuse(c, 400, "the request target holds a byte outside printable ASCII");
-            return -1;
+            return OMS_E_INVAL;
         }
     for (const char *p = c->target; *p; p++)
         if (*p == '%' && (hexval((unsigned char)p[1]) < 0 || hexval((unsigned char)p[2]) < 0)) {
             conn_refuse(c, 400, "the request target has a \"%%\" not followed by two hex digits");
-            return -1;
+            return OMS_E_INVAL;
         }
     char *q = strchr(c->target, '?');
     c->path = c->target;
     if (q) {
         *q = '\0';
         if (parse_query(c, q + 1) != 0)
-            return -1;
+            return OMS_E_INVAL;
     }
     return 0;
 }
@@ -843,18 +844,18 @@ static int parse_header_line(struct conn *c, char *line)
 {
     if (line[0] == ' ' || line[0] == '\t') {
         conn_refuse(c, 400, "malformed header: a line folded onto the previous one (obs-fold)");
-        return -1;
+        return OMS_E_INVAL;
     }
     char *colon = strchr(line, ':');
     if (!colon || colon == line) {
         conn_refuse(c, 400, "malformed header line: expected \"Name: value\"");
-        return -1;
+        return OMS_E_INVAL;
     }
     *colon = '\0';
     for (const char *p = line; *p; p++)
         if (!is_tchar((unsigned char)*p)) {
             conn_refuse(c, 400, "malformed header name: only token characters are allowed");
-            return -1;
+            return OMS_E_INVAL;
         }
     char *v = colon + 1;
     while (*v == ' ' || *v == '\t')
@@ -865,18 +866,19 @@ static int parse_header_line(struct conn *c, char *line)
     for (const unsigned char *p = (const unsigned char *)v; *p; p++)
         if ((*p < 0x20 && *p != '\t') || *p == 0x7f) {
             conn_refuse(c, 400, "header \"%.64s\" holds a control character", line);
-            return -1;
+            return OMS_E_INVAL;
         }
     if (c->headers.count >= OMS_HTTP_MAX_HEADERS) {
         conn_refuse(c, 431, "too many header fields: at most %d are accepted",
                     OMS_HTTP_MAX_HEADERS);
-        return -1;
+        return OMS_E_INVAL;
     }
     pair_list_add(&c->headers, line, v);
     return 0;
 }
 
-/* Content-Length, Transfer-Encoding, Host, Expect, Connection. Returns 0 or answers, -1. */
+/* Content-Length, Transfer-Encoding, Host, Expect, Connection. Returns 0 or answers, OMS_E_INVAL.
+ */
 static int check_framing(struct conn *c)
 {
     int v11 = strcmp(c->version, "HTTP/1.1") == 0;
@@ -884,7 +886,7 @@ static int check_framing(struct conn *c)
     const char *host = header_of(c, "Host", &n);
     if ((v11 && !host) || n > 1) {
         conn_refuse(c, 400, "an HTTP/1.1 request needs exactly one Host header");
-        return -1;
+        return OMS_E_INVAL;
     }
     const char *te = header_of(c, "Transfer-Encoding", &n);
     const char *cl = NULL;
@@ -896,11 +898,11 @@ static int check_framing(struct conn *c)
         size_t digits = strspn(v, "0123456789");
         if (digits == 0 || v[digits] != '\0' || digits > 18) {
             conn_refuse(c, 400, "malformed Content-Length \"%.32s\": expected a decimal number", v);
-            return -1;
+            return OMS_E_INVAL;
         }
         if (cl && strtoll(cl, NULL, 10) != strtoll(v, NULL, 10)) {
             conn_refuse(c, 400, "two Content-Length headers with different values");
-            return -1;
+            return OMS_E_INVAL;
         }
         cl = v;
         cl_count++;
@@ -911,15 +913,15 @@ static int check_framing(struct conn *c)
                         "unsupported Transfer-Encoding \"%.64s\": only \"chunked\" (alone) is "
                         "accepted",
                         te);
-            return -1;
+            return OMS_E_INVAL;
         }
         if (cl) {
             conn_refuse(c, 400, "Content-Length and Transfer-Encoding together are refused");
-            return -1;
+            return OMS_E_INVAL;
         }
         if (!v11) {
             conn_refuse(c, 400, "Transfer-Encoding needs HTTP/1.1");
-            return -1;
+            return OMS_E_INVAL;
         }
         c->chunked = 1;
     }
@@ -929,7 +931,7 @@ static int check_framing(struct conn *c)
         if (strcasecmp(expect, "100-continue") != 0) {
             conn_refuse(c, 417, "unsupported Expect \"%.64s\": only 100-continue is understood",
                         expect);
-            return -1;
+            return OMS_E_INVAL;
         }
         c->expect_continue = v11;
     }
@@ -948,13 +950,13 @@ static int parse_head(struct conn *c, size_t len)
     char *eol = strstr(p, "\r\n");
     *eol = '\0';
     if (parse_request_line(c, p) != 0)
-        return -1;
+        return OMS_E_INVAL;
     p = eol + 2;
     while (*p && !(p[0] == '\r' && p[1] == '\n')) {
         eol = strstr(p, "\r\n");
         *eol = '\0';
         if (parse_header_line(c, p) != 0)
-            return -1;
+            return OMS_E_INVAL;
         p = eol + 2;
     }
     return check_framing(c);
@@ -1016,7 +1018,7 @@ static void send_continue(struct conn *c)
     (void)n; /* best effort: a client that misses it sends its body after its own wait */
 }
 
-/* Scans for the end of the head. Returns 1 found (*len set), 0 need more, -1 answered. */
+/* Scans for the end of the head. Returns 1 found (*len set), 0 need more, OMS_E_INVAL answered. */
 static int find_head_end(struct conn *c, size_t *len)
 {
     const unsigned char *base = (const unsigned char *)c->in + c->in_off;
@@ -1037,21 +1039,21 @@ static int find_head_end(struct conn *c, size_t *len)
             in_method = 0;
         else if (in_method && !is_tchar(ch) && !(ch == '\r' && i > 0)) {
             conn_refuse(c, 400, "malformed request line: the method is not a token");
-            return -1;
+            return OMS_E_INVAL;
         }
         if (i < c->head_scanned)
             continue;
         if (ch == '\0') {
             conn_refuse(c, 400, "the request head holds a NUL byte");
-            return -1;
+            return OMS_E_INVAL;
         }
         if (ch == '\n' && (i == 0 || base[i - 1] != '\r')) {
             conn_refuse(c, 400, "malformed request head: lines must end with CRLF, not a bare LF");
-            return -1;
+            return OMS_E_INVAL;
         }
         if (i > 0 && base[i - 1] == '\r' && ch != '\n') {
             conn_refuse(c, 400, "malformed request head: a CR not followed by LF");
-            return -1;
+            return OMS_E_INVAL;
         }
         if (ch == '\n' && i >= 3 && base[i - 2] == '\n' && base[i - 3] == '\r') {
             *len = i + 1;
@@ -1060,44 +1062,46 @@ static int find_head_end(struct conn *c, size_t *len)
         if (i + 1 > OMS_HTTP_MAX_HEAD_BYTES) {
             conn_refuse(c, 431, "the request head is larger than %d bytes",
                         OMS_HTTP_MAX_HEAD_BYTES);
-            return -1;
+            return OMS_E_INVAL;
         }
     }
     /* Keep the last byte unscanned: a CR waits for its LF. */
     c->head_scanned = avail > 0 ? avail - 1 : 0;
     if (avail > OMS_HTTP_MAX_HEAD_BYTES) {
         conn_refuse(c, 431, "the request head is larger than %d bytes", OMS_HTTP_MAX_HEAD_BYTES);
-        return -1;
+        return OMS_E_INVAL;
     }
     return 0;
 }
 
 /* One CRLF-terminated line at in_off (at most max bytes before it). Returns 1 with *line_len
- * (CRLF excluded), 0 need more, -1 too long or malformed. */
+ * (CRLF excluded), 0 need more, OMS_E_INVAL too long or malformed. */
 static int take_line(struct conn *c, size_t max, size_t *line_len)
 {
     const char *base = c->in + c->in_off;
     size_t avail = c->in_len - c->in_off;
     for (size_t i = 0; i < avail; i++) {
         if (base[i] == '\n')
-            return i > 0 && base[i - 1] == '\r' ? (*line_len = i - 1, 1) : -1;
+            return i > 0 && base[i - 1] == '\r' ? (*line_len = i - 1, 1) : OMS_E_INVAL;
         if (i > max)
-            return -1;
+            return OMS_E_INVAL;
     }
-    return avail > max + 1 ? -1 : 0;
+    return avail > max + 1 ? OMS_E_INVAL : 0;
 }
 
 static int body_append(struct conn *c, const char *data, size_t n)
 {
     if (c->body.len + n > c->max_body) {
         body_too_large(c);
-        return -1;
+        return OMS_E_INVAL;
     }
     oms_buf_append(&c->body, data, n);
     return 0;
 }
 
-/* Parses as much of the request as the input holds; dispatches it when complete. */
+/* Parses as much of the request as the input holds; dispatches it when complete. Longer than 80
+ * lines on purpose: the parser's state machine (head, body, chunks, trailers), one branch per
+ * phase, each handing over to the next in the order a request arrives. */
 static void conn_process(struct conn *c)
 {
     for (;;) {
@@ -1600,8 +1604,7 @@ int oms_http_server_start(const struct oms_http_server_config *cfg, struct oms_h
     s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (s->epoll_fd < 0 || s->wake_fd < 0) {
-        fprintf(stderr, "fatal: cannot create an epoll or event descriptor: %s\n", strerror(errno));
-        abort();
+        oms_fatal("cannot create an epoll or event descriptor: %s", strerror(errno));
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->listen_fd};
     epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev);
@@ -1610,14 +1613,10 @@ int oms_http_server_start(const struct oms_http_server_config *cfg, struct oms_h
     s->worker_count = cfg->threads ? cfg->threads : 4;
     s->workers = oms_xcalloc(s->worker_count, sizeof(*s->workers));
     for (unsigned i = 0; i < s->worker_count; i++)
-        if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0) {
-            fprintf(stderr, "fatal: cannot start a thread\n");
-            abort();
-        }
-    if (pthread_create(&s->io_thread, NULL, io_main, s) != 0) {
-        fprintf(stderr, "fatal: cannot start a thread\n");
-        abort();
-    }
+        if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
+            oms_fatal("cannot start a worker thread");
+    if (pthread_create(&s->io_thread, NULL, io_main, s) != 0)
+        oms_fatal("cannot start the I/O thread");
     *out = s;
     return 0;
 }
@@ -1673,4 +1672,22 @@ void oms_http_server_stop(struct oms_http_server *s)
     pthread_mutex_destroy(&s->mu);
     free(s->workers);
     free(s);
+}
+
+const struct oms_http_route *oms_http_route_find(const struct oms_http_route *routes, size_t n,
+                                                 const char *path, const char *method, char *allow,
+                                                 size_t size)
+{
+    size_t used = 0;
+    allow[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(routes[i].path, path) != 0)
+            continue;
+        if (strcmp(routes[i].method, method) == 0)
+            return &routes[i];
+        if (used < size)
+            used += (size_t)snprintf(allow + used, size - used, "%s%s", used ? ", " : "",
+                                     routes[i].method);
+    }
+    return NULL;
 }

@@ -139,4 +139,19 @@ void oms_http_server_stop(struct oms_http_server *s);
 /* 1 when a numeric address is a loopback one (127.0.0.0/8, ::1); NULL counts as loopback. */
 int oms_http_bind_is_loopback(const char *bind);
 
+/* A dispatch table's row (as libmicrohttpd's examples and git's commands[] have): an exact path
+ * and a method, and the handler that answers them. */
+struct oms_http_route {
+    const char *path;
+    const char *method;
+    oms_http_handler_fn handler;
+};
+
+/* The row of routes[0..n) for path and method, or NULL. Then allow gets the methods path does take,
+ * in the table's order ("GET, PUT": the Allow header of a 405), or "" when the table has no such
+ * path at all (a 404); size > 0, cut to fit. */
+const struct oms_http_route *oms_http_route_find(const struct oms_http_route *routes, size_t n,
+                                                 const char *path, const char *method, char *allow,
+                                                 size_t size);
+
 #endif

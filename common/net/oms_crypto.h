@@ -15,6 +15,10 @@ void oms_hmac_sha256_hex(const char *key, size_t key_len, const void *data, size
 /* 1 when the two byte strings are equal. Its time does not depend on where they differ nor on
  * their lengths: both are hashed first (SHA-256) and the digests compared in constant time. */
 int oms_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len);
+/* 1 when given is one of secrets (a NULL-terminated list). Every secret is compared
+ * (oms_secret_equal), whatever matches first, so the time tells nothing of which matched. given
+ * NULL: 0. */
+int oms_secret_in(const char *const *secrets, const char *given);
 /* Writes the 64 lower-case hex digits of SHA-256(data) and a NUL into out (size >= 65). */
 void oms_sha256_hex(const void *data, size_t len, char out[65]);
 

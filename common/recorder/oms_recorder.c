@@ -11,6 +11,7 @@
 #include "oms_log.h"
 #include "oms_str.h"
 #include "oms_time.h"
+#include "oms_limits.h"
 
 #include <ctype.h>
 #include <limits.h>
@@ -157,9 +158,10 @@ static int parse_fault(const json_t *v, const char *path, struct fault *f, struc
         } else if (strcmp(key, "delay_ms") == 0) {
             f->kind = FAULT_DELAY;
             kinds++;
-            if (oms_json_int(val, &f->delay_ms) != 0 || f->delay_ms < 0 || f->delay_ms > 600000)
+            if (oms_json_int(val, &f->delay_ms) != 0 || f->delay_ms < 0 ||
+                f->delay_ms > OMS_MAX_WAIT_MS)
                 return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
-                                   "expected milliseconds between 0 and 600000");
+                                   "expected milliseconds between 0 and %d", OMS_MAX_WAIT_MS);
         } else if (transport_fault(key) >= 0) {
             f->kind = (enum fault_kind)(FAULT_DROP + transport_fault(key));
             kinds++;
@@ -226,9 +228,9 @@ static int parse_behaviour(const json_t *doc, struct behaviour *b, struct down_r
                 return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p, "expected true or false");
             dr->down = json_is_true(val);
         } else if (strcmp(key, "down_ms") == 0) {
-            if (oms_json_int(val, &dr->ms) != 0 || dr->ms < 1 || dr->ms > 600000)
+            if (oms_json_int(val, &dr->ms) != 0 || dr->ms < 1 || dr->ms > OMS_MAX_WAIT_MS)
                 return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, p,
-                                   "expected milliseconds between 1 and 600000");
+                                   "expected milliseconds between 1 and %d", OMS_MAX_WAIT_MS);
             dr->down = 1;
         } else if (strcmp(key, "faults") == 0) {
             if (!json_is_array(val))
@@ -482,68 +484,125 @@ static void answer_error(struct oms_http_response *resp, int status, const char 
     json_decref(doc);
 }
 
-/* wait: the request came in on the control listener, so it may wait for the main listener to go
- * down or up; on the main listener it must not (stopping waits for this very handler). */
+/* A control request being answered: the receiver, and whether it came in on the control listener,
+ * so it may wait for the main listener to go down or up (on the main listener it must not:
+ * stopping waits for this very handler). */
+struct control_call {
+    struct oms_recorder *r;
+    int wait;
+};
+
+static void control_journal_get(void *ctx, const struct oms_http_request *req,
+                                struct oms_http_response *resp)
+{
+    struct oms_recorder *r = ((struct control_call *)ctx)->r;
+    const char *last_arg = oms_http_request_arg(req, "last");
+    long last = LONG_MAX;
+    if (last_arg && oms_cli_int(last_arg, 0, LONG_MAX, &last) != 0) {
+        answer_error(resp, 400, "\"last\" must be a number of entries (0 or more)");
+        return;
+    }
+    size_t matched = 0;
+    json_t *requests = journal_read(r, oms_http_request_arg(req, "path"), (size_t)last, &matched);
+    pthread_mutex_lock(&r->lock);
+    json_int_t dropped = oms_journal_dropped(r->journal);
+    json_int_t limit = (json_int_t)oms_journal_limit(r->journal);
+    json_int_t bytes = (json_int_t)oms_journal_bytes(r->journal);
+    pthread_mutex_unlock(&r->lock);
+    json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
+                            (json_int_t)matched, "dropped", dropped, "limit", limit, "bytes", bytes,
+                            "requests", requests);
+    oms_http_response_json(resp, 200, doc);
+    json_decref(doc);
+}
+
+static void control_journal_clear(void *ctx, const struct oms_http_request *req,
+                                  struct oms_http_response *resp)
+{
+    (void)req;
+    oms_recorder_clear(((struct control_call *)ctx)->r);
+    resp->status = 204;
+}
+
+static void control_behaviour_get(void *ctx, const struct oms_http_request *req,
+                                  struct oms_http_response *resp)
+{
+    (void)req;
+    struct oms_recorder *r = ((struct control_call *)ctx)->r;
+    pthread_mutex_lock(&r->lock);
+    json_t *doc = behaviour_to_json(&r->current);
+    json_object_set_new(doc, "down", json_boolean(r->want_down));
+    pthread_mutex_unlock(&r->lock);
+    oms_http_response_json(resp, 200, doc);
+    json_decref(doc);
+}
+
+static void control_behaviour_put(void *ctx, const struct oms_http_request *req,
+                                  struct oms_http_response *resp)
+{
+    struct control_call *call = ctx;
+    struct oms_err err = {0};
+    json_t *doc = oms_json_load_buf(req->body, req->body_len, "request body", &err);
+    if (doc)
+        configure(call->r, doc, call->wait, &err);
+    json_decref(doc);
+    if (oms_err_isset(&err)) {
+        char text[OMS_ERR_MESSAGE_MAX + OMS_ERR_PATH_MAX + 64];
+        answer_error(resp, 400, oms_err_format(&err, text, sizeof(text)));
+    } else {
+        resp->status = 204;
+    }
+}
+
+static void control_reset(void *ctx, const struct oms_http_request *req,
+                          struct oms_http_response *resp)
+{
+    (void)req;
+    struct control_call *call = ctx;
+    reset(call->r, call->wait);
+    resp->status = 204;
+}
+
+static void control_health(void *ctx, const struct oms_http_request *req,
+                           struct oms_http_response *resp)
+{
+    (void)req;
+    json_t *doc =
+        json_pack("{s:s, s:s}", "status", "ok", "receiver", ((struct control_call *)ctx)->r->name);
+    oms_http_response_json(resp, 200, doc);
+    json_decref(doc);
+}
+
+/* The control endpoints (docs/fixture-protocol.md, "receivers"). */
+static const struct oms_http_route CONTROL_ROUTES[] = {
+    {"/__journal", "GET", control_journal_get},
+    {"/__journal", "DELETE", control_journal_clear},
+    {"/__behaviour", "GET", control_behaviour_get},
+    {"/__behaviour", "PUT", control_behaviour_put},
+    {"/__reset", "POST", control_reset},
+    {"/__health", "GET", control_health},
+};
+
 static void control(struct oms_recorder *r, const struct oms_http_request *req,
                     struct oms_http_response *resp, int wait)
 {
-    const char *m = req->method;
     if (!oms_fixture_token_ok(req, r->fixture_token)) {
         answer_error(resp, 401, oms_fixture_token_refusal());
         return;
     }
-    if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "GET") == 0) {
-        const char *last_arg = oms_http_request_arg(req, "last");
-        long last = LONG_MAX;
-        if (last_arg && oms_cli_int(last_arg, 0, LONG_MAX, &last) != 0) {
-            answer_error(resp, 400, "\"last\" must be a number of entries (0 or more)");
-            return;
-        }
-        size_t matched = 0;
-        json_t *requests =
-            journal_read(r, oms_http_request_arg(req, "path"), (size_t)last, &matched);
-        pthread_mutex_lock(&r->lock);
-        json_int_t dropped = oms_journal_dropped(r->journal);
-        json_int_t limit = (json_int_t)oms_journal_limit(r->journal);
-        json_int_t bytes = (json_int_t)oms_journal_bytes(r->journal);
-        pthread_mutex_unlock(&r->lock);
-        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
-                                (json_int_t)matched, "dropped", dropped, "limit", limit, "bytes",
-                                bytes, "requests", requests);
-        oms_http_response_json(resp, 200, doc);
-        json_decref(doc);
-    } else if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "DELETE") == 0) {
-        oms_recorder_clear(r);
-        resp->status = 204;
-    } else if (strcmp(req->path, "/__behaviour") == 0 && strcmp(m, "GET") == 0) {
-        pthread_mutex_lock(&r->lock);
-        json_t *doc = behaviour_to_json(&r->current);
-        json_object_set_new(doc, "down", json_boolean(r->want_down));
-        pthread_mutex_unlock(&r->lock);
-        oms_http_response_json(resp, 200, doc);
-        json_decref(doc);
-    } else if (strcmp(req->path, "/__behaviour") == 0 && strcmp(m, "PUT") == 0) {
-        struct oms_err err = {0};
-        json_t *doc = oms_json_load_buf(req->body, req->body_len, "request body", &err);
-        if (doc)
-            configure(r, doc, wait, &err);
-        json_decref(doc);
-        if (oms_err_isset(&err)) {
-            char text[OMS_ERR_MESSAGE_MAX + OMS_ERR_PATH_MAX + 64];
-            answer_error(resp, 400, oms_err_format(&err, text, sizeof(text)));
-        } else {
-            resp->status = 204;
-        }
-    } else if (strcmp(req->path, "/__reset") == 0 && strcmp(m, "POST") == 0) {
-        reset(r, wait);
-        resp->status = 204;
-    } else if (strcmp(req->path, "/__health") == 0 && strcmp(m, "GET") == 0) {
-        json_t *doc = json_pack("{s:s, s:s}", "status", "ok", "receiver", r->name);
-        oms_http_response_json(resp, 200, doc);
-        json_decref(doc);
-    } else if (strcmp(req->path, "/__journal") == 0 || strcmp(req->path, "/__behaviour") == 0 ||
-               strcmp(req->path, "/__reset") == 0 || strcmp(req->path, "/__health") == 0) {
-        answer_error(resp, 405, "method not allowed on this control endpoint");
+    char allow[64];
+    const struct oms_http_route *route =
+        oms_http_route_find(CONTROL_ROUTES, OMS_ARRAY_LEN(CONTROL_ROUTES), req->path, req->method,
+                            allow, sizeof(allow));
+    struct control_call call = {r, wait};
+    if (route) {
+        route->handler(&call, req, resp);
+    } else if (allow[0]) {
+        char msg[128];
+        snprintf(msg, sizeof(msg), "method not allowed on this control endpoint (allowed: %s)",
+                 allow);
+        answer_error(resp, 405, msg);
+        oms_http_response_header(resp, "Allow", allow);
     } else {
         answer_error(resp, 404,
                      "unknown control endpoint (expected /__journal, /__behaviour, "

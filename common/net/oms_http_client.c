@@ -5,6 +5,7 @@
 #include "oms_alloc.h"
 #include "oms_error.h"
 #include "oms_time.h"
+#include "oms_limits.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -35,8 +36,7 @@ struct oms_http_client *oms_http_client_create(void)
     c->easy = curl_easy_init();
     c->multi = curl_multi_init();
     if (!c->easy || !c->multi) {
-        fprintf(stderr, "fatal: libcurl could not create a handle\n");
-        abort();
+        oms_fatal("libcurl could not create a handle");
     }
     return c;
 }
@@ -124,8 +124,10 @@ static struct curl_slist *setup(CURL *h, struct oms_http_exchange *x)
     const char *method = x->method ? x->method : "GET";
     curl_easy_setopt(h, CURLOPT_URL, x->url);
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, x->timeout_ms > 0 ? x->timeout_ms : 10000L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, x->timeout_ms > 0 ? x->timeout_ms : 10000L);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS,
+                     x->timeout_ms > 0 ? x->timeout_ms : (long)OMS_HTTP_TIMEOUT_DEFAULT_MS);
+    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS,
+                     x->timeout_ms > 0 ? x->timeout_ms : (long)OMS_HTTP_TIMEOUT_DEFAULT_MS);
     curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
     curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
     curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
@@ -205,8 +207,7 @@ int oms_http_client_perform_many(struct oms_http_client *c, struct oms_http_exch
     for (size_t i = 0; i < n; i++) {
         handles[i] = curl_easy_init();
         if (!handles[i]) {
-            fprintf(stderr, "fatal: libcurl could not create a handle\n");
-            abort();
+            oms_fatal("libcurl could not create a handle");
         }
         lists[i] = setup(handles[i], &xs[i]);
         /* Separate connections, so the requests really are concurrent. */
@@ -220,7 +221,8 @@ int oms_http_client_perform_many(struct oms_http_client *c, struct oms_http_exch
             break;
         int left = 0;
         CURLMsg *msg;
-        while ((msg = curl_multi_info_read(c->multi, &left)) != NULL) {
+        for (msg = curl_multi_info_read(c->multi, &left); msg;
+             msg = curl_multi_info_read(c->multi, &left)) {
             if (msg->msg != CURLMSG_DONE)
                 continue;
             struct oms_http_exchange *x = NULL;
@@ -262,8 +264,7 @@ struct oms_http_pool *oms_http_pool_create(void)
     struct oms_http_pool *p = OMS_NEW(struct oms_http_pool);
     p->multi = curl_multi_init();
     if (!p->multi) {
-        fprintf(stderr, "fatal: libcurl could not create a multi handle\n");
-        abort();
+        oms_fatal("libcurl could not create a multi handle");
     }
     return p;
 }
@@ -296,8 +297,7 @@ void oms_http_pool_add(struct oms_http_pool *p, struct oms_http_exchange *x)
     struct pool_slot *s = &p->slots[p->count++];
     s->easy = curl_easy_init();
     if (!s->easy) {
-        fprintf(stderr, "fatal: libcurl could not create a handle\n");
-        abort();
+        oms_fatal("libcurl could not create a handle");
     }
     s->x = x;
     s->list = setup(s->easy, x);

@@ -16,7 +16,7 @@ struct reference_config {
     const char *bind;         /* NULL: 127.0.0.1 */
     unsigned port;            /* 0: ephemeral */
     const char *db_path;      /* NULL or ":memory:": in memory; a file: persistent (WAL) */
-    const char *profile_path; /* NULL: the repository's profiles/default.json */
+    const char *profile_path; /* NULL: the built-in profiles/default.json */
     const char *omnitron_url; /* base URL of Omnitron; a fixture load may replace it */
     const char *omnitron_token;
     unsigned threads;     /* HTTP worker threads; 0: 4 */
@@ -54,8 +54,5 @@ const char *reference_api_token(const struct reference *r);
 /* Stops the listener, then the worker (an attempt in flight is finished), closes the store,
  * frees. NULL allowed. */
 void reference_stop(struct reference *r);
-
-/* The default profile path compiled in (the repository's profiles/default.json). */
-const char *reference_default_profile_path(void);
 
 #endif

@@ -2,6 +2,7 @@
 #include "engine.h"
 
 #include "oms_error.h"
+#include "oms_quota.h"
 
 #include <ctype.h>
 #include <stdio.h>
@@ -171,7 +172,7 @@ void engine_effects(const struct oms_profile *p, const struct oms_profile_transi
     out->target = t->target;
     out->delete_reservations = oms_profile_transition_deletes_reservations(t, source);
     out->delete_discrepancies = oms_profile_transition_deletes_discrepancies(t, source);
-    out->quota_delta = oms_profile_quota_delta(p, source, t->target);
+    out->quota_delta = oms_quota_delta(p, source, t->target);
     out->remote_status =
         t->sync_remote && sync_flag ? oms_profile_omnitron_status(p, t->target) : NULL;
     out->event_type = t->event_type;

@@ -52,6 +52,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
 /* Stops and frees. NULL allowed. */
 void oms_recorder_stop(struct oms_recorder *r);
 
+/* The port the receiver listens on (the one chosen when 0 was asked for). */
 unsigned oms_recorder_port(const struct oms_recorder *r);
 /* Base URL such as "http://127.0.0.1:40123"; borrowed. It stays the same while the receiver is
  * down and after it comes back. */

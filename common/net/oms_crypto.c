@@ -48,6 +48,16 @@ int oms_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len)
     return same & (a_len == b_len);
 }
 
+int oms_secret_in(const char *const *secrets, const char *given)
+{
+    if (!given)
+        return 0;
+    int ok = 0;
+    for (size_t i = 0; secrets[i]; i++)
+        ok |= oms_secret_equal(secrets[i], strlen(secrets[i]), given, strlen(given));
+    return ok;
+}
+
 void oms_sha256_hex(const void *data, size_t len, char out[65])
 {
     unsigned char d[SHA256_DIGEST_LENGTH];

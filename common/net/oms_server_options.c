@@ -3,6 +3,7 @@
 
 #include "oms_cli.h"
 #include "oms_fixture_token.h"
+#include "oms_limits.h"
 
 #include <string.h>
 
@@ -35,9 +36,9 @@ int oms_server_option(struct oms_server_options *o, int argc, char **argv, int *
         o->bind = v;
     else if (strcmp(a, "--fixture-token") == 0 && v[0] && strlen(v) <= OMS_FIXTURE_TOKEN_MAX)
         o->fixture_token = v;
-    else if (strcmp(a, "--request-timeout") == 0 && oms_cli_int(v, 100, 3600000, &n) == 0)
+    else if (strcmp(a, "--request-timeout") == 0 && oms_cli_int(v, 100, OMS_MAX_OPTION_MS, &n) == 0)
         o->limits.request_timeout_ms = n;
-    else if (strcmp(a, "--idle-timeout") == 0 && oms_cli_int(v, 100, 3600000, &n) == 0)
+    else if (strcmp(a, "--idle-timeout") == 0 && oms_cli_int(v, 100, OMS_MAX_OPTION_MS, &n) == 0)
         o->limits.idle_timeout_ms = n;
     else if (strcmp(a, "--max-connections") == 0 && oms_cli_int(v, 1, 1000000, &n) == 0)
         o->limits.max_connections = (unsigned)n;

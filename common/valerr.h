@@ -9,6 +9,7 @@ struct valerr {
     json_t *fields; /* object: field -> array of messages, in the order they were added */
 };
 
+/* Prepares an empty collection; valerr_cleanup frees it (then it may be initialised again). */
 void valerr_init(struct valerr *v);
 void valerr_cleanup(struct valerr *v);
 /* Adds a message under field ("non_field_errors" for the request as a whole). */
