@@ -97,6 +97,13 @@ static json_t *rules_used(const json_t *doc, const struct tier *tier)
         const json_t *then = json_object_get(step, "then");
         matcher_each_rule(then, "$", note_rule, used);
         kinds_of_then(then, kinds);
+        if (json_object_get(step, "crash")) {
+            /* The rules the crash checks judge a kill under (crash_check.h). */
+            static const char *const crash_rules[] = {"C-6", "Q-2", "C-10", "O-1",
+                                                      "O-2", "O-3", "Q-4"};
+            for (size_t k = 0; k < sizeof(crash_rules) / sizeof(crash_rules[0]); k++)
+                json_object_set_new(used, crash_rules[k], json_true());
+        }
     }
     size_t n = 0;
     while (EXPLORE_RULES[n])
