@@ -273,10 +273,10 @@ static void crash_lines(struct oms_buf *out, const json_t *crash)
         json_int_t c = json_integer_value(json_object_get(burst, "concurrent"));
         size_t conc = c > 0 ? (size_t)c : CRASH_DEFAULT_CONCURRENT;
         const json_t *after = json_object_get(crash, "after");
-        size_t at = after ? (size_t)json_integer_value(after)
-                          : crash_random_after(
-                                (uint64_t)json_integer_value(json_object_get(crash, "seed")), n,
-                                conc < n ? conc : n);
+        size_t at =
+            after ? (size_t)json_integer_value(after)
+                  : crash_random_after((uint64_t)json_integer_value(json_object_get(crash, "seed")),
+                                       n, conc < n ? conc : n);
         oms_buf_printf(out,
                        "# a burst of %zu command%s, %zu at once; `refund-harness run` kills the "
                        "target right after answer %zu%s\n",
