@@ -36,9 +36,9 @@ enum { EXIT_NONE = 0, EXIT_FOUND = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
 #define DEFAULT_CRASH 10
 /* A difference that came from a kill inside a burst shows or not as the target's threads decide
  * (whether the kill lands in its window). A shrink candidate must show it in CRASH_HITS of up to
- * CRASH_RUNS runs - so shrinking keeps cases that show it at least about half the time, rather
- * than drifting to ones that show it rarely - and the file written is run CRASH_RUNS times, the
- * runs that showed it reported. */
+ * CRASH_RUNS runs - so shrinking keeps cases that show it about half the time or more, rather than
+ * drifting to ones that show it rarely - and the file written is run CRASH_RUNS times, the runs
+ * that showed it reported. */
 #define CRASH_RUNS 4
 #define CRASH_HITS 2
 
