@@ -657,7 +657,7 @@ static void gen_when(struct gen *g)
 static json_t *burst_body(struct gen *g)
 {
     static const unsigned how_w[] = {50, 35, 15};
-    static const unsigned sync_w[] = {70, 15, 15};
+    static const unsigned sync_w[] = {75, 15, 10};
     json_t *body = json_object();
     size_t how = weighted(g, how_w, 3);
     if (how != 1)
@@ -678,7 +678,7 @@ static json_t *burst_packages(struct gen *g)
     static const unsigned items_w[] = {60, 30, 10};
     json_t *given_pkgs = json_object_get(g->given, "packages");
     json_t *locs = json_object_get(g->given, "locations");
-    size_t n = (size_t)range(g, 4, 32);
+    size_t n = (size_t)range(g, 8, 40);
     json_int_t location;
     if (chance(g, 65)) {
         /* A location of the burst's own: the quotas the other steps check stay out of it. */
@@ -791,9 +791,9 @@ static void gen_crash(struct gen *g)
     size_t moment = weighted(g, moment_w, 3);
     json_t *crash = json_object();
     if (moment > 0) {
-        /* Mostly several commands in flight: the kill then often finds one between its writes. */
-        static const unsigned conc_w[] = {5, 10, 15, 35, 35};
-        static const int conc[] = {1, 2, 4, 8, 16};
+        /* Mostly many commands in flight: the kill then often finds one between its writes. */
+        static const unsigned conc_w[] = {5, 10, 25, 30, 30};
+        static const int conc[] = {1, 4, 8, 16, 32};
         json_t *ids = burst_packages(g);
         size_t n = json_array_size(ids);
         int c = conc[weighted(g, conc_w, 5)];
@@ -803,14 +803,16 @@ static void gen_crash(struct gen *g)
             crash, "burst",
             json_pack("{s:o, s:o, s:i}", "packages", ids, "body", burst_body(g), "concurrent", c));
         if (moment == 1) {
-            json_object_set_new(crash, "after", json_integer(range(g, 1, (int64_t)n)));
+            /* Mostly while the burst still has commands to send (c of them in flight). */
+            int64_t last = chance(g, 70) && n > (size_t)c ? (int64_t)(n - (size_t)c) : (int64_t)n;
+            json_object_set_new(crash, "after", json_integer(range(g, 1, last)));
         } else {
             json_object_set_new(crash, "at", json_string("random"));
             json_object_set_new(
                 crash, "seed",
                 json_integer((json_int_t)(explore_rng_next(&g->rng) & ((UINT64_C(1) << 53) - 1))));
         }
-        if (chance(g, 15))
+        if (chance(g, 10))
             json_object_set_new(crash, "delay_ms", json_integer(range(g, 20, 120)));
     }
     json_t *before = NULL;
