@@ -1059,6 +1059,8 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
                 crash_off);
         free(crash_off);
         explore_side_close(gen_side);
+        if (profile_file[0])
+            unlink(profile_file);
         code = EXIT_USAGE;
         goto out;
     }
@@ -1147,9 +1149,9 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
     result_run_tally(&run);
     run.duration_us = oms_time_mono_us() - ex.started_us;
     double secs = (double)explored_us / 1e6;
-    json_t *crash =
-        json_pack("{s:i, s:s?, s:I, s:I}", "percent", (int)ex.gen.crash_percent, "off", crash_off,
-                  "kills", (json_int_t)ex.kills, "kills_in_bursts", (json_int_t)ex.bursts);
+    json_t *crash = json_pack("{s:i, s:s?, s:I, s:I}", "percent", (int)ex.gen.crash_percent, "off",
+                              opt.crash_percent ? crash_off : "--crash-rate 0", "kills",
+                              (json_int_t)ex.kills, "kills_in_bursts", (json_int_t)ex.bursts);
     json_t *info = json_pack(
         "{s:I, s:I, s:I, s:I, s:s?, s:I, s:i, s:f, s:f, s:f, s:o, s:s?, s:o}", "seed",
         (json_int_t)opt.seed, "cases", (json_int_t)ex.cases_done, "steps",
