@@ -768,14 +768,25 @@ static json_t *crash_receivers(struct gen *g, int burst, json_t **before)
         return up;
     }
     if (burst && g->fault_ready && chance(g, 35)) {
-        /* Failing while the burst runs; recovered after the restart, or still failing. */
+        /* Failing while the burst runs; after the restart recovered, still failing, or failing
+         * otherwise. */
+        static const unsigned after_w[] = {60, 20, 20};
         *before = json_pack("{s:{s:o}}", "receivers", which, behaviour(g, which));
-        if (chance(g, 70))
+        switch (weighted(g, after_w, 3)) {
+        case 0:
             return json_pack("{s:{s:[]}}", which, "faults");
-        return NULL;
+        case 1:
+            return NULL;
+        default:
+            return json_pack("{s:o}", which, behaviour(g, which));
+        }
     }
-    if (g->fault_ready && chance(g, 20))
-        return json_pack("{s:{s:[]}}", which, "faults");
+    if (g->fault_ready && chance(g, 20)) {
+        /* At the restart a receiver recovers, or starts failing: the drain meets it. */
+        if (chance(g, 50))
+            return json_pack("{s:{s:[]}}", which, "faults");
+        return json_pack("{s:o}", which, behaviour(g, which));
+    }
     return NULL;
 }
 

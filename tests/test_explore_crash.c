@@ -22,14 +22,15 @@
 #error "REFUND_SOURCE_DIR must name the repository"
 #endif
 
-/* The seeds and case budgets (half the cases with a crash step). Measured (docs/explore.md): of
- * the cases with a kill inside a burst, the late target fails about 2 in 3, the split target about
- * 2 in 5; seed 17 finds late in case 1, seed 1 finds split in case 10. */
+/* The seeds and case budgets (half the cases with a crash step, 4 in 5 of those inside a burst).
+ * Measured (docs/explore.md): of the cases with a kill inside a burst, the late target fails about
+ * 7 in 10, the split target 1 in 4 to 2 in 5 (its window is between two writes; the machine's load
+ * moves it), so the budgets leave it about 40 kills inside bursts. */
 #define CRASH_RATE   "50"
 #define LATE_SEED    "17"
 #define LATE_BUDGET  "30"
 #define SPLIT_SEED   "1"
-#define SPLIT_BUDGET "60"
+#define SPLIT_BUDGET "100"
 /* The shrunk late case (one command killed right after its answer) shows its difference in about
  * half the runs (measured: 8, 11 of 20); replayed up to this many times, it must fail at least
  * once (all passing at that rate: about 1 in 50,000). */
