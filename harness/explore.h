@@ -1,6 +1,7 @@
 /* explore: `refund-harness explore` - generated cases run on the embedded reference and, with
- * --target, on the system under test, compared on what the contract decides; each kind of
- * difference is shrunk once and written as a scenario file that `run` replays
+ * --target or --target-cmd, on the system under test, compared on what the contract decides
+ * (where both can be killed, some cases kill them and the crash checks judge what survived); each
+ * kind of difference is shrunk once and written as a scenario file that `run` replays
  * (docs/explore.md). Exit codes as `run`: 0 nothing found, 1 differences found, 2 usage,
  * 3 the environment failed. */
 #ifndef EXPLORE_H
