@@ -165,6 +165,8 @@ static void measure(const struct options *o, int side, const char *target, unsig
                     jobs,
                     "--out",
                     dir,
+                    "--crash-rate", /* the throughput of cases without kills, as always measured */
+                    "0",
                     "--quiet",
                     target ? "--target" : NULL,
                     (char *)target,

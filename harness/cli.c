@@ -232,6 +232,15 @@ static int set_steps(struct cli *c, const char *v)
     return rc;
 }
 
+static int set_crash_rate(struct cli *c, const char *v)
+{
+    long n = 0;
+    int rc = count("--crash-rate", v, 0, 100, &n);
+    c->explore.crash_percent = (unsigned)n;
+    c->explore.crash_given = 1;
+    return rc;
+}
+
 static int set_shrink_candidates(struct cli *c, const char *v)
 {
     long n = 0;
@@ -327,7 +336,7 @@ static const struct cli_option OPTIONS[] = {
      "check the system at URL (it implements the command and the fixture protocol, "
      "docs/fixture-protocol.md) instead of the embedded reference; the receivers still run here",
      set_target},
-    {"--target-cmd", NULL, "CMD", RUN,
+    {"--target-cmd", NULL, "CMD", RUN | EXPLORE,
      "start the system under test with the shell command CMD ({port}: a free port kept across "
      "restarts; {dir}: a private directory kept across restarts), wait for its handshake, and let "
      "crash steps kill it (SIGKILL) and start it again; --target, if given, is its URL with "
@@ -457,6 +466,11 @@ static const struct cli_option OPTIONS[] = {
      "explore: run the case of a scenario file (its expectations derived anew) instead of "
      "generating cases, and shrink it when it differs",
      set_replay},
+    {"--crash-rate", NULL, "PERCENT", EXPLORE,
+     "explore: the share of cases, 0 to 100, with a crash step - kill -9 now or inside a burst "
+     "of commands, restart, check nothing was lost (default 10; only where the target can be "
+     "killed: --target-cmd, or the embedded reference)",
+     set_crash_rate},
     {"--shrink-candidates", NULL, "N", EXPLORE,
      "explore: at most N candidates tried to shrink one difference (default 2000)",
      set_shrink_candidates},

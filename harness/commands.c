@@ -440,6 +440,7 @@ int commands_explore(struct cli *c)
     /* The options explore shares with run live in suite; its own in c->explore. */
     struct explore_options *o = &c->explore;
     o->target_url = c->suite.target_url;
+    o->target_cmd = c->suite.target_cmd;
     o->token = c->suite.token;
     o->fixture_token = c->suite.fixture_token;
     o->profile_path = c->profile_path;

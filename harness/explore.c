@@ -1,10 +1,12 @@
 /* explore: the explore command - options, the cases in parallel, shrinking, reports. */
 #include "explore.h"
 
+#include "crash.h"
 #include "explore_case.h"
 #include "explore_gen.h"
 #include "explore_report.h"
 #include "explore_shrink.h"
+#include "launch.h"
 #include "oms_alloc.h"
 #include "oms_buf.h"
 #include "oms_cli.h"
@@ -31,6 +33,14 @@ enum { EXIT_NONE = 0, EXIT_FOUND = 1, EXIT_USAGE = 2, EXIT_ENV = 3 };
 #define DEFAULT_CASES 200
 #define DEFAULT_STEPS 8
 #define DEFAULT_OUT   "reports/explore"
+#define DEFAULT_CRASH 10
+/* A difference that came from a kill inside a burst shows or not as the target's threads decide
+ * (whether the kill lands in its window). A shrink candidate must show it in CRASH_HITS of up to
+ * CRASH_RUNS runs - so shrinking keeps cases that show it about half the time or more, rather than
+ * drifting to ones that show it rarely - and the file written is run CRASH_RUNS times, the runs
+ * that showed it reported. */
+#define CRASH_RUNS 4
+#define CRASH_HITS 2
 
 void explore_options_init(struct explore_options *o)
 {
@@ -38,6 +48,7 @@ void explore_options_init(struct explore_options *o)
     o->steps = DEFAULT_STEPS;
     o->jobs = 1;
     o->out_dir = DEFAULT_OUT;
+    o->crash_percent = DEFAULT_CRASH;
 }
 
 int explore_options_check(struct explore_options *o)
@@ -95,6 +106,8 @@ struct explorer {
     int stop;
     unsigned workers_alive;
     uint64_t cases_done, steps_done, invalid;
+    uint64_t kills, bursts; /* crash steps run on the system judged, and those with a burst */
+    char *invalid_why;      /* why the first case that could not run could not */
     struct found *found;
     size_t found_count;
     struct slot *slots;
@@ -199,6 +212,36 @@ static void one_cleanup(struct one *o)
     result_run_cleanup(&o->run);
 }
 
+/* Moves o's result into run (o keeps an empty one); the new slot, borrowed as result_run_add's. */
+static struct result_scenario *keep_result(struct result_run *run, struct one *o)
+{
+    struct result_scenario *slot = result_run_add(run);
+    json_decref(slot->calls);
+    json_decref(slot->notes);
+    *slot = *o->r;
+    memset(o->r, 0, sizeof(*o->r));
+    return slot;
+}
+
+/* Why the reference could not give a case's expectations: its error, or the first check of its
+ * own it failed. A new string. */
+static char *why_not_run(const struct result_scenario *r)
+{
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    if (r->error) {
+        oms_buf_puts(&b, r->error);
+    } else {
+        const struct result_check *c = result_first_failure(r);
+        if (c)
+            oms_buf_printf(&b, "the reference failed its own check \"%s\" [%s] in %s", c->what,
+                           c->rule ? c->rule : "?", r->name ? r->name : "a case");
+        else
+            oms_buf_puts(&b, "it did not run to its end");
+    }
+    return oms_buf_take(&b, NULL);
+}
+
 static void *worker(void *arg)
 {
     struct explorer *ex = arg;
@@ -226,6 +269,8 @@ static void *worker(void *arg)
                 record(ex, i, probe, kinds);
                 ex->cases_done++;
                 ex->steps_done += explore_case_steps(probe);
+                ex->kills += explore_case_kills(probe);
+                ex->bursts += explore_case_bursts(probe);
                 pthread_mutex_unlock(&ex->lock);
                 json_decref(kinds);
                 json_decref(probe);
@@ -243,6 +288,8 @@ static void *worker(void *arg)
                     one_cleanup(&o);
                     break;
                 }
+                if (!expected && !ex->invalid_why)
+                    ex->invalid_why = why_not_run(o.r);
                 s->index = i;
                 s->probe = probe;
                 s->expected = expected;
@@ -299,10 +346,13 @@ static void run_target(struct explorer *ex)
             one_cleanup(&o);
         }
         pthread_mutex_lock(&ex->lock);
-        if (kinds)
+        if (kinds) {
             record(ex, c, probe, kinds);
-        else
+            ex->kills += explore_case_kills(probe);
+            ex->bursts += explore_case_bursts(probe);
+        } else {
             ex->invalid++;
+        }
         ex->cases_done++;
         ex->steps_done += explore_case_steps(probe);
         progress_line(ex, 0);
@@ -381,33 +431,67 @@ static int has_kind(const json_t *kinds, const char *kind)
     return 0;
 }
 
-/* Runs probe (reference, then target) into o; the kinds of the run that decides (new array), or
- * NULL when the case could not run. *expected gets the expectations (may be NULL); *strays (when
- * not NULL) the receivers called that the case does not name. */
-static json_t *run_case(struct shrink_ctx *sc, const json_t *probe, const char *file, struct one *o,
-                        json_t **expected, json_t **strays)
+/* Whether kind, shown by probe, depends on timing: a difference the crash checks or the
+ * invariants found in a case with a kill inside a burst. */
+static int timed(const json_t *probe, const char *kind)
+{
+    if (!kind || explore_case_bursts(probe) == 0)
+        return 0;
+    return strncmp(kind, "crash: ", 7) == 0 || strncmp(kind, "invariant ", 10) == 0;
+}
+
+/* Runs probe (reference, then target) into o, the target's run repeated until want has shown
+ * `need` times or cannot any more in `runs` runs (want NULL: once); *hits (may be NULL) gets how
+ * many runs showed want. Returns the kinds of the last run (new array), or NULL when the case
+ * could not run. *expected gets the expectations (may be NULL); *strays (when not NULL) the
+ * receivers called that the case does not name. */
+static json_t *run_case(struct shrink_ctx *sc, const json_t *probe, const char *file,
+                        const char *want, unsigned need, unsigned runs, unsigned *hits,
+                        struct one *o, json_t **expected, json_t **strays)
 {
     struct explorer *ex = sc->ex;
     *expected = NULL;
     if (strays)
         *strays = NULL;
-    if (explore_case_observe(sc->ref, probe, ex->target == NULL, expected, o->r, &sc->err) != 0) {
-        sc->env_failed = 1;
-        return NULL;
+    if (hits)
+        *hits = 0;
+    unsigned shown = 0;
+    json_t *kinds = NULL;
+    for (unsigned t = 0; t < runs && shown < need && need - shown <= runs - t; t++) {
+        json_decref(kinds);
+        kinds = NULL;
+        if (!ex->target || t == 0) {
+            /* The reference derives the expectations once; without a target it is the subject. */
+            json_decref(*expected);
+            *expected = NULL;
+            one_cleanup(o);
+            one_init(o);
+            if (explore_case_observe(sc->ref, probe, ex->target == NULL, expected, o->r,
+                                     &sc->err) != 0) {
+                sc->env_failed = 1;
+                return NULL;
+            }
+            if (ex->target && !*expected)
+                return NULL;
+        }
+        if (ex->target) {
+            one_cleanup(o);
+            one_init(o);
+            if (explore_case_check(ex->target, *expected, file, o->r, &sc->err) != 0) {
+                sc->env_failed = 1;
+                return NULL;
+            }
+        }
+        kinds = explore_case_kinds(o->r);
+        shown += want && has_kind(kinds, want);
+        if (!want)
+            break;
     }
-    if (!ex->target)
-        return explore_case_kinds(o->r);
-    if (!*expected)
-        return NULL;
-    one_cleanup(o);
-    one_init(o);
-    if (explore_case_check(ex->target, *expected, file, o->r, &sc->err) != 0) {
-        sc->env_failed = 1;
-        return NULL;
-    }
-    if (strays)
+    if (hits)
+        *hits = shown;
+    if (strays && ex->target)
         *strays = explore_case_strays(probe, o->r);
-    return explore_case_kinds(o->r);
+    return kinds;
 }
 
 static int still_fails(void *arg, const json_t *candidate)
@@ -418,10 +502,13 @@ static int still_fails(void *arg, const json_t *candidate)
     struct one o;
     one_init(&o);
     json_t *expected = NULL, *strays = NULL;
-    json_t *kinds = run_case(sc, candidate, json_string_value(json_object_get(candidate, "name")),
-                             &o, &expected, &strays);
-    int same =
-        kinds && has_kind(kinds, sc->kind) && (sc->allow_strays || json_array_size(strays) == 0);
+    int timing = timed(candidate, sc->kind);
+    unsigned hits = 0;
+    json_t *kinds =
+        run_case(sc, candidate, json_string_value(json_object_get(candidate, "name")), sc->kind,
+                 timing ? CRASH_HITS : 1, timing ? CRASH_RUNS : 1, &hits, &o, &expected, &strays);
+    int same = kinds && hits >= (timing ? CRASH_HITS : 1u) &&
+               (sc->allow_strays || json_array_size(strays) == 0);
     json_decref(kinds);
     json_decref(strays);
     json_decref(expected);
@@ -521,18 +608,20 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
     json_t *start = json_incref(f->probe), *expected = NULL, *strays = NULL;
     struct one o;
     one_init(&o);
-    json_decref(run_case(&sc, start, json_string_value(json_object_get(start, "name")), &o,
-                         &expected, &strays));
+    json_decref(run_case(&sc, start, json_string_value(json_object_get(start, "name")), f->kind, 1,
+                         timed(start, f->kind) ? CRASH_RUNS : 1, NULL, &o, &expected, &strays));
     json_decref(expected);
     one_cleanup(&o);
     if (json_array_size(strays)) {
         json_t *more = NULL, *aug = with_receivers(start, strays, p);
         one_init(&o);
-        json_t *kinds = run_case(&sc, aug, json_string_value(json_object_get(aug, "name")), &o,
-                                 &expected, &more);
+        unsigned hits = 0;
+        json_t *kinds =
+            run_case(&sc, aug, json_string_value(json_object_get(aug, "name")), f->kind, 1,
+                     timed(aug, f->kind) ? CRASH_RUNS : 1, &hits, &o, &expected, &more);
         json_decref(expected);
         one_cleanup(&o);
-        if (kinds && has_kind(kinds, f->kind) && json_array_size(more) == 0) {
+        if (kinds && hits > 0 && json_array_size(more) == 0) {
             json_decref(start);
             start = json_incref(aug);
         } else {
@@ -577,8 +666,8 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
     /* The expectations of the smallest case, then the file, then its run as `run` would. */
     one_init(&o);
     expected = NULL;
-    json_decref(run_case(&sc, small, json_string_value(json_object_get(small, "name")), &o,
-                         &expected, NULL));
+    json_decref(run_case(&sc, small, json_string_value(json_object_get(small, "name")), NULL, 1, 1,
+                         NULL, &o, &expected, NULL));
     one_cleanup(&o);
     int rc = 0;
     if (sc.env_failed || !expected) {
@@ -614,18 +703,35 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
     }
     struct result_scenario *r = NULL;
     int reproduced = 0;
+    unsigned runs = timed(doc, f->kind) ? CRASH_RUNS : 1, showed = 0, ran = 0;
     json_t *also = NULL;
     if (rc == 0) {
-        r = result_run_add(run);
-        if (ex->target) {
-            rc = explore_case_check(ex->target, doc, file, r, err);
-        } else {
-            json_t *again = NULL;
-            rc = explore_case_observe(ref, doc, 1, &again, r, err) ? OMS_E_ENV : 0;
-            json_decref(again);
+        /* The file as `run` runs it; when the kind depends on timing, CRASH_RUNS times, the
+         * result kept that of the first run that showed it (else of the last). */
+        json_t *final = NULL;
+        for (unsigned t = 0; t < runs && rc == 0; t++) {
+            struct one again;
+            one_init(&again);
+            if (ex->target) {
+                rc = explore_case_check(ex->target, doc, file, again.r, err);
+            } else {
+                json_t *derived = NULL;
+                rc = explore_case_observe(ref, doc, 1, &derived, again.r, err) ? OMS_E_ENV : 0;
+                json_decref(derived);
+            }
+            json_t *kinds = explore_case_kinds(again.r);
+            int shows = has_kind(kinds, f->kind);
+            ran++;
+            showed += shows;
+            if ((shows && !reproduced) || (!reproduced && (t + 1 == runs || rc != 0))) {
+                r = keep_result(run, &again);
+                json_decref(final);
+                final = json_incref(kinds);
+            }
+            reproduced |= shows;
+            json_decref(kinds);
+            one_cleanup(&again);
         }
-        json_t *final = explore_case_kinds(r);
-        reproduced = has_kind(final, f->kind);
         also = json_array();
         size_t k;
         json_t *other;
@@ -637,7 +743,8 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         done[*done_count].file = oms_xstrdup(file);
         done[*done_count].kinds = final;
         (*done_count)++;
-        r->rerun = repro_rerun(file, opt->target_url, opt->strict_reference);
+        r->rerun = launch_rerun(file, opt->target_cmd, opt->target_url, opt->strict_reference,
+                                explore_case_kills(doc) > 0, opt->seed);
         if (!reproduced && rc == 0) {
             explore_report_not_reproduced(doc);
             free(text);
@@ -660,12 +767,13 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         size_t steps = explore_case_steps(doc), packages = explore_case_packages(doc);
         json_array_append_new(
             list,
-            json_pack("{s:s, s:s?, s:s?, s:I, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:O, s:b, "
-                      "s:{s:i, s:i, s:f, s:b}}",
+            json_pack("{s:s, s:s?, s:s?, s:I, s:s, s:s, s:i, s:i, s:i, s:i, s:b, s:{s:i, s:i}, "
+                      "s:b, s:O, s:b, s:{s:i, s:i, s:f, s:b}}",
                       "kind", f->kind, "rule", rule, "basis", tier_basis(tier, rule), "case",
                       (json_int_t)f->index, "file", file, "script", script, "steps_before",
                       (int)finding.steps_before, "packages_before", (int)finding.packages_before,
                       "steps", (int)steps, "packages", (int)packages, "reproduced", reproduced,
+                      "final_runs", "runs", (int)ran, "showed", (int)showed, "timing", runs > 1,
                       "also", also, "depends_on_earlier_cases", sc.allow_strays, "shrink",
                       "candidates", (int)stats.candidates, "accepted", (int)stats.accepted, "ms",
                       (double)stats.elapsed_us / 1000.0, "exhausted", stats.exhausted));
@@ -694,9 +802,14 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         if (sc.allow_strays)
             printf("  note: the target called a receiver this case does not subscribe: the "
                    "difference depends on what earlier cases left in it\n");
+        if (runs > 1 && reproduced)
+            printf("  note: a kill inside a burst lands in the target's window or not as its "
+                   "threads decide: the case showed it in %u of %u runs\n",
+                   showed, ran);
         if (!reproduced)
-            printf("  note: the written case did not show the difference again on its final run "
-                   "(it depends on timing or on what ran before it)\n");
+            printf("  note: the written case did not show the difference again on its final "
+                   "run%s (it depends on timing or on what ran before it)\n",
+                   ran > 1 ? "s" : "");
     }
     json_decref(also);
     json_decref(doc);
@@ -778,8 +891,11 @@ static void schema_ids(const char *dir, struct explorer *ex)
     json_decref(doc);
 }
 
-/* --replay FILE: the scenario's given and when, its expectations dropped. */
-static json_t *load_replay(const char *file, struct schema *schema, const json_t *rules)
+/* --replay FILE: the scenario's given and when, its expectations dropped; a random crash moment
+ * without a seed of its own gets the one `run FILE --seed seed` would draw, written in the step
+ * so that the case files replay it wherever they go. */
+static json_t *load_replay(const char *file, struct schema *schema, const json_t *rules,
+                           uint64_t seed)
 {
     struct oms_err errs[8];
     struct scenario *sc = NULL;
@@ -805,6 +921,10 @@ static json_t *load_replay(const char *file, struct schema *schema, const json_t
     {
         json_object_del(step, "then");
         json_object_del(step, "name");
+        json_t *crash = json_object_get(step, "crash");
+        if (json_object_get(crash, "at") && !json_object_get(crash, "seed"))
+            json_object_set_new(
+                crash, "seed", json_integer((json_int_t)crash_step_seed(crash, seed, sc->name, i)));
     }
     json_object_set_new(probe, "when", when);
     scenario_destroy(sc);
@@ -852,6 +972,26 @@ static int shrink_all(struct explorer *ex, struct result_run *run, json_t *list)
     return code;
 }
 
+/* Why the cases can have no crash step (a new string), or NULL when they can: the system judged
+ * must be one explore can kill and restart (--target-cmd; for the embedded reference its
+ * oms-reference child), and with a target, so must the reference the expectations come from. */
+static char *crash_blocker(const struct explore_side *side, int judged)
+{
+    const char *why = NULL;
+    char *own = NULL;
+    if (!explore_side_killable(side, &why)) {
+        if (judged)
+            why = "the harness can kill and restart only a target it starts itself: give "
+                  "--target-cmd 'COMMAND' instead of --target URL alone";
+    } else if (judged) {
+        own = explore_reference_unkillable();
+        why = own;
+    }
+    char *out = why ? oms_xstrdup(why) : NULL;
+    free(own);
+    return out;
+}
+
 /* Longer than 80 lines on purpose: explore's phases (spec, sides, profile file, workers, shrink,
  * reports) in the order they run, with the one cleanup label they share. */
 int explore_run(const struct explore_options *options, const char *spec_dir)
@@ -874,7 +1014,7 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
     ex.rules = rules;
     schema_ids(spec_dir, &ex);
     if (opt.replay) {
-        ex.replay_probe = load_replay(opt.replay, ex.schema, rules);
+        ex.replay_probe = load_replay(opt.replay, ex.schema, rules, opt.seed);
         if (!ex.replay_probe) {
             code = EXIT_USAGE;
             goto out;
@@ -888,6 +1028,7 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
     struct explore_side_config tcfg = {
         .profile_path = opt.profile_path,
         .target_url = opt.target_url,
+        .target_cmd = opt.target_cmd,
         .token = opt.token,
         .fixture_token = opt.fixture_token,
         .receivers = &opt.receivers,
@@ -901,7 +1042,8 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
         goto out;
     }
     char profile_file[64] = "";
-    if (opt.target_url) {
+    int judged = opt.target_url || opt.target_cmd; /* a system under test, not the reference */
+    if (judged) {
         ex.target = gen_side;
         /* The reference runs each case under the target's own profile (its statuses, transitions,
          * tokens, limits), unless --profile names one. */
@@ -909,25 +1051,49 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
                                                sizeof(profile_file)) == 0)
             opt.profile_path = profile_file;
     }
+    /* Crash steps need both sides killable: the target explore started, and the reference's
+     * oms-reference child. Said once here, not per case. */
+    char *crash_off = crash_blocker(gen_side, judged);
+    if (ex.replay_probe && explore_case_kills(ex.replay_probe) && crash_off) {
+        fprintf(stderr, "refund-harness explore: %s has crash steps, and %s\n", opt.replay,
+                crash_off);
+        free(crash_off);
+        explore_side_close(gen_side);
+        if (profile_file[0])
+            unlink(profile_file);
+        code = EXIT_USAGE;
+        goto out;
+    }
     ex.gen = (struct explore_gen_config){
         .profile = explore_side_profile(gen_side),
         .max_steps = opt.steps,
         .plan = explore_side_has(gen_side, "plan"),
         .clock = explore_side_has(gen_side, "clock"),
         .profile_overrides = explore_side_has(gen_side, "profile-overrides"),
+        .crash_percent = crash_off ? 0 : opt.crash_percent,
     };
+    char against[4096];
+    if (opt.target_cmd)
+        snprintf(against, sizeof(against), "the target it starts (%s) at %s", opt.target_cmd,
+                 explore_side_url(gen_side));
+    else
+        snprintf(against, sizeof(against), "%s",
+                 opt.target_url ? opt.target_url : "the embedded reference (invariants)");
     if (!opt.quiet) {
         if (opt.replay)
-            printf("explore: replaying %s against %s\n", opt.replay,
-                   opt.target_url ? opt.target_url : "the embedded reference (invariants)");
+            printf("explore: replaying %s against %s\n", opt.replay, against);
         else if (opt.time_ms)
             printf("explore: cases for %.1f s, up to %u steps each, %u job%s, against %s\n",
                    (double)opt.time_ms / 1000.0, opt.steps, opt.jobs, opt.jobs == 1 ? "" : "s",
-                   opt.target_url ? opt.target_url : "the embedded reference (invariants)");
+                   against);
         else
             printf("explore: %" PRIu64 " cases, up to %u steps each, %u job%s, against %s\n",
-                   opt.cases, opt.steps, opt.jobs, opt.jobs == 1 ? "" : "s",
-                   opt.target_url ? opt.target_url : "the embedded reference (invariants)");
+                   opt.cases, opt.steps, opt.jobs, opt.jobs == 1 ? "" : "s", against);
+        if (!opt.replay && crash_off && opt.crash_percent)
+            printf("explore: no crash steps: %s\n", crash_off);
+        else if (!opt.replay && opt.crash_percent)
+            printf("explore: a crash step (kill -9, restart) in %u%% of the cases\n",
+                   opt.crash_percent);
         fflush(stdout);
     }
 
@@ -951,11 +1117,18 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
     result_run_init(&run);
     run.rules = json_incref(rules);
     run.started_ms = oms_time_wall_ms();
-    run.target = oms_xstrdup(opt.target_url ? opt.target_url
-                                            : "embedded reference implementation (oms-reference "
-                                              "in-process)");
+    if (opt.target_cmd) {
+        struct oms_buf b;
+        oms_buf_init(&b, 0);
+        oms_buf_printf(&b, "started by the harness: %s", opt.target_cmd);
+        run.target = oms_buf_take(&b, NULL);
+    } else {
+        run.target = oms_xstrdup(opt.target_url ? opt.target_url
+                                                : "embedded reference implementation "
+                                                  "(oms-reference in-process)");
+    }
     run.profile = json_incref((json_t *)explore_side_profile_json(gen_side));
-    run.strict_reference = !opt.target_url || opt.strict_reference;
+    run.strict_reference = !judged || opt.strict_reference;
     json_t *differences = json_array();
     if (code == EXIT_NONE) {
         int rc = shrink_all(&ex, &run, differences);
@@ -976,14 +1149,17 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
     result_run_tally(&run);
     run.duration_us = oms_time_mono_us() - ex.started_us;
     double secs = (double)explored_us / 1e6;
-    json_t *info = json_pack("{s:I, s:I, s:I, s:I, s:I, s:i, s:f, s:f, s:f, s:s?, s:o}", "seed",
-                             (json_int_t)opt.seed, "cases", (json_int_t)ex.cases_done, "steps",
-                             (json_int_t)ex.steps_done, "cases_not_run", (json_int_t)ex.invalid,
-                             "max_steps", (json_int_t)opt.steps, "jobs", (int)opt.jobs,
-                             "explore_ms", (double)explored_us / 1000.0, "cases_per_s",
-                             secs > 0 ? (double)ex.cases_done / secs : 0.0, "steps_per_s",
-                             secs > 0 ? (double)ex.steps_done / secs : 0.0, "replay", opt.replay,
-                             "differences", differences);
+    json_t *crash = json_pack("{s:i, s:s?, s:I, s:I}", "percent", (int)ex.gen.crash_percent, "off",
+                              opt.crash_percent ? crash_off : "--crash-rate 0", "kills",
+                              (json_int_t)ex.kills, "kills_in_bursts", (json_int_t)ex.bursts);
+    json_t *info = json_pack(
+        "{s:I, s:I, s:I, s:I, s:s?, s:I, s:i, s:f, s:f, s:f, s:o, s:s?, s:o}", "seed",
+        (json_int_t)opt.seed, "cases", (json_int_t)ex.cases_done, "steps",
+        (json_int_t)ex.steps_done, "cases_not_run", (json_int_t)ex.invalid, "not_run_why",
+        ex.invalid_why, "max_steps", (json_int_t)opt.steps, "jobs", (int)opt.jobs, "explore_ms",
+        (double)explored_us / 1000.0, "cases_per_s", secs > 0 ? (double)ex.cases_done / secs : 0.0,
+        "steps_per_s", secs > 0 ? (double)ex.steps_done / secs : 0.0, "crash", crash, "replay",
+        opt.replay, "differences", differences);
     if (code != EXIT_ENV && json_array_size(differences) > 0)
         code = EXIT_FOUND;
     if (!opt.no_reports && code != EXIT_ENV) {
@@ -996,14 +1172,23 @@ int explore_run(const struct explore_options *options, const char *spec_dir)
                    opt.out_dir, opt.out_dir);
         }
     }
-    printf("explore: %" PRIu64 " cases, %" PRIu64 " steps in %.1f s (%.0f cases/s, %.0f steps/s); "
-           "%zu difference kind%s%s (seed %" PRIu64 ")\n",
-           ex.cases_done, ex.steps_done, secs, secs > 0 ? (double)ex.cases_done / secs : 0.0,
+    char kills[96] = "";
+    if (ex.kills)
+        snprintf(kills, sizeof(kills), ", %" PRIu64 " kill%s (%" PRIu64 " inside bursts)", ex.kills,
+                 ex.kills == 1 ? "" : "s", ex.bursts);
+    printf("explore: %" PRIu64 " cases, %" PRIu64 " steps%s in %.1f s (%.0f cases/s, %.0f "
+           "steps/s); %zu difference kind%s%s (seed %" PRIu64 ")\n",
+           ex.cases_done, ex.steps_done, kills, secs, secs > 0 ? (double)ex.cases_done / secs : 0.0,
            secs > 0 ? (double)ex.steps_done / secs : 0.0, json_array_size(differences),
            json_array_size(differences) == 1 ? "" : "s",
            ex.invalid ? " (some cases could not run on the reference)" : "", opt.seed);
+    if (ex.invalid && ex.invalid_why)
+        printf("explore: %" PRIu64 " case%s could not run on the reference, the first because: "
+               "%s\n",
+               ex.invalid, ex.invalid == 1 ? "" : "s", ex.invalid_why);
     json_decref(info);
     result_run_cleanup(&run);
+    free(crash_off);
     explore_side_close(gen_side);
     if (profile_file[0])
         unlink(profile_file);
@@ -1013,6 +1198,7 @@ out:
         json_decref(ex.found[i].probe);
     }
     free(ex.found);
+    free(ex.invalid_why);
     json_decref(ex.replay_probe);
     if (ex.has_pattern)
         regfree(&ex.id_pattern);

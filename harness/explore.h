@@ -1,6 +1,7 @@
 /* explore: `refund-harness explore` - generated cases run on the embedded reference and, with
- * --target, on the system under test, compared on what the contract decides; each kind of
- * difference is shrunk once and written as a scenario file that `run` replays
+ * --target or --target-cmd, on the system under test, compared on what the contract decides
+ * (where both can be killed, some cases kill them and the crash checks judge what survived); each
+ * kind of difference is shrunk once and written as a scenario file that `run` replays
  * (docs/explore.md). Exit codes as `run`: 0 nothing found, 1 differences found, 2 usage,
  * 3 the environment failed. */
 #ifndef EXPLORE_H
@@ -14,7 +15,10 @@
 
 /* What explore runs (its options, cli.c's table). */
 struct explore_options {
-    const char *target_url;    /* NULL: the embedded reference, checked against invariants */
+    const char *target_url; /* NULL: the embedded reference, checked against invariants */
+    /* The system under test as a command explore starts, kills and restarts (sut.h); target_url,
+     * when also given, is its URL with {port}. NULL: none. */
+    const char *target_cmd;
     const char *token;         /* the target's API token; NULL: its profile's */
     const char *fixture_token; /* the target's; NULL: $REFUND_FIXTURE_TOKEN */
     const char *profile_path;  /* the embedded reference's profile; NULL: default */
@@ -31,10 +35,15 @@ struct explore_options {
     int quiet;
     int no_reports;
     int strict_reference;
+    /* The share of cases with a crash step, 0..100, when both sides can be killed (--target-cmd,
+     * or the embedded reference's oms-reference child); crash_given: set by the user. */
+    unsigned crash_percent;
+    int crash_given;
     struct explore_shrink_limits shrink; /* 0 fields: the defaults */
 };
 
-/* The defaults (200 cases of at most 8 steps, one job, reports/explore). */
+/* The defaults (200 cases of at most 8 steps, one job, a crash step in 10% of them where the
+ * target can be killed, reports/explore). */
 void explore_options_init(struct explore_options *o);
 /* Checks what the options say together (--cases or --time, --replay alone, receivers with a
  * target) and fills what they imply (the case count; a seed from the clock when none was given).

@@ -2,6 +2,7 @@
 #include "explore_case.h"
 
 #include "explore_oracle.h"
+#include "launch.h"
 #include "oms_alloc.h"
 #include "oms_buf.h"
 #include "oms_json.h"
@@ -17,7 +18,12 @@
 
 struct explore_side {
     struct sandbox *box;
-    struct target *t;
+    struct target *t; /* owned, unless it is the launched target */
+    /* What crash steps kill: the --target-cmd target (every case runs on it), or the reference's
+     * oms-reference child (started for the first case with a crash step). */
+    struct launch *launch;
+    struct target_config receivers; /* the launched target's receivers and tokens */
+    int launched;                   /* every case runs on the launched target */
     struct oms_profile *profile;
     json_t *profile_json;
     json_t *hello;
@@ -35,17 +41,17 @@ int explore_side_open(const struct explore_side_config *cfg, struct explore_side
     int own_receivers = !given || !given->webhook_url;
     struct sandbox_config sc = {
         .profile_path = cfg->profile_path,
-        .receivers_only = cfg->target_url != NULL,
+        .receivers_only = cfg->target_url != NULL || cfg->target_cmd != NULL,
     };
     s->rules = cfg->rules;
     s->token = cfg->token;
-    s->reference = cfg->target_url == NULL;
+    s->reference = cfg->target_url == NULL && cfg->target_cmd == NULL;
     if (own_receivers && sandbox_start(&sc, &s->box, err) != 0) {
         free(s);
         return OMS_E_ENV;
     }
     struct target_config tc = {
-        .oms_url = cfg->target_url ? cfg->target_url : sandbox_oms_url(s->box),
+        .oms_url = !s->reference ? cfg->target_url : sandbox_oms_url(s->box),
         .omnitron_url = s->box ? sandbox_omnitron_url(s->box) : given->omnitron_url,
         .webhook_url = s->box ? sandbox_webhook_url(s->box) : given->webhook_url,
         .omnitron_control_url =
@@ -56,10 +62,32 @@ int explore_side_open(const struct explore_side_config *cfg, struct explore_side
         .webhook_recorder = s->box ? sandbox_webhook(s->box) : NULL,
         /* The embedded sandbox's own tokens; the user's for a target. */
         .fixture_token =
-            cfg->target_url || !s->box ? cfg->fixture_token : sandbox_fixture_token(s->box),
-        .api_token = cfg->target_url || !s->box ? cfg->token : sandbox_api_token(s->box),
+            !s->reference || !s->box ? cfg->fixture_token : sandbox_fixture_token(s->box),
+        .api_token = !s->reference || !s->box ? cfg->token : sandbox_api_token(s->box),
     };
-    s->t = target_create(&tc);
+    s->receivers = tc;
+    /* The target --target-cmd starts; or, for the reference's crash steps, an oms-reference child
+     * on the sandbox's receivers and fixture token. */
+    struct launch_config lc = {
+        .target_cmd = cfg->target_cmd,
+        .url = cfg->target_cmd ? cfg->target_url : NULL,
+        .profile_path = cfg->profile_path,
+        .embedded = s->reference,
+        .fixture_token = s->reference && s->box ? sandbox_fixture_token(s->box) : NULL,
+    };
+    if (cfg->target_cmd || s->reference)
+        s->launch = launch_create(&lc);
+    if (cfg->target_cmd) {
+        s->launched = 1;
+        if (launch_ready(s->launch, &s->receivers, err) != 0) {
+            err->code = OMS_E_ENV;
+            explore_side_close(s);
+            return OMS_E_ENV;
+        }
+        s->t = launch_target(s->launch);
+    } else {
+        s->t = target_create(&tc);
+    }
     /* An empty state first: the profile in force is then the target's own, not the overrides
      * the last fixture it was given left behind. */
     json_t *empty = json_object();
@@ -73,7 +101,7 @@ int explore_side_open(const struct explore_side_config *cfg, struct explore_side
         return OMS_E_ENV;
     }
     json_decref(empty);
-    s->tier = tier_create(cfg->rules, !cfg->target_url || cfg->strict_reference);
+    s->tier = tier_create(cfg->rules, s->reference || cfg->strict_reference);
     *out = s;
     return 0;
 }
@@ -86,7 +114,9 @@ void explore_side_close(struct explore_side *s)
     oms_profile_unref(s->profile);
     json_decref(s->profile_json);
     json_decref(s->hello);
-    target_destroy(s->t);
+    if (!s->launched)
+        target_destroy(s->t);
+    launch_destroy(s->launch);
     sandbox_stop(s->box);
     free(s);
 }
@@ -133,6 +163,46 @@ const char *explore_side_webhook_url(const struct explore_side *s)
     return target_webhook_url(s->t);
 }
 
+int explore_side_killable(const struct explore_side *s, const char **why)
+{
+    *why = NULL;
+    if (s->launch && launch_possible(s->launch))
+        return 1;
+    *why = s->launch ? launch_why(s->launch) : RUNNER_NO_SUT;
+    return 0;
+}
+
+char *explore_reference_unkillable(void)
+{
+    struct launch_config lc = {.embedded = 1};
+    struct launch *l = launch_create(&lc);
+    char *why = launch_possible(l) ? NULL : oms_xstrdup(launch_why(l) ? launch_why(l) : "?");
+    launch_destroy(l);
+    return why;
+}
+
+static size_t crash_steps(const json_t *probe, int bursts)
+{
+    size_t n = 0, i;
+    json_t *step;
+    json_array_foreach(json_object_get(probe, "when"), i, step)
+    {
+        const json_t *crash = json_object_get(step, "crash");
+        n += crash && (!bursts || json_object_get(crash, "burst"));
+    }
+    return n;
+}
+
+size_t explore_case_kills(const json_t *probe)
+{
+    return crash_steps(probe, 0);
+}
+
+size_t explore_case_bursts(const json_t *probe)
+{
+    return crash_steps(probe, 1);
+}
+
 char *explore_case_text(const json_t *doc)
 {
     char *text = json_dumps(doc, JSON_INDENT(2) | JSON_PRESERVE_ORDER);
@@ -174,7 +244,20 @@ static int run(struct explore_side *s, const json_t *doc, const char *file,
         .tier = s->tier,
         .observer = observer,
     };
-    runner_run(s->t, s->profile, sc, &ro, out);
+    struct target *on = s->t;
+    if (s->launch && launch_possible(s->launch) && (s->launched || scenario_kills_target(sc))) {
+        /* A process crash steps can kill; one a case left dead is started again. */
+        if (launch_ready(s->launch, &s->receivers, err) != 0) {
+            scenario_destroy(sc);
+            err->code = OMS_E_ENV;
+            return OMS_E_ENV;
+        }
+        ro.sut = launch_sut(s->launch);
+        on = launch_target(s->launch);
+    } else if (s->launch) {
+        ro.no_sut_reason = launch_why(s->launch);
+    }
+    runner_run(on, s->profile, sc, &ro, out);
     scenario_destroy(sc);
     if (out->environment) {
         oms_err_set(err, OMS_E_ENV, explore_side_url(s), 0, 0, NULL, "%s",
@@ -200,7 +283,11 @@ int explore_case_observe(struct explore_side *ref, const json_t *probe, int inva
     struct explore_oracle *o = p ? explore_oracle_create(probe, p, invariants) : NULL;
     int rc = run(ref, probe, json_string_value(json_object_get(probe, "name")),
                  o ? explore_oracle_observer(o) : NULL, out, err);
-    if (rc == 0 && o && out->outcome != RESULT_ERROR && out->outcome != RESULT_SKIP)
+    /* Judging a target, the reference must pass its own checks: a crash check it fails (calls
+     * that died while a receiver stayed down, say) would fail a correct target too. */
+    int usable = out->outcome != RESULT_ERROR && out->outcome != RESULT_SKIP &&
+                 (invariants || out->outcome != RESULT_FAIL);
+    if (rc == 0 && o && usable)
         *expected = explore_oracle_expected(o);
     explore_oracle_destroy(o);
     oms_profile_unref(p);

@@ -11,8 +11,8 @@
  * status (C-7 lists "packages.reservations", C-6 all of "packages"), the response before the
  * other rules that list it, "unchanged" under E-3. The rest appear inside {"$rule": [...]}. */
 const char *const EXPLORE_RULES[] = {
-    "C-7", "C-6", "Q-2", "C-10", "C-2", "E-3", "C-8", "C-9", "C-11", "O-2", "Q-1", "C-3",
-    "C-4", "C-5", "A-2", "A-3",  "A-4", "E-1", "E-2", "Q-3", "P-2",  "R-2", NULL,
+    "C-7", "C-6", "Q-2", "C-10", "C-2", "E-3", "C-8", "C-9", "C-11", "O-2", "Q-1", "C-3", "C-4",
+    "C-5", "A-2", "A-3", "A-4",  "E-1", "E-2", "Q-3", "P-2", "R-2",  "O-1", "O-3", "Q-4", NULL,
 };
 
 #define FIRST_PACKAGE  501
@@ -36,6 +36,7 @@ struct gen {
     const char *receivers[3];
     size_t receiver_count;
     int fault_ready;        /* a failing receiver is retried at once or on a virtual clock */
+    size_t given_packages;  /* packages of given before a crash burst added its own */
     int64_t max_body;       /* the body limit in force, 0 when the profile's */
     const json_t *previous; /* the last command step, for repeats */
 };
@@ -288,6 +289,7 @@ static void gen_given(struct gen *g)
     for (size_t i = 0; i < n; i++)
         json_array_append_new(pkgs, gen_package(g));
     json_object_set_new(g->given, "packages", pkgs);
+    g->given_packages = n;
 
     /* Failing receivers only where their retries are quick: on a virtual clock, or with
      * immediate retries set through the profile. */
@@ -650,6 +652,201 @@ static void gen_when(struct gen *g)
     }
 }
 
+/* ---- crash steps ---- */
+
+/* A valid command for every package of a burst: by id, slug or both, the sync flag sometimes. */
+static json_t *burst_body(struct gen *g)
+{
+    static const unsigned how_w[] = {50, 35, 15};
+    static const unsigned sync_w[] = {75, 15, 10};
+    json_t *body = json_object();
+    size_t how = weighted(g, how_w, 3);
+    if (how != 1)
+        json_object_set_new(body, "transition", json_integer(g->cmd->id));
+    if (how != 0)
+        json_object_set_new(body, "slug", json_string(g->cmd->slug));
+    size_t sync = weighted(g, sync_w, 3);
+    if (sync)
+        json_object_set_new(body, "sync_remote_order_status", json_boolean(sync == 1));
+    return body;
+}
+
+/* The packages a burst commands: new ones (mostly in a source of the command, so most commands
+ * apply), on a location of their own or a drawn one, sometimes with one of the case's own. Adds
+ * them to given; returns the list of ids. */
+static json_t *burst_packages(struct gen *g)
+{
+    static const unsigned items_w[] = {60, 30, 10};
+    json_t *given_pkgs = json_object_get(g->given, "packages");
+    json_t *locs = json_object_get(g->given, "locations");
+    size_t n = (size_t)range(g, 8, 40);
+    json_int_t location;
+    if (chance(g, 65)) {
+        /* A location of the burst's own: the quotas the other steps check stay out of it. */
+        location = (json_int_t)json_array_size(locs) + 1;
+        json_array_append_new(locs, json_pack("{s:I, s:I, s:I}", "id", location, "max_quota",
+                                              (json_int_t)(n + 10), "quota", (json_int_t)0));
+    } else {
+        location = (json_int_t)(1 + below(g, g->locations));
+    }
+    json_t *ids = json_array();
+    for (size_t i = 0; i < n; i++) {
+        int64_t id = g->next_package++;
+        const struct oms_profile_transition *t = g->cmd;
+        const char *status = NULL;
+        if (t->source_count && chance(g, 80)) {
+            const struct oms_profile_status *s =
+                oms_profile_status_by_value(g->p, t->sources[below(g, t->source_count)]);
+            status = s ? s->name : NULL;
+        }
+        if (!status)
+            status = oms_profile_status_at(g->p, below(g, oms_profile_status_count(g->p)))->name;
+        json_t *items = gen_items(g, 1 + weighted(g, items_w, 3));
+        json_t *pkg = json_pack("{s:I, s:I, s:s, s:o}", "id", (json_int_t)id, "location", location,
+                                "status", status, "items", items);
+        if (chance(g, 40)) {
+            json_t *it = json_array_get(items, below(g, json_array_size(items)));
+            json_object_set_new(pkg, "reservations",
+                                json_pack("[{s:O, s:I}]", "sku", json_object_get(it, "sku"),
+                                          "quantity", (json_int_t)range(g, 1, 2)));
+        }
+        json_array_append_new(given_pkgs, pkg);
+        json_array_append_new(ids, json_integer(id));
+    }
+    if (g->given_packages && chance(g, 20)) {
+        /* One of the case's own packages, which earlier steps may have moved. */
+        const json_t *own = json_array_get(given_pkgs, below(g, g->given_packages));
+        json_array_append_new(ids, json_incref(json_object_get(own, "id")));
+    }
+    return ids;
+}
+
+/* Retries that outlast a receiver refusing connections through the kill: on a virtual clock
+ * (the drain moves it to each retry once the receiver is back), several of them. */
+static void outlasting_retries(struct gen *g)
+{
+    json_object_set_new(g->given, "clock", json_pack("{s:s}", "mode", "virtual"));
+    json_t *profile = json_object_get(g->given, "profile");
+    if (!profile) {
+        profile = json_object();
+        json_object_set_new(g->given, "profile", profile);
+    }
+    json_object_set_new(profile, "delivery",
+                        json_pack("{s:{s:s, s:i, s:i}, s:{s:s, s:i, s:i}}", "omnitron_retry",
+                                  "choice", "fixed", "countdown", 1, "max_retries", 5,
+                                  "webhook_retry", "choice", "fixed", "countdown", 1, "max_retries",
+                                  5));
+    size_t i;
+    json_t *sub;
+    json_array_foreach(json_object_get(g->given, "subscriptions"), i, sub)
+    {
+        json_object_del(sub, "retry_countdown_config");
+    }
+}
+
+/* The receivers around a crash: down through it (refusing connections, every call waiting in
+ * the outbox) or failing before it, and what they do once the target is up again. *before gets a
+ * receivers step to run before the crash, or NULL. Returns the crash's "receivers" or NULL. */
+static json_t *crash_receivers(struct gen *g, int burst, json_t **before)
+{
+    *before = NULL;
+    const char *which = g->receiver_count && chance(g, 50) ? "webhook" : "omnitron";
+    if (burst && g->cfg->clock && g->cfg->profile_overrides && chance(g, 25)) {
+        /* Down through the kill, back after the restart (SPEC O-1: the calls wait). */
+        outlasting_retries(g);
+        int both = g->receiver_count && chance(g, 40);
+        json_t *down = json_object(), *up = json_object();
+        const char *const names[] = {which,
+                                     strcmp(which, "omnitron") == 0 ? "webhook" : "omnitron"};
+        for (size_t i = 0; i < (both ? 2u : 1u); i++) {
+            json_object_set_new(down, names[i], json_pack("{s:b}", "down", 1));
+            json_t *back = json_pack("{s:b}", "down", 0);
+            if (chance(g, 50))
+                json_object_set_new(back, "faults", json_array());
+            json_object_set_new(up, names[i], back);
+        }
+        *before = json_pack("{s:o}", "receivers", down);
+        return up;
+    }
+    if (burst && g->fault_ready && chance(g, 35)) {
+        /* Failing while the burst runs; after the restart recovered, still failing, or failing
+         * otherwise. */
+        static const unsigned after_w[] = {60, 20, 20};
+        *before = json_pack("{s:{s:o}}", "receivers", which, behaviour(g, which));
+        switch (weighted(g, after_w, 3)) {
+        case 0:
+            return json_pack("{s:{s:[]}}", which, "faults");
+        case 1:
+            return NULL;
+        default:
+            return json_pack("{s:o}", which, behaviour(g, which));
+        }
+    }
+    if (g->fault_ready && chance(g, 20)) {
+        /* At the restart a receiver recovers, or starts failing: the drain meets it. */
+        if (chance(g, 50))
+            return json_pack("{s:{s:[]}}", which, "faults");
+        return json_pack("{s:o}", which, behaviour(g, which));
+    }
+    return NULL;
+}
+
+/* A crash step: kill -9 now, or inside a burst after its Nth answer or at a moment drawn here
+ * (its seed is written in the step, so the file replays the same moment), sometimes with a delay
+ * in which deliveries and retries go on; the receivers down or failing around it. Put at a drawn
+ * place among the steps, which are cut so that the case keeps at most K. */
+static void gen_crash(struct gen *g)
+{
+    if (!g->cfg->crash_percent || !g->cmd || !chance(g, g->cfg->crash_percent))
+        return;
+    static const unsigned moment_w[] = {20, 30, 50};
+    size_t moment = weighted(g, moment_w, 3);
+    json_t *crash = json_object();
+    if (moment > 0) {
+        /* Mostly many commands in flight: the kill then often finds one between its writes. */
+        static const unsigned conc_w[] = {5, 10, 25, 30, 30};
+        static const int conc[] = {1, 4, 8, 16, 32};
+        json_t *ids = burst_packages(g);
+        size_t n = json_array_size(ids);
+        int c = conc[weighted(g, conc_w, 5)];
+        if ((size_t)c > n)
+            c = (int)n;
+        json_object_set_new(
+            crash, "burst",
+            json_pack("{s:o, s:o, s:i}", "packages", ids, "body", burst_body(g), "concurrent", c));
+        if (moment == 1) {
+            /* Mostly while the burst still has commands to send (c of them in flight). */
+            int64_t last = chance(g, 70) && n > (size_t)c ? (int64_t)(n - (size_t)c) : (int64_t)n;
+            json_object_set_new(crash, "after", json_integer(range(g, 1, last)));
+        } else {
+            json_object_set_new(crash, "at", json_string("random"));
+            json_object_set_new(
+                crash, "seed",
+                json_integer((json_int_t)(explore_rng_next(&g->rng) & ((UINT64_C(1) << 53) - 1))));
+        }
+        if (chance(g, 10))
+            json_object_set_new(crash, "delay_ms", json_integer(range(g, 20, 120)));
+    }
+    json_t *before = NULL;
+    json_t *after = crash_receivers(g, moment > 0, &before);
+    if (after)
+        json_object_set_new(crash, "receivers", after);
+    json_t *step = json_pack("{s:o}", "crash", crash);
+
+    size_t k = g->cfg->max_steps ? g->cfg->max_steps : 1;
+    size_t need = before && k >= 2 ? 2 : 1;
+    if (before && need == 1) {
+        json_decref(before); /* one step only: the crash alone */
+        before = NULL;
+    }
+    while (json_array_size(g->when) + need > k)
+        json_array_remove(g->when, json_array_size(g->when) - 1);
+    size_t at = below(g, json_array_size(g->when) + 1);
+    json_array_insert_new(g->when, at, step);
+    if (before)
+        json_array_insert_new(g->when, at, before);
+}
+
 json_t *explore_gen_case(const struct explore_gen_config *cfg, uint64_t seed, uint64_t index)
 {
     struct gen g = {
@@ -665,6 +862,7 @@ json_t *explore_gen_case(const struct explore_gen_config *cfg, uint64_t seed, ui
     explore_rng_init(&g.rng, seed, index);
     gen_given(&g);
     gen_when(&g);
+    gen_crash(&g);
     explore_gen_repair(g.given, cfg->profile);
     char name[96];
     snprintf(name, sizeof(name), "explore case %llu of seed %llu", (unsigned long long)index,
@@ -678,10 +876,65 @@ json_t *explore_gen_case(const struct explore_gen_config *cfg, uint64_t seed, ui
     return doc;
 }
 
+/* Whether the case has package id: given, or planned by a step. */
+static int has_package(const json_t *probe, json_int_t id)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(json_object_get(probe, "given"), "packages"), i, e)
+    {
+        if (json_integer_value(json_object_get(e, "id")) == id)
+            return 1;
+    }
+    json_array_foreach(json_object_get(probe, "when"), i, e)
+    {
+        const json_t *plan = json_object_get(json_object_get(e, "lifecycle"), "plan");
+        if (plan && json_integer_value(json_object_get(plan, "id")) == id)
+            return 1;
+    }
+    return 0;
+}
+
+/* Crash bursts listing packages keep those the case has; a burst left with none kills at once,
+ * and "after" stays within the burst (the scenario's own rule). */
+static void repair_bursts(json_t *probe)
+{
+    if (json_object_get(json_object_get(probe, "given"), "generate"))
+        return; /* packages made by the target: not listed in given */
+    size_t i;
+    json_t *step;
+    json_array_foreach(json_object_get(probe, "when"), i, step)
+    {
+        json_t *crash = json_object_get(step, "crash");
+        json_t *list = json_object_get(json_object_get(crash, "burst"), "packages");
+        if (!json_is_array(list))
+            continue;
+        for (size_t k = json_array_size(list); k-- > 0;)
+            if (!has_package(probe, json_integer_value(json_array_get(list, k))))
+                json_array_remove(list, k);
+        size_t n = json_array_size(list);
+        if (n == 0) {
+            static const char *const keys[] = {"burst", "after", "at", "seed", "delay_ms"};
+            for (size_t k = 0; k < sizeof(keys) / sizeof(keys[0]); k++)
+                json_object_del(crash, keys[k]);
+            continue;
+        }
+        json_t *after = json_object_get(crash, "after");
+        if (after && json_integer_value(after) > (json_int_t)n)
+            json_object_set_new(crash, "after", json_integer((json_int_t)n));
+        json_t *burst = json_object_get(crash, "burst");
+        json_t *conc = json_object_get(burst, "concurrent");
+        if (conc && json_integer_value(conc) > (json_int_t)n)
+            json_object_set_new(burst, "concurrent", json_integer((json_int_t)n));
+    }
+}
+
 void explore_gen_repair(json_t *given_or_probe, const struct oms_profile *p)
 {
     json_t *given = json_object_get(given_or_probe, "given");
-    if (!given)
+    if (given)
+        repair_bursts(given_or_probe);
+    else
         given = given_or_probe;
     size_t i;
     json_t *loc;

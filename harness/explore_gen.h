@@ -1,9 +1,10 @@
 /* explore_gen: generated cases for `refund-harness explore` - an initial state drawn from the
  * profile (locations, packages in every catalogue status, reservations, discrepancies,
  * subscriptions, receivers healthy or faulty) and 1..K steps (commands well formed or not,
- * concurrent copies, repeats, lifecycle steps, receivers changing), as a scenario document with
+ * concurrent copies, repeats, lifecycle steps, receivers changing, and, where the system can be
+ * killed, a crash step: kill -9 now or inside a burst of commands), as a scenario document with
  * no expectations (a "probe"). The same (seed, case number, configuration) always gives the same
- * document. */
+ * document, kill moments included. */
 #ifndef EXPLORE_GEN_H
 #define EXPLORE_GEN_H
 
@@ -20,6 +21,11 @@ struct explore_gen_config {
     int plan;              /* "plan": lifecycle.plan steps */
     int clock;             /* "clock": a virtual clock for retry schedules */
     int profile_overrides; /* "profile-overrides": given.profile */
+    /* The share of cases (0..100) that get a crash step (docs/scenario-format.md, "crash"): only
+     * when both sides can be killed and restarted. Its draws come after every other one, so a
+     * case is the case of a run without crashes plus its crash step (and the packages, receivers
+     * and settings the crash brings). */
+    unsigned crash_percent;
 };
 
 /* The rules every explore case lists, in the order that gives each kind of check the rule it
@@ -36,7 +42,9 @@ json_t *explore_gen_case(const struct explore_gen_config *cfg, uint64_t seed, ui
 
 /* Sets each location's quota to its number of counting packages (SPEC Q-2, A-5) unless it
  * declares drift, so a case stays loadable after packages were added or removed. given_or_probe
- * is a probe or its "given"; p resolves statuses (names or numbers) and the counting set. */
+ * is a probe or its "given"; p resolves statuses (names or numbers) and the counting set. On a
+ * probe (without given.generate), a crash burst listing packages keeps only those the case has
+ * (one left with none kills at once), and its "after" and "concurrent" stay within them. */
 void explore_gen_repair(json_t *given_or_probe, const struct oms_profile *p);
 
 #endif

@@ -1,6 +1,7 @@
 /* explore_oracle: expectations from the reference's observed behaviour, contract fields only. */
 #include "explore_oracle.h"
 
+#include "crash.h"
 #include "explore_gen.h"
 #include "matcher.h"
 #include "oms_alloc.h"
@@ -16,6 +17,10 @@
 #define WEBHOOK_PREFIX "/hooks/"
 #define COMMAND_PREFIX "/api/v1/oms/packages/"
 
+/* The receivers, Omnitron's first. */
+enum { OMNITRON, WEBHOOK, RECEIVERS };
+static const char *const RECEIVER[RECEIVERS] = {"omnitron", "webhook"};
+
 struct explore_oracle {
     const json_t *probe;
     struct oms_profile *profile;
@@ -23,6 +28,13 @@ struct explore_oracle {
     struct runner_observer observer;
     json_t *thens; /* per step: its "then" object, or null */
     size_t seen;   /* steps observed */
+    /* What a kill inside a burst left to the target's threads (which commands applied, how many
+     * calls a receiver's fault rules met): nothing the contract decides, so no expectation may
+     * rest on it. Packages and locations by id ("501": true). */
+    json_t *unsure_packages;
+    json_t *unsure_locations;
+    int faults[RECEIVERS];       /* fault rules are in force (their counters run down) */
+    int unsure_calls[RECEIVERS]; /* and they met a number of calls timing chose */
 };
 
 /* A status by name when the catalogue has it (readable, and what scenarios write), else the
@@ -565,11 +577,116 @@ static json_t *responses_expect(const struct oms_profile *p, const json_t *r, in
     return out;
 }
 
-static json_t *step_then(const struct explore_oracle *o, const struct runner_step_view *v)
+/* ---- after a crash: what timing decided ---- */
+
+static int unsure(const json_t *set, json_int_t id)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)id);
+    return json_object_get(set, key) != NULL;
+}
+
+static void mark(json_t *set, json_int_t id)
+{
+    char key[32];
+    snprintf(key, sizeof(key), "%lld", (long long)id);
+    json_object_set_new(set, key, json_true());
+}
+
+/* A receivers document ({"omnitron": B, "webhook": B}) sets new fault rules: their counters start
+ * again, so what they meet from here on is decided again. */
+static void note_behaviour(struct explore_oracle *o, const json_t *receivers, int timed)
+{
+    for (size_t i = 0; i < RECEIVERS; i++) {
+        const json_t *faults = json_object_get(json_object_get(receivers, RECEIVER[i]), "faults");
+        if (!faults)
+            continue;
+        o->faults[i] = json_array_size(faults) > 0;
+        o->unsure_calls[i] = timed && o->faults[i];
+    }
+}
+
+/* A kill inside a burst: which of its commands applied, and so each package's and location's
+ * state, is timing's; so is how far the calls ran down the receivers' fault rules. */
+static void note_crash(struct explore_oracle *o, const struct runner_step_view *v)
+{
+    const json_t *crash = v->step->request;
+    const json_t *burst = json_object_get(crash, "burst");
+    if (burst) {
+        size_t n = 0;
+        int64_t *ids = crash_burst_packages(burst, &n);
+        for (size_t i = 0; i < n; i++) {
+            mark(o->unsure_packages, ids[i]);
+            const json_t *pkg = find_by_id(json_object_get(v->before, "packages"), ids[i]);
+            if (pkg)
+                mark(o->unsure_locations, json_integer_value(json_object_get(pkg, "location")));
+        }
+        free(ids);
+        for (size_t i = 0; i < RECEIVERS; i++)
+            o->unsure_calls[i] |= o->faults[i];
+    }
+    /* Set at the restart; the drain's calls (their number timing's after a burst) meet them. */
+    note_behaviour(o, json_object_get(crash, "receivers"), burst != NULL);
+}
+
+/* The package a command or http request names in its path (0: none). */
+static json_int_t request_package(const json_t *r)
+{
+    const char *path = json_string_value(json_object_get(r, "path"));
+    return path ? path_id(path) : json_integer_value(json_object_get(r, "package"));
+}
+
+/* Whether what a step does rests on a state timing decided: a request or lifecycle action on a
+ * package a burst left unsure, or a plan on a location whose quota it left unsure (a package so
+ * planned is unsure in turn). */
+static int rests_on_timing(struct explore_oracle *o, const struct scenario_step *st)
+{
+    if (json_object_size(o->unsure_packages) == 0 && json_object_size(o->unsure_locations) == 0)
+        return 0;
+    const json_t *r = st->request;
+    if (st->kind == STEP_COMMAND || st->kind == STEP_HTTP) {
+        const json_t *body = json_object_get(r, "body");
+        const json_t *named = json_object_get(body, "package");
+        return unsure(o->unsure_packages, request_package(r)) ||
+               (json_is_integer(named) && unsure(o->unsure_packages, json_integer_value(named)));
+    }
+    if (st->kind != STEP_LIFECYCLE)
+        return 0;
+    const json_t *plan = json_object_get(r, "plan");
+    if (plan) {
+        if (!unsure(o->unsure_locations, json_integer_value(json_object_get(plan, "location"))))
+            return 0;
+        mark(o->unsure_packages, json_integer_value(json_object_get(plan, "id")));
+        return 1;
+    }
+    return unsure(o->unsure_packages, json_integer_value(json_object_get(r, "package")));
+}
+
+/* Drops from an object keyed by id the ids in set. */
+static void drop_unsure(json_t *by_id, const json_t *set)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)set, key, v)
+    {
+        json_object_del(by_id, key);
+    }
+}
+
+static json_t *step_then(struct explore_oracle *o, const struct runner_step_view *v)
 {
     const struct scenario_step *st = v->step;
-    if (st->kind == STEP_RECEIVERS)
+    if (st->kind == STEP_RECEIVERS) {
+        note_behaviour(o, st->request, 0);
         return json_null();
+    }
+    if (st->kind == STEP_CRASH) {
+        /* The crash checks judge it (crash_check.h): what the contract decides across a kill. */
+        note_crash(o, v);
+        return json_null();
+    }
+    if (rests_on_timing(o, st))
+        return json_null(); /* the harness's invariants still hold it */
     const struct oms_profile *p = o->profile;
     json_t *then = json_object();
     size_t n = json_array_size(v->responses);
@@ -606,13 +723,20 @@ static json_t *step_then(const struct explore_oracle *o, const struct runner_ste
         json_object_set_new(then, "unchanged", json_true());
         return then;
     }
-    json_object_set_new(then, "packages", packages_expect(p, v->before, v->after));
-    json_object_set_new(then, "locations", locations_expect(v->after));
+    json_t *packages = packages_expect(p, v->before, v->after);
+    json_t *locations = locations_expect(v->after);
+    drop_unsure(packages, o->unsure_packages);
+    drop_unsure(locations, o->unsure_locations);
+    json_object_set_new(then, "packages", packages);
+    json_object_set_new(then, "locations", locations);
     json_object_set_new(then, "transition_log", log_expect(p, v->before, v->after));
-    json_object_set_new(then, "omnitron", omnitron_expect(v->omnitron_calls));
-    json_object_set_new(then, "webhooks", webhooks_expect(o->probe, v->webhook_calls, v->index));
+    if (!o->unsure_calls[OMNITRON])
+        json_object_set_new(then, "omnitron", omnitron_expect(v->omnitron_calls));
+    if (!o->unsure_calls[WEBHOOK])
+        json_object_set_new(then, "webhooks",
+                            webhooks_expect(o->probe, v->webhook_calls, v->index));
     json_t *outbox = outbox_expect(v->before, v->after);
-    if (calls && json_is_object(outbox))
+    if (calls && json_is_object(outbox) && !o->unsure_calls[OMNITRON] && !o->unsure_calls[WEBHOOK])
         json_object_set_new(then, "outbox", outbox);
     else
         json_decref(outbox);
@@ -640,6 +764,9 @@ struct explore_oracle *explore_oracle_create(const json_t *probe, struct oms_pro
     o->thens = json_array();
     for (size_t i = 0; i < json_array_size(json_object_get(probe, "when")); i++)
         json_array_append_new(o->thens, json_null());
+    o->unsure_packages = json_object();
+    o->unsure_locations = json_object();
+    note_behaviour(o, json_object_get(json_object_get(probe, "given"), "receivers"), 0);
     return o;
 }
 
@@ -649,6 +776,8 @@ void explore_oracle_destroy(struct explore_oracle *o)
         return;
     oms_profile_unref(o->profile);
     json_decref(o->thens);
+    json_decref(o->unsure_packages);
+    json_decref(o->unsure_locations);
     free(o);
 }
 

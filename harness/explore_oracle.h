@@ -5,9 +5,12 @@
  * the transition log, Omnitron calls and webhooks per receiver as multisets (bodies reduced to
  * contract fields, the event uuid captured so retries must repeat it), and the outbox rows'
  * outcomes. Each expectation carries the rule it exercises ({"$rule": [id, m]}), and an answer
- * that depends on the reference's check order is held under R-2. The result is an ordinary
- * scenario document. Also explore's own invariants on a step (no 5xx, nothing half-applied, items
- * move with their package). */
+ * that depends on the reference's check order is held under R-2. A crash step gets none: the
+ * crash checks judge it (crash_check.h); after a kill inside a burst, which of its commands
+ * applied is timing's, not the contract's, so no later expectation rests on the burst's packages,
+ * their locations' quotas, or calls that met fault rules in a number timing chose. The result is
+ * an ordinary scenario document, the same for every run of the probe. Also explore's own
+ * invariants on a step (no 5xx, nothing half-applied, items move with their package). */
 #ifndef EXPLORE_ORACLE_H
 #define EXPLORE_ORACLE_H
 

@@ -1,6 +1,7 @@
 /* explore_report: case files, replay scripts and the run's reports. */
 #include "explore_report.h"
 
+#include "crash.h"
 #include "explore_gen.h"
 #include "matcher.h"
 #include "oms_alloc.h"
@@ -97,6 +98,13 @@ static json_t *rules_used(const json_t *doc, const struct tier *tier)
         const json_t *then = json_object_get(step, "then");
         matcher_each_rule(then, "$", note_rule, used);
         kinds_of_then(then, kinds);
+        if (json_object_get(step, "crash")) {
+            /* The rules the crash checks judge a kill under (crash_check.h). */
+            static const char *const crash_rules[] = {"C-6", "Q-2", "C-10", "O-1",
+                                                      "O-2", "O-3", "Q-4"};
+            for (size_t k = 0; k < sizeof(crash_rules) / sizeof(crash_rules[0]); k++)
+                json_object_set_new(used, crash_rules[k], json_true());
+        }
     }
     size_t n = 0;
     while (EXPLORE_RULES[n])
@@ -253,6 +261,47 @@ static void behaviour_lines(struct oms_buf *out, const json_t *receivers)
     }
 }
 
+/* A crash step by hand: the burst's commands (all at once: the script cannot time them), then a
+ * pause in which the person kills the target with SIGKILL and starts it again on its data, then
+ * the receivers' behaviour for after the restart. */
+static void crash_lines(struct oms_buf *out, const json_t *crash)
+{
+    const json_t *burst = json_object_get(crash, "burst");
+    if (burst) {
+        size_t n = 0;
+        int64_t *ids = crash_burst_packages(burst, &n);
+        json_int_t c = json_integer_value(json_object_get(burst, "concurrent"));
+        size_t conc = c > 0 ? (size_t)c : CRASH_DEFAULT_CONCURRENT;
+        const json_t *after = json_object_get(crash, "after");
+        size_t at =
+            after ? (size_t)json_integer_value(after)
+                  : crash_random_after((uint64_t)json_integer_value(json_object_get(crash, "seed")),
+                                       n, conc < n ? conc : n);
+        oms_buf_printf(out,
+                       "# a burst of %zu command%s, %zu at once; `refund-harness run` kills the "
+                       "target right after answer %zu%s\n",
+                       n, n == 1 ? "" : "s", conc < n ? conc : n, at,
+                       json_object_get(crash, "delay_ms") ? " and the delay" : "");
+        for (size_t i = 0; i < n; i++) {
+            json_t *body = json_deep_copy(json_object_get(burst, "body"));
+            json_object_set_new(body, "package", json_integer(ids[i]));
+            char *text = oms_json_dumps(body);
+            char path[96];
+            snprintf(path, sizeof(path), "/api/v1/oms/packages/%lld/command/", (long long)ids[i]);
+            char *headers[] = {"Authorization: Token x", "Content-Type: application/json"};
+            char *curl = repro_curl("POST", path, headers, 2, 0, text, strlen(text), 1);
+            oms_buf_printf(out, "%s &\n", curl);
+            free(curl);
+            free(text);
+            json_decref(body);
+        }
+        free(ids);
+    }
+    oms_buf_puts(out, "printf 'kill -9 the target now, start it again on the same data, then "
+                      "press Enter: '; read _\nwait\n");
+    behaviour_lines(out, json_object_get(crash, "receivers"));
+}
+
 char *explore_report_shell(const json_t *doc, const char *file,
                            const struct result_scenario *result)
 {
@@ -270,6 +319,20 @@ char *explore_report_shell(const json_t *doc, const char *file,
         "# FIXTURE_TOKEN: only if the target asks for one. To check every expectation:\n"
         "#   refund-harness run \"$(dirname \"$0\")/%s\" --target \"$TARGET\"\n",
         base, base);
+    size_t k;
+    json_t *st;
+    json_array_foreach(json_object_get(doc, "when"), k, st)
+    {
+        if (!json_object_get(st, "crash"))
+            continue;
+        oms_buf_printf(&b,
+                       "# It kills the target (a crash step): the harness times the kill only "
+                       "when it starts the target itself:\n"
+                       "#   refund-harness run \"$(dirname \"$0\")/%s\" --target-cmd 'COMMAND' "
+                       "(COMMAND with {port} and {dir})\n",
+                       base);
+        break;
+    }
     oms_buf_puts(&b,
                  ": \"${TARGET:=http://127.0.0.1:8000}\" \"${TOKEN:=refund-harness-token}\"\n"
                  ": \"${OMNITRON:=http://127.0.0.1:8001}\" \"${WEBHOOK:=http://127.0.0.1:8002}\"\n"
@@ -291,6 +354,8 @@ char *explore_report_shell(const json_t *doc, const char *file,
         oms_buf_printf(&b, "# when[%zu]\n", i);
         if (json_object_get(step, "receivers")) {
             behaviour_lines(&b, json_object_get(step, "receivers"));
+        } else if (json_object_get(step, "crash")) {
+            crash_lines(&b, json_object_get(step, "crash"));
         } else if (result && i < result->step_count && result->steps[i].curl) {
             oms_buf_printf(&b, "%s\n", result->steps[i].curl);
         }

@@ -1,10 +1,12 @@
 /* explore_shrink: greedy shrinking of a failing probe, pass by pass until nothing smaller fails. */
 #include "explore_shrink.h"
 
+#include "crash.h"
 #include "explore_gen.h"
 #include "oms_time.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* A mutation makes candidate number k of doc: MUT_DONE when there is no k-th, MUT_SKIP when the
@@ -54,7 +56,8 @@ static int has_faults(const json_t *doc)
     json_t *step;
     json_array_foreach(json_object_get(doc, "when"), i, step)
     {
-        if (json_object_get(step, "receivers"))
+        if (json_object_get(step, "receivers") ||
+            json_object_get(json_object_get(step, "crash"), "receivers"))
             return 1;
     }
     return 0;
@@ -243,6 +246,93 @@ static enum mut simplify_step(const json_t *doc, size_t k, json_t **out)
         json_object_del(mbody, "note");
     else
         json_object_del(mbody, "sync_remote_order_status");
+    return MUT_MADE;
+}
+
+/* Simpler crash steps: killed at once instead of inside a burst, half the burst's packages (gone
+ * from given too), no delay, no receivers set at the restart, a random moment written as the
+ * answer it stands for, an earlier answer. */
+enum {
+    CRASH_NOW,
+    CRASH_HALF,
+    CRASH_DELAY,
+    CRASH_RECEIVERS,
+    CRASH_FIXED,
+    CRASH_EARLIER,
+    CRASH_WAYS
+};
+
+static enum mut simplify_crash(const json_t *doc, size_t k, json_t **out)
+{
+    size_t step = k / CRASH_WAYS, what = k % CRASH_WAYS;
+    const json_t *st = json_array_get(json_object_get(doc, "when"), step);
+    if (!st)
+        return MUT_DONE;
+    const json_t *crash = json_object_get(st, "crash");
+    const json_t *burst = json_object_get(crash, "burst");
+    const json_t *list = json_object_get(burst, "packages");
+    json_int_t after = json_integer_value(json_object_get(crash, "after"));
+    int ok = 0;
+    switch (what) {
+    case CRASH_NOW:
+        ok = burst != NULL;
+        break;
+    case CRASH_HALF:
+        ok = json_is_array(list) && json_array_size(list) >= 2;
+        break;
+    case CRASH_DELAY:
+        ok = json_object_get(crash, "delay_ms") != NULL;
+        break;
+    case CRASH_RECEIVERS:
+        ok = json_object_get(crash, "receivers") != NULL;
+        break;
+    case CRASH_FIXED:
+        ok = burst && json_object_get(crash, "at") &&
+             json_is_integer(json_object_get(crash, "seed"));
+        break;
+    default:
+        ok = after > 1;
+        break;
+    }
+    if (!ok)
+        return MUT_SKIP;
+    *out = json_deep_copy(doc);
+    json_t *mine = json_object_get(json_array_get(json_object_get(*out, "when"), step), "crash");
+    if (what == CRASH_NOW) {
+        static const char *const keys[] = {"burst", "after", "at", "seed", "delay_ms"};
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+            json_object_del(mine, keys[i]);
+    } else if (what == CRASH_HALF) {
+        /* The later half goes from the burst and from given; repair keeps "after" within it. */
+        json_t *ids = json_object_get(json_object_get(mine, "burst"), "packages");
+        json_t *pkgs = json_object_get(given_of(*out), "packages");
+        for (size_t n = json_array_size(ids), keep = n - n / 2; json_array_size(ids) > keep;) {
+            json_int_t id = json_integer_value(json_array_get(ids, json_array_size(ids) - 1));
+            json_array_remove(ids, json_array_size(ids) - 1);
+            for (size_t i = json_array_size(pkgs); i-- > 0;)
+                if (json_integer_value(json_object_get(json_array_get(pkgs, i), "id")) == id)
+                    json_array_remove(pkgs, i);
+        }
+    } else if (what == CRASH_DELAY) {
+        json_object_del(mine, "delay_ms");
+    } else if (what == CRASH_RECEIVERS) {
+        json_object_del(mine, "receivers");
+    } else if (what == CRASH_FIXED) {
+        /* The same moment: the answer the seed draws (crash.h), written out. */
+        size_t n = 0;
+        int64_t *ids = crash_burst_packages(json_object_get(mine, "burst"), &n);
+        free(ids);
+        json_int_t c =
+            json_integer_value(json_object_get(json_object_get(mine, "burst"), "concurrent"));
+        size_t conc = c > 0 ? (size_t)c : CRASH_DEFAULT_CONCURRENT;
+        uint64_t seed = (uint64_t)json_integer_value(json_object_get(mine, "seed"));
+        size_t at = crash_random_after(seed, n, conc < n ? conc : n);
+        json_object_del(mine, "at");
+        json_object_del(mine, "seed");
+        json_object_set_new(mine, "after", json_integer((json_int_t)at));
+    } else {
+        json_object_set_new(mine, "after", json_integer((after + 1) / 2));
+    }
     return MUT_MADE;
 }
 
@@ -436,9 +526,10 @@ json_t *explore_shrink(const json_t *probe, const struct oms_profile *p,
     int64_t started = oms_time_mono_us();
     s.deadline_us = started + (limits && limits->max_ms ? limits->max_ms : 60000) * 1000;
     static const mutation_fn passes[] = {
-        drop_package,  drop_subscription, drop_receivers,        drop_fault,
-        drop_location, drop_item,         drop_reservation,      drop_discrepancy,
-        drop_setting,  simplify_step,     simplify_subscription, simplify_numbers,
+        simplify_crash,   drop_package,  drop_subscription, drop_receivers,
+        drop_fault,       drop_location, drop_item,         drop_reservation,
+        drop_discrepancy, drop_setting,  simplify_step,     simplify_subscription,
+        simplify_numbers,
     };
     int progress = 1;
     while (progress && !out_of_budget(&s)) {

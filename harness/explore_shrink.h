@@ -1,8 +1,12 @@
 /* explore_shrink: makes a failing case smaller while it still fails the same way - drops steps
- * (halves first, then one at a time), packages, locations, subscriptions, receivers' faults, items,
- * reservations, discrepancies, profile overrides and the virtual clock, then simplifies what is
- * left (fewer concurrent copies, no sync flag, smaller numbers). The caller's test decides what
- * "the same way" is; every candidate is repaired (quotas recounted) before it is tested. */
+ * (halves first, then one at a time; a crash step goes like any other), simplifies crash steps
+ * (killed at once instead of inside a burst, half the burst, no delay, no receivers set at the
+ * restart, a random moment written as its answer, an earlier answer), drops packages (and their
+ * commands in bursts), locations, subscriptions, receivers' faults, items, reservations,
+ * discrepancies, profile overrides and the virtual clock, then simplifies what is left (fewer
+ * concurrent copies, no sync flag, smaller numbers). The caller's test decides what "the same
+ * way" is; every candidate is repaired (quotas recounted, bursts kept to the case's packages)
+ * before it is tested. */
 #ifndef EXPLORE_SHRINK_H
 #define EXPLORE_SHRINK_H
 

@@ -5,9 +5,12 @@
  * catalogue status, 1-5 items, reservations and discrepancies, 0/1/several subscriptions with and
  * without secret and headers and to other event types, failing receivers of every kind, the sync
  * flag in all its forms, malformed and conflicting commands, transport faults, concurrency,
- * repeats, lifecycle steps and receivers changing. */
+ * repeats, lifecycle steps and receivers changing; and, asked for, crash steps - kill -9 now or
+ * inside a burst after the Nth answer or at a moment drawn from the seed and written in the step,
+ * with receivers down or failing around them - on packages the case has, within K steps. */
 #include "support.h"
 
+#include "crash.h"
 #include "explore_gen.h"
 #include "explore_rng.h"
 #include "oms_json.h"
@@ -425,6 +428,197 @@ static void test_gen_repair_recounts_quotas(void **state)
     oms_profile_unref(p);
 }
 
+/* The crash step of a case, or NULL; *at its index and *crashes how many there are. */
+static const json_t *crash_of(const json_t *c, size_t *at, size_t *crashes)
+{
+    const json_t *found = NULL;
+    size_t k;
+    json_t *step;
+    *crashes = 0;
+    json_array_foreach(json_object_get(c, "when"), k, step)
+    {
+        if (json_object_get(step, "crash")) {
+            found = json_object_get(step, "crash");
+            *at = k;
+            (*crashes)++;
+        }
+    }
+    return found;
+}
+
+static int given_has(const json_t *c, json_int_t id)
+{
+    size_t k;
+    json_t *pkg;
+    json_array_foreach(json_object_get(json_object_get(c, "given"), "packages"), k, pkg)
+    {
+        if (json_integer_value(json_object_get(pkg, "id")) == id)
+            return 1;
+    }
+    return 0;
+}
+
+/* With crash_percent, a share of the cases gets one crash step - every kind of moment, valid
+ * against the schema and the scenario's own rules, naming packages of the case, the random
+ * moment's seed written in the step, receivers down through the kill (on a virtual clock with
+ * retries that outlast it) and back after it, or failing before it - within K steps; a case
+ * without one is exactly the case of a run without crashes (its crash draws come last). */
+static void test_gen_crash_steps(void **state)
+{
+    (void)state;
+    struct oms_profile *p = support_default_profile();
+    struct schema *schema = NULL;
+    struct oms_err err = {0};
+    assert_int_equal(schema_load(support_path("spec/scenario.schema.json"), &schema, &err), 0);
+    json_t *doc = oms_json_load_file(support_path("spec/rules.json"), &err);
+    assert_non_null(doc);
+    struct explore_gen_config plain = all_caps(p), cfg = all_caps(p);
+    cfg.crash_percent = 40;
+    json_t *seen = json_object();
+    size_t with = 0;
+    for (uint64_t i = 0; i < 400; i++) {
+        json_t *c = explore_gen_case(&cfg, 21, i);
+        size_t at = 0, crashes = 0;
+        const json_t *crash = crash_of(c, &at, &crashes);
+        if (!crash) {
+            json_t *without = explore_gen_case(&plain, 21, i);
+            assert_true(json_equal(c, without));
+            json_decref(without);
+            json_decref(c);
+            continue;
+        }
+        with++;
+        assert_int_equal(crashes, 1);
+        char *text = oms_json_dumps(c);
+        struct scenario *sc = NULL;
+        struct oms_err errs[4];
+        if (scenario_load_text("case", text, strlen(text), schema, json_object_get(doc, "rules"),
+                               &sc, errs, 4)) {
+            char msg[2048];
+            fail_msg("case %llu is not a valid scenario: %s\n%s", (unsigned long long)i,
+                     oms_err_format(&errs[0], msg, sizeof(msg)), text);
+        }
+        assert_true(scenario_kills_target(sc));
+        scenario_destroy(sc);
+        free(text);
+        assert_true(json_array_size(json_object_get(c, "when")) <= cfg.max_steps);
+        const json_t *burst = json_object_get(crash, "burst");
+        if (!burst) {
+            count(seen, "kill now");
+        } else {
+            size_t n = 0;
+            int64_t *ids = crash_burst_packages(burst, &n);
+            for (size_t k = 0; k < n; k++)
+                if (!given_has(c, ids[k]))
+                    fail_msg("case %llu: the burst names package %lld, which it does not have",
+                             (unsigned long long)i, (long long)ids[k]);
+            free(ids);
+            json_int_t conc = json_integer_value(json_object_get(burst, "concurrent"));
+            assert_true(conc >= 1 && (size_t)conc <= n);
+            count(seen, conc > 1 ? "commands in flight" : "one at a time");
+            if (json_object_get(crash, "after")) {
+                count(seen, "after the Nth answer");
+                assert_true(json_integer_value(json_object_get(crash, "after")) <= (json_int_t)n);
+            } else {
+                count(seen, "at a random moment");
+                /* The moment is the file's: its seed is in the step. */
+                assert_true(json_is_integer(json_object_get(crash, "seed")));
+            }
+            if (json_object_get(crash, "delay_ms"))
+                count(seen, "delay before the kill");
+        }
+        const json_t *before = at ? json_array_get(json_object_get(c, "when"), at - 1) : NULL;
+        const json_t *rv = json_object_get(before, "receivers");
+        const json_t *back = json_object_get(crash, "receivers");
+        const char *key;
+        json_t *b;
+        json_object_foreach((json_t *)rv, key, b)
+        {
+            if (!json_is_true(json_object_get(b, "down")))
+                continue;
+            count(seen, "down through the kill");
+            /* Back after the restart, its calls waiting on a virtual clock meanwhile. */
+            assert_true(json_is_false(json_object_get(json_object_get(back, key), "down")));
+            const json_t *given = json_object_get(c, "given");
+            assert_string_equal(
+                json_string_value(json_object_get(json_object_get(given, "clock"), "mode")),
+                "virtual");
+            const json_t *d = json_object_get(json_object_get(given, "profile"), "delivery");
+            assert_true(json_integer_value(json_object_get(json_object_get(d, "omnitron_retry"),
+                                                           "max_retries")) >= 1);
+        }
+        if (json_object_get(json_object_get(rv, "omnitron"), "faults") ||
+            json_object_get(json_object_get(rv, "webhook"), "faults"))
+            count(seen, "failing before the kill");
+        if (back)
+            count(seen, "receivers set at the restart");
+        json_decref(c);
+    }
+    assert_true(with > 100 && with < 220); /* 40% of 400 */
+    static const char *const wanted[] = {"kill now",
+                                         "after the Nth answer",
+                                         "at a random moment",
+                                         "commands in flight",
+                                         "one at a time",
+                                         "delay before the kill",
+                                         "down through the kill",
+                                         "failing before the kill",
+                                         "receivers set at the restart",
+                                         NULL};
+    for (size_t i = 0; wanted[i]; i++)
+        if (!json_object_get(seen, wanted[i])) {
+            char *text = json_dumps(seen, JSON_SORT_KEYS);
+            fail_msg("the crash steps of 400 cases hold no \"%s\"; they hold: %s", wanted[i], text);
+        }
+
+    /* K = 1: the crash alone; and the same seed draws the same moments. */
+    cfg.max_steps = 1;
+    cfg.crash_percent = 100;
+    for (uint64_t i = 0; i < 40; i++) {
+        json_t *a = explore_gen_case(&cfg, 3, i), *b2 = explore_gen_case(&cfg, 3, i);
+        assert_int_equal(json_array_size(json_object_get(a, "when")), 1);
+        assert_non_null(json_object_get(json_array_get(json_object_get(a, "when"), 0), "crash"));
+        assert_true(json_equal(a, b2));
+        json_decref(a);
+        json_decref(b2);
+    }
+    json_decref(seen);
+    json_decref(doc);
+    schema_destroy(schema);
+    oms_profile_unref(p);
+}
+
+/* Repair keeps a burst to the packages the case has: one that lost all of them kills at once;
+ * "after" and "concurrent" stay within what is left. */
+static void test_gen_repair_keeps_bursts_to_the_case(void **state)
+{
+    (void)state;
+    struct oms_profile *p = support_default_profile();
+    json_t *probe = support_parse(
+        "{\"given\": {\"locations\": [{\"id\": 1, \"max_quota\": 5, \"quota\": 0}],"
+        " \"packages\": [{\"id\": 1, \"location\": 1, \"status\": \"Waiting\"}]},"
+        " \"when\": [{\"crash\": {\"burst\": {\"packages\": [1, 2, 3], \"body\": {\"transition\": "
+        "17},"
+        " \"concurrent\": 3}, \"after\": 3}},"
+        " {\"crash\": {\"burst\": {\"packages\": [7], \"body\": {\"transition\": 17}},"
+        " \"at\": \"random\", \"seed\": 4, \"receivers\": {\"webhook\": {\"down\": false}}}}]}");
+    explore_gen_repair(probe, p);
+    json_t *want =
+        support_parse("[{\"crash\": {\"burst\": {\"packages\": [1], \"body\": {\"transition\": 17},"
+                      " \"concurrent\": 1}, \"after\": 1}},"
+                      " {\"crash\": {\"receivers\": {\"webhook\": {\"down\": false}}}}]");
+    assert_true(json_equal(json_object_get(probe, "when"), want));
+    /* The quota counts the one Waiting package (SPEC Q-2). */
+    assert_int_equal(
+        json_integer_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(probe, "given"), "locations"), 0),
+            "quota")),
+        1);
+    json_decref(want);
+    json_decref(probe);
+    oms_profile_unref(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -434,6 +628,8 @@ int main(void)
         cmocka_unit_test(test_gen_covers_the_issue_and_stays_valid),
         cmocka_unit_test(test_gen_follows_capabilities),
         cmocka_unit_test(test_gen_repair_recounts_quotas),
+        cmocka_unit_test(test_gen_crash_steps),
+        cmocka_unit_test(test_gen_repair_keeps_bursts_to_the_case),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,6 +3,8 @@
  * rule they exercise, the error envelope with the field at fault and the statuses a refusal names
  * (never wording), an answer that depends on the check order under R-2, states as names and
  * counts (A-3 where the command keeps records), calls as multisets with the event uuid captured;
+ * after a kill inside a burst, nothing that the kill's timing decided (the burst's packages, their
+ * locations' quotas, steps on them, calls that met fault rules a number of times timing chose);
  * and explore's own invariants on a step. */
 #include "support.h"
 
@@ -452,6 +454,156 @@ static void test_invariants(void **state_)
     oms_profile_unref(p);
 }
 
+/* Three packages: 501 and 502 at location 1, 503 at location 2, each Waiting (100) or as given. */
+static json_t *three(int s501, int s502, int s503)
+{
+    return json_pack("{s:[{s:i, s:i, s:i, s:i, s:b}, {s:i, s:i, s:i, s:i, s:b}],"
+                     " s:[{s:i, s:i, s:i, s:[{s:i, s:i, s:i}], s:[], s:[]},"
+                     "    {s:i, s:i, s:i, s:[{s:i, s:i, s:i}], s:[], s:[]},"
+                     "    {s:i, s:i, s:i, s:[{s:i, s:i, s:i}], s:[], s:[]}], s:[], s:[]}",
+                     "locations", "id", 1, "max_quota", 9, "quota", 2, "available_quota", 7,
+                     "quota_drift", 0, "id", 2, "max_quota", 9, "quota", 1, "available_quota", 8,
+                     "quota_drift", 0, "packages", "id", 501, "location", 1, "status", s501,
+                     "items", "id", 9001, "order_item", 7001, "status", s501, "reservations",
+                     "discrepancies", "id", 502, "location", 1, "status", s502, "items", "id", 9002,
+                     "order_item", 7002, "status", s502, "reservations", "discrepancies", "id", 503,
+                     "location", 2, "status", s503, "items", "id", 9003, "order_item", 7003,
+                     "status", s503, "reservations", "discrepancies", "transition_log", "outbox");
+}
+
+/* A probe with the steps of steps_json (an array). New reference. */
+static json_t *probe_steps(const char *steps_json, const char *given_json)
+{
+    return json_pack("{s:s, s:[s], s:o, s:o}", "name", "case", "rules", "C-2", "given",
+                     support_parse(given_json), "when", support_parse(steps_json));
+}
+
+/* The oracle's "then" of each step of probe, its steps observed with the states given (states[i]
+ * before step i, states[i + 1] after it) and one 204 answer to each command; a webhook call to erp
+ * during every step. New array (null for a step without expectations). */
+static json_t *observe_all(const json_t *probe, json_t *const *states)
+{
+    struct oms_profile *p = support_default_profile();
+    struct explore_oracle *o = explore_oracle_create(probe, p, 0);
+    const json_t *when = json_object_get(probe, "when");
+    json_t *none = json_array(), *r204 = json_pack("[o]", answer(204, NULL));
+    json_t *hook = support_parse(
+        "[{\"method\": \"POST\", \"path\": \"/hooks/erp\", \"headers\": {}, \"json\": {\"event\": "
+        "{\"type\": \"package.status.packed_for_refund\", \"uuid\": "
+        "\"0123456789abcdef0123456789abcdef\"}, \"payload\": {\"id\": 503, \"status\": "
+        "\"1100\"}}}]");
+    for (size_t i = 0; i < json_array_size(when); i++) {
+        const json_t *step = json_array_get(when, i);
+        struct scenario_step st = {.kind = STEP_COMMAND, .concurrent = 1};
+        static const char *const keys[] = {"command", "crash", "receivers", "lifecycle"};
+        static const enum scenario_step_kind kinds[] = {STEP_COMMAND, STEP_CRASH, STEP_RECEIVERS,
+                                                        STEP_LIFECYCLE};
+        for (size_t k = 0; k < 4; k++)
+            if (json_object_get(step, keys[k])) {
+                st.kind = kinds[k];
+                st.request = json_object_get(step, keys[k]);
+            }
+        struct runner_step_view v = {
+            .index = i,
+            .step = &st,
+            .responses = st.kind == STEP_COMMAND ? r204 : none,
+            .before = states[i],
+            .after = states[i + 1],
+            .omnitron_calls = none,
+            .webhook_calls = st.kind == STEP_COMMAND ? hook : none,
+        };
+        struct result_step rs = {0};
+        explore_oracle_observer(o)->step(explore_oracle_observer(o)->arg, &v, &rs);
+    }
+    json_t *doc = explore_oracle_expected(o);
+    assert_non_null(doc);
+    json_t *thens = json_array();
+    size_t i;
+    json_t *step;
+    json_array_foreach(json_object_get(doc, "when"), i, step)
+    {
+        json_t *then = json_object_get(step, "then");
+        json_array_append(thens, then ? then : json_null());
+    }
+    json_decref(doc);
+    json_decref(hook);
+    json_decref(r204);
+    json_decref(none);
+    explore_oracle_destroy(o);
+    oms_profile_unref(p);
+    return thens;
+}
+
+/* After a kill inside a burst on 501 and 502, which of them applied is timing's: the crash step
+ * gets no expectations (the crash checks judge it), a later step on 503 none about 501, 502 or
+ * their location, and a later step on 501 none at all; calls that met the webhook's fault rules
+ * after the kill are timing's too, unless the restart set them anew. A kill at once leaves
+ * nothing to timing. */
+static void test_after_a_kill_nothing_timing_decided(void **state_)
+{
+    (void)state_;
+    const char *given =
+        "{\"subscriptions\": [{\"event_type\": \"package.status.packed_for_refund\","
+        " \"receiver\": \"erp\"}], \"receivers\": {\"webhook\": {\"faults\":"
+        " [{\"status\": 500, \"times\": 2}]}}}";
+    json_t *probe = probe_steps(
+        "[{\"crash\": {\"burst\": {\"packages\": [501, 502], \"body\": {\"transition\": 17}}, "
+        "\"at\": \"random\", \"seed\": 1}},"
+        " {\"command\": {\"package\": 503, \"body\": {\"package\": 503, \"transition\": 17}}},"
+        " {\"command\": {\"package\": 501, \"body\": {\"package\": 501, \"transition\": 17}}}]",
+        given);
+    json_t *states[] = {three(100, 100, 100), three(1100, 100, 100), three(1100, 100, 1100),
+                        three(1100, 100, 1100)};
+    json_t *thens = observe_all(probe, states);
+    assert_true(json_is_null(json_array_get(thens, 0)));
+    const json_t *then = json_array_get(thens, 1);
+    assert_at(then, "packages.503.status", "\"Packed for Refund\"");
+    assert_null(json_object_get(json_object_get(then, "packages"), "501"));
+    assert_null(json_object_get(json_object_get(then, "packages"), "502"));
+    assert_null(json_object_get(json_object_get(then, "locations"), "1"));
+    assert_at(then, "locations.2.quota", "{\"$rule\": [\"Q-2\", 1]}");
+    /* The webhook's fault rules met a number of calls timing chose: no call list, no outbox. */
+    assert_null(json_object_get(then, "webhooks"));
+    assert_null(json_object_get(then, "outbox"));
+    assert_non_null(json_object_get(then, "omnitron"));
+    assert_non_null(json_object_get(then, "transition_log"));
+    assert_true(json_is_null(json_array_get(thens, 2)));
+    json_decref(thens);
+    json_decref(probe);
+
+    /* The restart sets the webhook's rules anew: its calls are decided again. */
+    probe = probe_steps(
+        "[{\"crash\": {\"burst\": {\"packages\": [501, 502], \"body\": {\"transition\": 17}}, "
+        "\"after\": 1, \"receivers\": {\"webhook\": {\"faults\": []}}}},"
+        " {\"command\": {\"package\": 503, \"body\": {\"package\": 503, \"transition\": 17}}}]",
+        given);
+    thens = observe_all(probe, states);
+    assert_non_null(json_object_get(json_array_get(thens, 1), "webhooks"));
+    assert_null(json_object_get(json_object_get(json_array_get(thens, 1), "packages"), "501"));
+    json_decref(thens);
+    json_decref(probe);
+
+    /* Killed at once, after the drain: everything after it is decided. */
+    probe = probe_steps(
+        "[{\"crash\": {}},"
+        " {\"command\": {\"package\": 501, \"body\": {\"package\": 501, \"transition\": 17}}}]",
+        given);
+    json_t *calm[] = {three(100, 100, 100), three(100, 100, 100), three(1100, 100, 100)};
+    thens = observe_all(probe, calm);
+    assert_true(json_is_null(json_array_get(thens, 0)));
+    then = json_array_get(thens, 1);
+    assert_at(then, "packages.501.status", "\"Packed for Refund\"");
+    assert_at(then, "packages.502.status", "\"Waiting\"");
+    assert_non_null(json_object_get(json_object_get(then, "locations"), "1"));
+    assert_non_null(json_object_get(then, "webhooks"));
+    json_decref(thens);
+    json_decref(probe);
+    for (size_t i = 0; i < 4; i++)
+        json_decref(states[i]);
+    for (size_t i = 0; i < 3; i++)
+        json_decref(calm[i]);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -461,6 +613,7 @@ int main(void)
         cmocka_unit_test(test_concurrent_counts_by_status),
         cmocka_unit_test(test_expected_needs_every_step),
         cmocka_unit_test(test_invariants),
+        cmocka_unit_test(test_after_a_kill_nothing_timing_decided),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,6 +1,8 @@
 /* test_explore_shrink: shrinking keeps only what the failure needs. Predicates written here stand
  * for "the target still fails the same way"; the shrinker must reach the smallest case they
- * accept, hand them only loadable cases (quotas recounted), and stop at its limits. */
+ * accept, hand them only loadable cases (quotas recounted, bursts naming packages the case has),
+ * simplify crash steps (a kill at once, a smaller burst, an earlier answer, no delay or receivers,
+ * a random moment written as its answer), and stop at its limits. */
 #include "support.h"
 
 #include "explore_gen.h"
@@ -206,12 +208,145 @@ static void test_shrink_stops_at_its_limits(void **state)
     oms_profile_unref(p);
 }
 
+/* A case with a crash step: a burst on five packages killed at a random answer 50 ms late, a
+ * receiver down through it and back after it, commands before and after. */
+static const char CRASH_CASE[] =
+    "{\"name\": \"c\", \"rules\": [\"O-1\"],"
+    " \"given\": {\"locations\": [{\"id\": 1, \"max_quota\": 9, \"quota\": 6}],"
+    " \"packages\": ["
+    "  {\"id\": 501, \"location\": 1, \"status\": \"Waiting\", \"items\": [{\"id\": 1}]},"
+    "  {\"id\": 502, \"location\": 1, \"status\": \"Waiting\", \"items\": [{\"id\": 2}]},"
+    "  {\"id\": 503, \"location\": 1, \"status\": \"Waiting\", \"items\": [{\"id\": 3}]},"
+    "  {\"id\": 504, \"location\": 1, \"status\": \"Waiting\", \"items\": [{\"id\": 4}]},"
+    "  {\"id\": 505, \"location\": 1, \"status\": \"Waiting\", \"items\": [{\"id\": 5}]},"
+    "  {\"id\": 506, \"location\": 1, \"status\": \"Waiting\", \"items\": [{\"id\": 6}]}],"
+    " \"subscriptions\": [{\"event_type\": \"package.status.packed_for_refund\", \"receiver\": "
+    "\"erp\"}]},"
+    " \"when\": ["
+    "  {\"command\": {\"package\": 501, \"body\": {\"package\": 501, \"transition\": 17}}},"
+    "  {\"receivers\": {\"webhook\": {\"down\": true}}},"
+    "  {\"crash\": {\"burst\": {\"packages\": [502, 503, 504, 505, 506], \"body\": "
+    "{\"transition\": "
+    "17}, \"concurrent\": 4}, \"at\": \"random\", \"seed\": 99, \"delay_ms\": 50,"
+    "   \"receivers\": {\"webhook\": {\"down\": false}}}},"
+    "  {\"command\": {\"package\": 501, \"body\": {\"package\": 501, \"transition\": 17}}}]}";
+
+/* The bursts of c name packages the case has. */
+static void check_bursts(struct seen *s, const json_t *c)
+{
+    size_t i;
+    json_t *step;
+    json_array_foreach(json_object_get(c, "when"), i, step)
+    {
+        size_t k;
+        json_t *id;
+        json_array_foreach(
+            json_object_get(json_object_get(json_object_get(step, "crash"), "burst"), "packages"),
+            k, id)
+        {
+            int has = 0;
+            size_t j;
+            json_t *pkg;
+            json_array_foreach(json_object_get(json_object_get(c, "given"), "packages"), j, pkg)
+            {
+                has |= json_equal(json_object_get(pkg, "id"), id);
+            }
+            if (!has)
+                s->inconsistent = 1;
+        }
+    }
+}
+
+/* Fails while a crash step's burst commands packages 504 and 505. */
+static int burst_on_504_505(void *arg, const json_t *c)
+{
+    struct seen *s = arg;
+    s->calls++;
+    check_quotas(s, c);
+    check_bursts(s, c);
+    size_t i;
+    json_t *step;
+    json_array_foreach(json_object_get(c, "when"), i, step)
+    {
+        const json_t *ids =
+            json_object_get(json_object_get(json_object_get(step, "crash"), "burst"), "packages");
+        int a = 0, b = 0;
+        size_t k;
+        json_t *id;
+        json_array_foreach((json_t *)ids, k, id)
+        {
+            a |= json_integer_value(id) == 504;
+            b |= json_integer_value(id) == 505;
+        }
+        if (a && b)
+            return 1;
+    }
+    return 0;
+}
+
+/* Fails while the case kills the target at all. */
+static int any_kill(void *arg, const json_t *c)
+{
+    struct seen *s = arg;
+    s->calls++;
+    check_quotas(s, c);
+    check_bursts(s, c);
+    size_t i;
+    json_t *step;
+    json_array_foreach(json_object_get(c, "when"), i, step)
+    {
+        if (json_object_get(step, "crash"))
+            return 1;
+    }
+    return 0;
+}
+
+static void test_shrink_crash_steps(void **state)
+{
+    (void)state;
+    struct oms_profile *p = support_default_profile();
+    json_t *probe = support_parse(CRASH_CASE);
+    struct seen s = {.p = p};
+    json_t *small = explore_shrink(probe, p, burst_on_504_505, &s, NULL, NULL);
+    /* The burst on the two packages it needs, killed after its first answer: the random moment
+     * was written as its answer, then lowered; no delay, no receivers at the restart. */
+    json_t *want = support_parse(
+        "[{\"crash\": {\"burst\": {\"packages\": [504, 505], \"body\": {\"transition\": 17}, "
+        "\"concurrent\": 2}, \"after\": 1}}]");
+    if (!json_equal(json_object_get(small, "when"), want)) {
+        char *text = json_dumps(small, JSON_COMPACT);
+        fail_msg("shrunk to %s", text);
+    }
+    const json_t *pkgs = json_object_get(json_object_get(small, "given"), "packages");
+    assert_int_equal(json_array_size(pkgs), 2);
+    assert_null(json_object_get(json_object_get(small, "given"), "subscriptions"));
+    assert_false(s.inconsistent);
+    json_decref(want);
+    json_decref(small);
+
+    /* Any kill will do: one killed at once, with nothing else. */
+    s.calls = 0;
+    small = explore_shrink(probe, p, any_kill, &s, NULL, NULL);
+    want = support_parse("[{\"crash\": {}}]");
+    if (!json_equal(json_object_get(small, "when"), want)) {
+        char *text = json_dumps(small, JSON_COMPACT);
+        fail_msg("shrunk to %s", text);
+    }
+    assert_null(json_object_get(json_object_get(small, "given"), "packages"));
+    assert_false(s.inconsistent);
+    json_decref(want);
+    json_decref(small);
+    json_decref(probe);
+    oms_profile_unref(p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shrink_to_the_one_concurrent_step),
         cmocka_unit_test(test_shrink_keeps_what_the_failure_needs),
         cmocka_unit_test(test_shrink_stops_at_its_limits),
+        cmocka_unit_test(test_shrink_crash_steps),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
