@@ -272,3 +272,16 @@ int oms_json_check_keys(const json_t *obj, const char *path, const char *const *
     }
     return 0;
 }
+
+const json_t *oms_json_find_by_id(const json_t *list, int64_t id)
+{
+    size_t i;
+    json_t *e;
+    json_array_foreach((json_t *)list, i, e)
+    {
+        json_t *v = json_object_get(e, "id");
+        if (json_is_integer(v) && json_integer_value(v) == id)
+            return e;
+    }
+    return NULL;
+}

@@ -30,6 +30,9 @@ char *oms_jpath_index(char *out, size_t size, const char *parent, size_t index);
 int oms_json_check_keys(const json_t *obj, const char *path, const char *const *allowed,
                         const char *source, struct oms_err *err);
 
+/* The first object of list (an array; NULL allowed) whose integer "id" is id, or NULL. Borrowed. */
+const json_t *oms_json_find_by_id(const json_t *list, int64_t id);
+
 /* Reads an integer; true/false/reals/strings are refused. Returns 0 or OMS_E_INVAL. */
 int oms_json_int(const json_t *value, int64_t *out);
 /* Deep equality where 1 and 1.0 differ (jansson's json_equal) - used for exact matching. */

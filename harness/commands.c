@@ -58,27 +58,15 @@ static void print_err(const struct oms_err *err)
 
 static int load_spec(struct schema **schema, json_t **rules)
 {
-    struct oms_err err = {0};
-    char file[PATH_MAX];
-    int rc = data_path("spec/scenario.schema.json", file, sizeof(file));
+    char dir[PATH_MAX];
+    int rc = data_path("spec", dir, sizeof(dir));
     if (rc != 0)
         return rc;
-    if (schema_load(file, schema, &err) != 0) {
+    struct oms_err err = {0};
+    rc = scenario_spec_load(dir, schema, rules, &err);
+    if (rc != 0)
         print_err(&err);
-        return err.code ? err.code : OMS_E_IO;
-    }
-    rc = data_path("spec/rules.json", file, sizeof(file));
-    json_t *doc = rc == 0 ? oms_json_load_file(file, &err) : NULL;
-    if (!doc) {
-        if (rc == 0)
-            print_err(&err);
-        schema_destroy(*schema);
-        *schema = NULL;
-        return err.code ? err.code : OMS_E_IO;
-    }
-    *rules = json_incref(json_object_get(doc, "rules"));
-    json_decref(doc);
-    return 0;
+    return rc;
 }
 
 /* For a path that does not exist: the nearest name in its folder, appended to text. */

@@ -30,18 +30,6 @@ static void diff(json_t *out, const char *rule, const char *path, const json_t *
     json_object_set_new(json_array_get(out, json_array_size(out) - 1), "rule", json_string(rule));
 }
 
-static const json_t *by_id(const json_t *list, int64_t id)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach((json_t *)list, i, e)
-    {
-        if (json_integer_value(json_object_get(e, "id")) == id)
-            return e;
-    }
-    return NULL;
-}
-
 /* An id given as a number or a numeric string (a payload may carry either). */
 static int id_is(const json_t *v, int64_t id)
 {
@@ -329,8 +317,8 @@ static int touched(const json_t *was, const json_t *now, const json_t *logged)
     json_t *it;
     json_array_foreach(json_object_get(now, "items"), i, it)
     {
-        const json_t *old =
-            by_id(json_object_get(was, "items"), json_integer_value(json_object_get(it, "id")));
+        const json_t *old = oms_json_find_by_id(json_object_get(was, "items"),
+                                                json_integer_value(json_object_get(it, "id")));
         if (!old || status_of(old) != status_of(it))
             return 1;
     }
@@ -589,7 +577,7 @@ static void check_survived(const struct facts *f, struct result_check **checks, 
     json_array_foreach(json_object_get(span->before, "packages"), i, was)
     {
         int64_t id = json_integer_value(json_object_get(was, "id"));
-        const json_t *now = by_id(json_object_get(span->after, "packages"), id);
+        const json_t *now = oms_json_find_by_id(json_object_get(span->after, "packages"), id);
         char path[64];
         snprintf(path, sizeof(path), "packages.%lld", (long long)id);
         if (!now)
@@ -604,7 +592,7 @@ static void check_survived(const struct facts *f, struct result_check **checks, 
     json_array_foreach(json_object_get(span->before, "locations"), i, was)
     {
         int64_t id = json_integer_value(json_object_get(was, "id"));
-        const json_t *now = by_id(json_object_get(span->after, "locations"), id);
+        const json_t *now = oms_json_find_by_id(json_object_get(span->after, "locations"), id);
         const json_t *q0 = json_object_get(was, "quota"), *q1 = json_object_get(now, "quota");
         if (!json_equal((json_t *)q0, (json_t *)q1)) {
             char path[64];
@@ -626,7 +614,7 @@ static void check_survived(const struct facts *f, struct result_check **checks, 
 static void command_expect(const struct facts *f, const struct crash_command *c, struct expect *e)
 {
     const struct crash_span *span = f->span;
-    const json_t *was = by_id(json_object_get(span->before, "packages"), c->package);
+    const json_t *was = oms_json_find_by_id(json_object_get(span->before, "packages"), c->package);
     const struct oms_profile_transition *tr = body_transition(span->profile, c->body);
     expect_fill(span->profile, tr, c->package, was, status_of(was), tr ? tr->target : 0,
                 body_sync(span->profile, c->body), e);
@@ -645,7 +633,8 @@ static void check_answered(const struct facts *f, struct result_check **checks, 
         const struct crash_command *c = &r->commands[i];
         struct expect e;
         command_expect(f, c, &e);
-        const json_t *now = by_id(json_object_get(span->after, "packages"), c->package);
+        const json_t *now =
+            oms_json_find_by_id(json_object_get(span->after, "packages"), c->package);
         json_t *logged = fresh_for(f, c->package);
         char prefix[160], path[64];
         snprintf(prefix, sizeof(prefix), "package %lld (answered 204 before the kill)",
@@ -680,7 +669,7 @@ static void check_answered(const struct facts *f, struct result_check **checks, 
     json_array_foreach(json_object_get(span->before, "locations"), i, loc)
     {
         int64_t id = json_integer_value(json_object_get(loc, "id"));
-        const json_t *now = by_id(json_object_get(span->after, "locations"), id);
+        const json_t *now = oms_json_find_by_id(json_object_get(span->after, "locations"), id);
         if (json_is_true(json_object_get(loc, "quota_drift")) || !now)
             continue;
         char key[32], path[64];
@@ -714,7 +703,8 @@ static size_t check_half(const struct facts *f, struct result_check **checks, si
         const struct crash_command *c = &r->commands[i];
         struct expect e;
         command_expect(f, c, &e);
-        const json_t *now = by_id(json_object_get(span->after, "packages"), c->package);
+        const json_t *now =
+            oms_json_find_by_id(json_object_get(span->after, "packages"), c->package);
         json_t *logged = fresh_for(f, c->package);
         char path[64];
         snprintf(path, sizeof(path), "packages.%lld", (long long)c->package);
@@ -762,7 +752,7 @@ static size_t check_half(const struct facts *f, struct result_check **checks, si
         int64_t id = json_integer_value(json_object_get(now, "id"));
         if (command_for(r, id))
             continue;
-        const json_t *was = by_id(json_object_get(span->before, "packages"), id);
+        const json_t *was = oms_json_find_by_id(json_object_get(span->before, "packages"), id);
         json_t *logged = fresh_for(f, id);
         if (!json_equal((json_t *)was, now) || json_array_size(logged) > 0) {
             char path[64];
@@ -787,7 +777,8 @@ static void check_answered_calls(const struct facts *f, struct result_check **ch
         const struct crash_command *c = &r->commands[i];
         struct expect e;
         command_expect(f, c, &e);
-        const json_t *now = by_id(json_object_get(span->after, "packages"), c->package);
+        const json_t *now =
+            oms_json_find_by_id(json_object_get(span->after, "packages"), c->package);
         json_t *logged = fresh_for(f, c->package);
         char who[200];
         if (c->fate == CRASH_ANSWERED && c->status == 204 && e.tr && e.allowed) {
@@ -823,7 +814,7 @@ static void check_logged_calls(const struct facts *f, struct tally *tally, size_
                 ? oms_profile_transition_by_id(span->profile, json_integer_value(tid))
                 : oms_profile_transition_by_slug(span->profile,
                                                  json_string_value(json_object_get(entry, "slug")));
-        const json_t *was = by_id(json_object_get(span->before, "packages"), id);
+        const json_t *was = oms_json_find_by_id(json_object_get(span->before, "packages"), id);
         int64_t source = json_integer_value(json_object_get(entry, "old_status"));
         int64_t target = json_integer_value(json_object_get(entry, "new_status"));
         struct expect e;

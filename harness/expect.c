@@ -44,18 +44,6 @@ static char *label(const struct oms_profile *p, int64_t v, char *out, size_t siz
     return oms_profile_status_label(p, v, out, size);
 }
 
-static const json_t *find_by_id(const json_t *list, int64_t id)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach((json_t *)list, i, e)
-    {
-        if (json_integer_value(json_object_get(e, "id")) == id)
-            return e;
-    }
-    return NULL;
-}
-
 /* Compares an expected status (name or number) with an actual number. */
 static void status_compare(const struct oms_profile *p, const json_t *expected,
                            const json_t *actual, const char *path, json_t *out)
@@ -228,7 +216,7 @@ static void check_package(const struct expect_span *span, const char *id_text, c
                           struct result_check **checks, size_t *count)
 {
     int64_t id = strtoll(id_text, NULL, 10);
-    const json_t *pkg = find_by_id(json_object_get(span->after, "packages"), id);
+    const json_t *pkg = oms_json_find_by_id(json_object_get(span->after, "packages"), id);
     char what[128], rel[160];
     const json_t *exists = json_object_get(exp, "exists");
     if (exists || !pkg) {
@@ -329,8 +317,8 @@ static void check_locations(const struct expect_span *span, const json_t *exp,
     json_t *fields;
     json_object_foreach((json_t *)exp, id_text, fields)
     {
-        const json_t *loc =
-            find_by_id(json_object_get(span->after, "locations"), strtoll(id_text, NULL, 10));
+        const json_t *loc = oms_json_find_by_id(json_object_get(span->after, "locations"),
+                                                strtoll(id_text, NULL, 10));
         const char *key;
         json_t *v;
         json_object_foreach(fields, key, v)
@@ -362,7 +350,7 @@ static json_t *new_log_entries(const json_t *before, const json_t *after)
     json_t *e;
     json_array_foreach(json_object_get(after, "transition_log"), i, e)
     {
-        if (!find_by_id(old, json_integer_value(json_object_get(e, "id"))))
+        if (!oms_json_find_by_id(old, json_integer_value(json_object_get(e, "id"))))
             json_array_append(fresh, e);
     }
     return fresh;
@@ -753,7 +741,7 @@ static void check_outbox(const struct expect_span *span, const json_t *exp,
     json_t *row;
     json_array_foreach(json_object_get(span->after, "outbox"), i, row)
     {
-        if (!find_by_id(old, json_integer_value(json_object_get(row, "id"))))
+        if (!oms_json_find_by_id(old, json_integer_value(json_object_get(row, "id"))))
             json_array_append_new(fresh, outbox_view(row, span->webhook_prefix));
     }
     json_t *m = NULL;

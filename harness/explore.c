@@ -558,21 +558,6 @@ static char *kind_rule(const char *kind)
     return oms_xstrndup(open + 1, (size_t)(close - open - 1));
 }
 
-static int make_dir(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s", dir);
-    for (char *p = path + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return OMS_E_IO;
-        *p = '/';
-    }
-    return mkdir(path, 0777) != 0 && errno != EEXIST ? OMS_E_IO : 0;
-}
-
 /* A case file written in this run, and every kind its final run showed. */
 struct written {
     char *file;
@@ -695,9 +680,8 @@ static int shrink_one(struct explorer *ex, struct explore_side *ref, struct foun
         struct oms_buf b;
         oms_buf_init(&b, 0);
         oms_buf_printf(&b, "%s\n", text);
-        rc = make_dir(opt->out_dir) != 0
-                 ? oms_err_set(err, OMS_E_IO, opt->out_dir, 0, 0, NULL,
-                               "cannot create directory: %s", strerror(errno))
+        rc = report_make_dirs(opt->out_dir, err) != 0
+                 ? OMS_E_IO
                  : explore_report_write(opt->out_dir, strrchr(file, '/') + 1, oms_buf_str(&b), err);
         oms_buf_cleanup(&b);
     }
@@ -832,22 +816,11 @@ static int compare_found(const void *a, const void *b)
 static int load_spec(const char *dir, struct schema **schema, json_t **rules)
 {
     struct oms_err err = {0};
-    char path[4096], text[2048];
-    snprintf(path, sizeof(path), "%s/scenario.schema.json", dir);
-    if (schema_load(path, schema, &err) != 0) {
+    char text[2048];
+    int rc = scenario_spec_load(dir, schema, rules, &err);
+    if (rc != 0)
         fprintf(stderr, "refund-harness explore: %s\n", oms_err_format(&err, text, sizeof(text)));
-        return OMS_E_INVAL;
-    }
-    snprintf(path, sizeof(path), "%s/rules.json", dir);
-    json_t *doc = oms_json_load_file(path, &err);
-    if (!doc) {
-        fprintf(stderr, "refund-harness explore: %s\n", oms_err_format(&err, text, sizeof(text)));
-        schema_destroy(*schema);
-        return OMS_E_INVAL;
-    }
-    *rules = json_incref(json_object_get(doc, "rules"));
-    json_decref(doc);
-    return 0;
+    return rc;
 }
 
 /* The target's profile into a temporary file (its name into path) for the reference sandboxes.

@@ -50,18 +50,6 @@ static json_t *ruled(const char *rule, json_t *m)
     return json_pack("{s:[s,o]}", "$rule", rule, m);
 }
 
-static const json_t *find_by_id(const json_t *list, json_int_t id)
-{
-    size_t i;
-    json_t *e;
-    json_array_foreach((json_t *)list, i, e)
-    {
-        if (json_integer_value(json_object_get(e, "id")) == id)
-            return e;
-    }
-    return NULL;
-}
-
 /* ---- what a request gets wrong ---- */
 
 /* The faults of a request that SPEC E-2 answers before the body's fields are read (method, token,
@@ -283,7 +271,7 @@ static void answer_expect(const struct oms_profile *p, const json_t *r, int comm
             /* SPEC C-5: a refused source; the message names the package's status and the
              * allowed ones (E-1), by name or by number. */
             json_t *names = json_array();
-            const json_t *pkg = find_by_id(json_object_get(before, "packages"), f.path_id);
+            const json_t *pkg = oms_json_find_by_id(json_object_get(before, "packages"), f.path_id);
             if (pkg && !concurrent)
                 json_array_append_new(
                     names, status_value(p, json_integer_value(json_object_get(pkg, "status"))));
@@ -356,7 +344,7 @@ static json_t *packages_expect(const struct oms_profile *p, const json_t *before
     json_array_foreach(json_object_get(after, "packages"), i, pkg)
     {
         json_int_t id = json_integer_value(json_object_get(pkg, "id"));
-        const json_t *was = find_by_id(json_object_get(before, "packages"), id);
+        const json_t *was = oms_json_find_by_id(json_object_get(before, "packages"), id);
         json_t *e = json_pack("{s:o}", "status",
                               status_value(p, json_integer_value(json_object_get(pkg, "status"))));
         json_t *items = json_object_get(pkg, "items");
@@ -417,8 +405,8 @@ static json_t *log_expect(const struct oms_profile *p, const json_t *before, con
     json_t *e;
     json_array_foreach(json_object_get(after, "transition_log"), i, e)
     {
-        if (find_by_id(json_object_get(before, "transition_log"),
-                       json_integer_value(json_object_get(e, "id"))))
+        if (oms_json_find_by_id(json_object_get(before, "transition_log"),
+                                json_integer_value(json_object_get(e, "id"))))
             continue;
         json_array_append_new(
             out, json_pack("{s:O, s:O, s:O, s:o, s:o}", "package", json_object_get(e, "package"),
@@ -531,8 +519,8 @@ static json_t *outbox_expect(const json_t *before, const json_t *after)
     json_t *row;
     json_array_foreach(json_object_get(after, "outbox"), i, row)
     {
-        if (find_by_id(json_object_get(before, "outbox"),
-                       json_integer_value(json_object_get(row, "id"))))
+        if (oms_json_find_by_id(json_object_get(before, "outbox"),
+                                json_integer_value(json_object_get(row, "id"))))
             continue;
         json_t *e =
             json_pack("{s:O, s:O, s:O}", "kind", json_object_get(row, "kind"), "state",
@@ -617,7 +605,7 @@ static void note_crash(struct explore_oracle *o, const struct runner_step_view *
         int64_t *ids = crash_burst_packages(burst, &n);
         for (size_t i = 0; i < n; i++) {
             mark(o->unsure_packages, ids[i]);
-            const json_t *pkg = find_by_id(json_object_get(v->before, "packages"), ids[i]);
+            const json_t *pkg = oms_json_find_by_id(json_object_get(v->before, "packages"), ids[i]);
             if (pkg)
                 mark(o->unsure_locations, json_integer_value(json_object_get(pkg, "location")));
         }
@@ -862,7 +850,7 @@ void explore_invariants(const struct oms_profile *p, const struct runner_step_vi
     json_array_foreach(json_object_get(v->after, "packages"), i, pkg)
     {
         json_int_t id = json_integer_value(json_object_get(pkg, "id"));
-        const json_t *was = find_by_id(json_object_get(v->before, "packages"), id);
+        const json_t *was = oms_json_find_by_id(json_object_get(v->before, "packages"), id);
         if (!was)
             continue;
         json_int_t old = json_integer_value(json_object_get(was, "status"));

@@ -1,6 +1,8 @@
 /* explore_report: case files, replay scripts and the run's reports. */
 #include "explore_report.h"
 
+#include "runner.h"
+
 #include "crash.h"
 #include "explore_gen.h"
 #include "matcher.h"
@@ -17,9 +19,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define OMNITRON_MARK          "__EXPLORE_OMNITRON__"
-#define WEBHOOK_MARK           "__EXPLORE_WEBHOOK__"
-#define DEFAULT_OMNITRON_TOKEN "omnitron-test-token"
+#define OMNITRON_MARK "__EXPLORE_OMNITRON__"
+#define WEBHOOK_MARK  "__EXPLORE_WEBHOOK__"
 
 char *explore_report_id(const char *kind, json_t *used)
 {
@@ -222,26 +223,7 @@ static void put_unmarked(struct oms_buf *out, const char *s)
 /* The fixture as the runner sends it, with the receivers' URLs as marks. */
 static json_t *marked_fixture(const json_t *given)
 {
-    json_t *fx = json_deep_copy(given);
-    json_object_del(fx, "receivers");
-    const char *token =
-        json_string_value(json_object_get(json_object_get(given, "omnitron"), "token"));
-    json_object_set_new(fx, "omnitron",
-                        json_pack("{s:s, s:s}", "url", OMNITRON_MARK, "token",
-                                  token ? token : DEFAULT_OMNITRON_TOKEN));
-    size_t i;
-    json_t *sub;
-    json_array_foreach(json_object_get(fx, "subscriptions"), i, sub)
-    {
-        const char *name = json_string_value(json_object_get(sub, "receiver"));
-        if (!name)
-            continue;
-        char url[256];
-        snprintf(url, sizeof(url), WEBHOOK_MARK "/hooks/%s", name);
-        json_object_set_new(sub, "target_url", json_string(url));
-        json_object_del(sub, "receiver");
-    }
-    return fx;
+    return runner_fixture_for(given, OMNITRON_MARK, WEBHOOK_MARK, NULL);
 }
 
 static void behaviour_lines(struct oms_buf *out, const json_t *receivers)
@@ -371,22 +353,7 @@ char *explore_report_shell(const json_t *doc, const char *file,
 
 int explore_report_write(const char *dir, const char *name, const char *text, struct oms_err *err)
 {
-    char path[4096], tmp[4200];
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
-    FILE *f = fopen(tmp, "wb");
-    if (!f)
-        return oms_err_set(err, OMS_E_IO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
-    size_t len = strlen(text);
-    int bad = fwrite(text, 1, len, f) != len || fflush(f) != 0;
-    if (fclose(f) != 0)
-        bad = 1;
-    if (bad || rename(tmp, path) != 0) {
-        int saved = errno;
-        remove(tmp);
-        return oms_err_set(err, OMS_E_IO, path, 0, 0, NULL, "cannot write: %s", strerror(saved));
-    }
-    return 0;
+    return report_write_file(dir, name, text, strlen(text), err);
 }
 
 int explore_report_all(const struct result_run *run, const json_t *explore, const char *dir,

@@ -189,7 +189,7 @@ void report_scenario_repro(const struct result_scenario *s, struct oms_buf *out)
         oms_buf_printf(out, "  rerun: %s\n", s->rerun);
 }
 
-static int write_file(const char *dir, const char *name, const struct oms_buf *content,
+int report_write_file(const char *dir, const char *name, const char *data, size_t len,
                       struct oms_err *err)
 {
     char path[4096], tmp[4200];
@@ -198,8 +198,7 @@ static int write_file(const char *dir, const char *name, const struct oms_buf *c
     FILE *f = fopen(tmp, "wb");
     if (!f)
         return oms_err_set(err, OMS_E_IO, tmp, 0, 0, NULL, "cannot create: %s", strerror(errno));
-    size_t n = fwrite(oms_buf_str(content), 1, content->len, f);
-    int bad = n != content->len || fflush(f) != 0;
+    int bad = fwrite(data, 1, len, f) != len || fflush(f) != 0;
     if (fclose(f) != 0)
         bad = 1;
     if (bad || rename(tmp, path) != 0) {
@@ -210,7 +209,7 @@ static int write_file(const char *dir, const char *name, const struct oms_buf *c
     return 0;
 }
 
-static int make_dirs(const char *dir, struct oms_err *err)
+int report_make_dirs(const char *dir, struct oms_err *err)
 {
     char path[4096];
     snprintf(path, sizeof(path), "%s", dir);
@@ -231,7 +230,7 @@ static int make_dirs(const char *dir, struct oms_err *err)
 
 int report_write_all(const struct result_run *run, const char *dir, struct oms_err *err)
 {
-    if (make_dirs(dir, err) != 0)
+    if (report_make_dirs(dir, err) != 0)
         return OMS_E_IO;
     struct {
         const char *name;
@@ -245,7 +244,7 @@ int report_write_all(const struct result_run *run, const char *dir, struct oms_e
         struct oms_buf b;
         oms_buf_init(&b, 0);
         files[i].render(run, &b);
-        int rc = write_file(dir, files[i].name, &b, err);
+        int rc = report_write_file(dir, files[i].name, oms_buf_str(&b), b.len, err);
         oms_buf_cleanup(&b);
         if (rc != 0)
             return rc;
@@ -255,7 +254,7 @@ int report_write_all(const struct result_run *run, const char *dir, struct oms_e
     oms_buf_init(&marker, 0);
     oms_buf_puts(&marker, "refund-harness reports: a run searching this folder for scenarios "
                           "skips it.\n");
-    int rc = write_file(dir, SCENARIO_REPORT_MARKER, &marker, err);
+    int rc = report_write_file(dir, SCENARIO_REPORT_MARKER, oms_buf_str(&marker), marker.len, err);
     oms_buf_cleanup(&marker);
     return rc;
 }

@@ -36,6 +36,13 @@ void report_rule_tag(const struct result_check *c, const json_t *diff, struct om
  * them) and any other id a scenario names. New reference. */
 json_t *report_coverage(const struct result_run *run);
 
+/* Writes len bytes to dir/name through a temporary file renamed into place, so a reader never
+ * sees half a file. Returns 0, or OMS_E_IO with err naming the file. */
+int report_write_file(const char *dir, const char *name, const char *data, size_t len,
+                      struct oms_err *err);
+/* Creates dir and its parents as needed. Returns 0, or OMS_E_IO with err naming the folder. */
+int report_make_dirs(const char *dir, struct oms_err *err);
+
 /* Writes all three into dir (created if missing), each via a temporary file renamed into place so
  * a reader never sees half a report. Returns 0 or a negative code with err naming the file. */
 int report_write_all(const struct result_run *run, const char *dir, struct oms_err *err);

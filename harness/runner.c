@@ -50,18 +50,17 @@ static void env_error(struct result_scenario *out, const struct oms_err *err, co
         out->environment = 1;
 }
 
-/* The fixture the target receives: the scenario's "given" with receivers resolved to URLs. */
-json_t *runner_fixture(struct target *t, const struct scenario *sc,
-                       const struct runner_options *opt)
+json_t *runner_fixture_for(const json_t *given, const char *omnitron_url, const char *webhook_url,
+                           const char *omnitron_token)
 {
-    json_t *fx = json_deep_copy(sc->given);
+    json_t *fx = json_deep_copy(given);
     json_object_del(fx, "receivers");
     const char *token =
-        json_string_value(json_object_get(json_object_get(sc->given, "omnitron"), "token"));
+        json_string_value(json_object_get(json_object_get(given, "omnitron"), "token"));
     if (!token)
-        token = opt->omnitron_token ? opt->omnitron_token : DEFAULT_OMNITRON_TOKEN;
+        token = omnitron_token ? omnitron_token : DEFAULT_OMNITRON_TOKEN;
     json_object_set_new(fx, "omnitron",
-                        json_pack("{s:s, s:s}", "url", target_omnitron_url(t), "token", token));
+                        json_pack("{s:s, s:s}", "url", omnitron_url, "token", token));
     size_t i;
     json_t *sub;
     json_array_foreach(json_object_get(fx, "subscriptions"), i, sub)
@@ -70,11 +69,18 @@ json_t *runner_fixture(struct target *t, const struct scenario *sc,
         if (!name)
             continue;
         char url[1024];
-        snprintf(url, sizeof(url), "%s%s%s", target_webhook_url(t), WEBHOOK_PREFIX, name);
+        snprintf(url, sizeof(url), "%s%s%s", webhook_url, WEBHOOK_PREFIX, name);
         json_object_set_new(sub, "target_url", json_string(url));
         json_object_del(sub, "receiver");
     }
     return fx;
+}
+
+json_t *runner_fixture(struct target *t, const struct scenario *sc,
+                       const struct runner_options *opt)
+{
+    return runner_fixture_for(sc->given, target_omnitron_url(t), target_webhook_url(t),
+                              opt->omnitron_token);
 }
 
 /* Headers and body of a step's request; fills x (whose strings live in the returned arrays). */

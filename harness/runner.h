@@ -55,6 +55,10 @@ struct runner_options {
  * filled in. New reference. */
 json_t *runner_fixture(struct target *t, const struct scenario *sc,
                        const struct runner_options *opt);
+/* The same from a "given" and the receivers' base URLs (or any text standing for them, as in a
+ * reproducer script); omnitron_token NULL: a default. New reference. */
+json_t *runner_fixture_for(const json_t *given, const char *omnitron_url, const char *webhook_url,
+                           const char *omnitron_token);
 
 /* Runs sc on t. base is the target's own profile (from the fixture protocol). Fills out (already
  * added to a run); never fails as a call: problems become the scenario's outcome (FAIL or ERROR).

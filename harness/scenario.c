@@ -775,6 +775,26 @@ size_t scenario_load(const char *file, struct schema *schema, const json_t *know
     return n;
 }
 
+int scenario_spec_load(const char *dir, struct schema **schema, json_t **rules, struct oms_err *err)
+{
+    char path[4096];
+    *schema = NULL;
+    *rules = NULL;
+    snprintf(path, sizeof(path), "%s/scenario.schema.json", dir);
+    if (schema_load(path, schema, err) != 0)
+        return err->code ? err->code : OMS_E_IO;
+    snprintf(path, sizeof(path), "%s/rules.json", dir);
+    json_t *doc = oms_json_load_file(path, err);
+    if (!doc) {
+        schema_destroy(*schema);
+        *schema = NULL;
+        return err->code ? err->code : OMS_E_IO;
+    }
+    *rules = json_incref(json_object_get(doc, "rules"));
+    json_decref(doc);
+    return 0;
+}
+
 void scenario_destroy(struct scenario *s)
 {
     if (!s)

@@ -62,6 +62,13 @@ size_t scenario_load_text(const char *file, const char *text, size_t len, struct
                           size_t max);
 void scenario_destroy(struct scenario *s);
 
+/* Loads the specification in the folder dir: the scenario schema (scenario.schema.json) and the
+ * "rules" of the rule catalogue (rules.json). Returns 0 with *schema and *rules (new: free with
+ * schema_destroy and json_decref), or a negative code with err naming the file and nothing
+ * returned. */
+int scenario_spec_load(const char *dir, struct schema **schema, json_t **rules,
+                       struct oms_err *err);
+
 /* The default id of a scenario without "id": the file name without its folders and ".json",
  * lower-cased, every run of other characters than a-z and 0-9 made one "-" (none at either end);
  * "scenario" when nothing is left. Into out (truncated to size), returned. */

@@ -47,9 +47,11 @@ enum phase {
 };
 
 /* After an answer that closes the connection, unread input is discarded for at most this long
- * and this much, so the client reads the answer instead of a reset. */
-#define LINGER_US    1000000
-#define LINGER_BYTES (1024 * 1024)
+ * and this much, so the client reads the answer instead of a reset. A client refused early (401,
+ * 413 from its Content-Length) may still be sending a body as large as the largest fixture
+ * allowed: discarding costs no memory, and the time bound stops a client that trickles. */
+#define LINGER_US    2000000
+#define LINGER_BYTES (64 * 1024 * 1024)
 #define HEAD_READ    4096
 
 /* Connections open from one client address, for the per-client limit. */
