@@ -265,6 +265,9 @@ struct oms_http_pool *oms_http_pool_create(void)
         fprintf(stderr, "fatal: libcurl could not create a multi handle\n");
         abort();
     }
+    /* Idle connections kept for the next exchanges (libcurl's default follows the number of
+     * exchanges in flight, so a lull would close them). */
+    curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)OMS_HTTP_POOL_KEEP_CONNECTIONS);
     return p;
 }
 

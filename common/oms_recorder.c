@@ -3,6 +3,7 @@
 #include "oms_recorder.h"
 
 #include "oms_alloc.h"
+#include "oms_attempts.h"
 #include "oms_cli.h"
 #include "oms_crypto.h"
 #include "oms_fixture_token.h"
@@ -64,6 +65,8 @@ struct oms_recorder {
     void (*inspect_free)(void *ctx);
     pthread_mutex_t lock;
     struct oms_journal *journal;
+    struct oms_attempts *attempts; /* delivery attempts answered, to recognise their re-sends */
+    int64_t resent;                /* re-sends recognised since the last clear */
     int64_t seq;
     struct behaviour initial;
     struct behaviour current;
@@ -297,6 +300,8 @@ static void reset(struct oms_recorder *r, int wait)
     behaviour_cleanup(&r->current);
     behaviour_copy(&r->current, &r->initial);
     oms_journal_clear(r->journal);
+    oms_attempts_clear(r->attempts);
+    r->resent = 0;
     pthread_mutex_unlock(&r->lock);
     request_down(r, 0, 0, wait);
 }
@@ -377,10 +382,20 @@ int64_t oms_recorder_dropped(struct oms_recorder *r)
     return n;
 }
 
+int64_t oms_recorder_resent(struct oms_recorder *r)
+{
+    pthread_mutex_lock(&r->lock);
+    int64_t n = r->resent;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
 void oms_recorder_clear(struct oms_recorder *r)
 {
     pthread_mutex_lock(&r->lock);
     oms_journal_clear(r->journal);
+    oms_attempts_clear(r->attempts);
+    r->resent = 0;
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -425,8 +440,16 @@ static json_t *headers_json(const struct oms_http_request *req)
     return h;
 }
 
+/* A delivery attempt's key (oms_attempts_key), when the request carries one. */
+struct delivery_key {
+    int set;
+    char id[OMS_DELIVERY_ID_MAX + 1];
+    int64_t attempt;
+};
+
 static void record(struct oms_recorder *r, const struct oms_http_request *req,
-                   const json_t *body_json, const struct oms_http_response *resp)
+                   const json_t *body_json, const struct oms_http_response *resp,
+                   const struct delivery_key *key)
 {
     json_t *query = json_object();
     for (size_t i = 0; i < req->arg_count; i++)
@@ -469,6 +492,8 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
     for (size_t i = 0; i < req->header_count; i++)
         weight += strlen(req->headers[i].name) + strlen(req->headers[i].value);
     oms_journal_append_sized(r->journal, e, weight);
+    if (key->set)
+        oms_attempts_remember(r->attempts, key->id, key->attempt, e, resp);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -506,10 +531,11 @@ static void control(struct oms_recorder *r, const struct oms_http_request *req,
         json_int_t dropped = oms_journal_dropped(r->journal);
         json_int_t limit = (json_int_t)oms_journal_limit(r->journal);
         json_int_t bytes = (json_int_t)oms_journal_bytes(r->journal);
+        json_int_t resent = (json_int_t)r->resent;
         pthread_mutex_unlock(&r->lock);
-        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
-                                (json_int_t)matched, "dropped", dropped, "limit", limit, "bytes",
-                                bytes, "requests", requests);
+        json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
+                                (json_int_t)matched, "dropped", dropped, "resent", resent, "limit",
+                                limit, "bytes", bytes, "requests", requests);
         oms_http_response_json(resp, 200, doc);
         json_decref(doc);
     } else if (strcmp(req->path, "/__journal") == 0 && strcmp(m, "DELETE") == 0) {
@@ -563,6 +589,23 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
         answer_error(resp, 413, "the request body is larger than the receiver's limit of 16 MiB");
         return;
     }
+    /* A transport re-send of an attempt already answered is that attempt again: answered as it
+     * was, counted apart, and neither recorded as a call nor given the next fault rule. */
+    struct delivery_key key = {0};
+    key.set = oms_attempts_key(req, key.id, &key.attempt);
+    if (key.set) {
+        pthread_mutex_lock(&r->lock);
+        int replayed = oms_attempts_replay(r->attempts, key.id, key.attempt, resp);
+        r->resent += replayed;
+        pthread_mutex_unlock(&r->lock);
+        if (replayed) {
+            oms_log(OMS_LOG_INFO, r->name,
+                    "%s %s: delivery %s attempt %lld sent again (a transport "
+                    "re-send), answered as before",
+                    req->method, req->path, key.id, (long long)key.attempt);
+            return;
+        }
+    }
     json_t *body_json = NULL;
     if (req->body_len > 0)
         body_json = json_loadb(req->body, req->body_len, 0, NULL);
@@ -605,7 +648,7 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
         oms_http_response_json(resp, resp->status ? resp->status : 200, filler);
         json_decref(filler);
     }
-    record(r, req, body_json, resp);
+    record(r, req, body_json, resp, &key);
     json_decref(body);
     json_decref(body_json);
 }
@@ -718,6 +761,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
     r->inspect = cfg->inspect;
     r->inspect_ctx = cfg->inspect_ctx;
     r->journal = oms_journal_create(cfg->journal_limit);
+    r->attempts = oms_attempts_create(0);
     oms_journal_set_max_bytes(r->journal, cfg->journal_bytes ? cfg->journal_bytes
                                                              : OMS_RECORDER_DEFAULT_JOURNAL_BYTES);
     r->initial.status = cfg->status ? cfg->status : 200;
@@ -725,6 +769,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
         r->initial.body = json_loads(cfg->body, 0, NULL);
         if (!r->initial.body) {
             oms_journal_destroy(r->journal);
+            oms_attempts_destroy(r->attempts);
             free(r);
             return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
                                "default answer body of receiver is not JSON");
@@ -758,6 +803,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
         behaviour_cleanup(&r->initial);
         behaviour_cleanup(&r->current);
         oms_journal_destroy(r->journal);
+        oms_attempts_destroy(r->attempts);
         pthread_cond_destroy(&r->switch_cond);
         pthread_mutex_destroy(&r->lock);
         free(r);
@@ -784,6 +830,7 @@ void oms_recorder_stop(struct oms_recorder *r)
     behaviour_cleanup(&r->initial);
     behaviour_cleanup(&r->current);
     oms_journal_destroy(r->journal);
+    oms_attempts_destroy(r->attempts);
     pthread_cond_destroy(&r->switch_cond);
     pthread_mutex_destroy(&r->lock);
     free(r);

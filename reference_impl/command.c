@@ -3,6 +3,7 @@
 
 #include "engine.h"
 #include "oms_alloc.h"
+#include "oms_attempts.h"
 #include "oms_crypto.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -13,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define DEFAULT_MAX_ATTEMPTS 6
 
@@ -44,6 +46,22 @@ static json_t *package_payload(const struct store_package *pkg, int64_t status,
                      status_string(status), "items", arr);
 }
 
+/* The id every attempt of the row carries (docs/reference-impl.md, "Delivery"); a header of the
+ * same name in another case, from a subscription's additional_headers, gives way to it. */
+static void set_delivery_id(json_t *headers, const char *id)
+{
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(headers, tmp, key, v)
+    {
+        if (strcasecmp(key, OMS_DELIVERY_ID_HEADER) == 0 ||
+            strcasecmp(key, OMS_DELIVERY_ATTEMPT_HEADER) == 0)
+            json_object_del(headers, key);
+    }
+    json_object_set_new(headers, OMS_DELIVERY_ID_HEADER, json_string(id));
+}
+
 static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
                             const char *remote_status, const struct store_item *items, size_t n,
                             int64_t target, int64_t log_id, int64_t now, int *queued)
@@ -55,9 +73,11 @@ static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
             json_array_append_new(set,
                                   json_pack("{s:I, s:s}", "id", (json_int_t)items[i].order_item,
                                             "status", remote_status));
-    if (json_array_size(set) == 0) {
+    char id[33];
+    int rc = json_array_size(set) == 0 ? 1 : oms_random_hex(id, 16);
+    if (rc != 0) {
         json_decref(set);
-        return 0;
+        return rc == 1 ? 0 : rc;
     }
     json_t *body = json_pack("{s:o}", "orderitem_set", set);
     char *url = NULL, *token = NULL;
@@ -65,6 +85,7 @@ static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
     char full[2048];
     snprintf(full, sizeof(full), "%s%s", url ? url : "", oms_profile_omnitron_path(p));
     json_t *headers = json_pack("{s:s}", "Content-Type", "application/json");
+    set_delivery_id(headers, id);
     if (token) {
         char auth[512];
         snprintf(auth, sizeof(auth), "Token %s", token);
@@ -85,7 +106,7 @@ static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
         .retry = retry_text,
         .next_attempt_ms = now,
     };
-    int rc = store_outbox_insert(r->store, &row);
+    rc = store_outbox_insert(r->store, &row);
     *queued += rc == 0;
     free(retry_text);
     free(body_text);
@@ -129,6 +150,7 @@ static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
             snprintf(value, sizeof(value), "%s%s", oms_profile_signature_prefix(p), mac);
             json_object_set_new(headers, oms_profile_signature_header(p), json_string(value));
         }
+        set_delivery_id(headers, uuid);
         /* The subscription's own policy, else the profile's default for webhooks. */
         const json_t *retry = json_object_get(sub, "retry_countdown_config");
         if (!json_is_object(retry))

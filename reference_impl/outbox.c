@@ -3,6 +3,7 @@
 #include "outbox.h"
 
 #include "oms_alloc.h"
+#include "oms_attempts.h"
 #include "oms_http_client.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define IDLE_WAIT_MAX_MS 1000
@@ -49,11 +51,15 @@ static int64_t now_ms(struct outbox *o)
     return o->clock.now(o->clock.ctx);
 }
 
-static char **header_lines(const char *headers_json, size_t *n)
+/* The row's headers as "Name: value" lines, and the attempt's number (SPEC O-2: every attempt
+ * carries the same Delivery-Id; Delivery-Attempt tells the attempts apart). *has_id says whether
+ * the row has a Delivery-Id (rows written before it existed have none). */
+static char **header_lines(const char *headers_json, int64_t attempt, size_t *n, int *has_id)
 {
     json_t *h = json_loads(headers_json ? headers_json : "{}", 0, NULL);
     *n = 0;
-    char **lines = oms_xcalloc(json_object_size(h) + 1, sizeof(char *));
+    *has_id = 0;
+    char **lines = oms_xcalloc(json_object_size(h) + 2, sizeof(char *));
     const char *key;
     json_t *v;
     json_object_foreach(h, key, v)
@@ -64,8 +70,15 @@ static char **header_lines(const char *headers_json, size_t *n)
         lines[*n] = oms_xmalloc(size);
         snprintf(lines[*n], size, "%s: %s", key, json_string_value(v));
         (*n)++;
+        *has_id |= strcasecmp(key, OMS_DELIVERY_ID_HEADER) == 0;
     }
     json_decref(h);
+    if (*has_id) {
+        size_t size = sizeof(OMS_DELIVERY_ATTEMPT_HEADER) + 24;
+        lines[*n] = oms_xmalloc(size);
+        snprintf(lines[*n], size, "%s: %lld", OMS_DELIVERY_ATTEMPT_HEADER, (long long)attempt);
+        (*n)++;
+    }
     return lines;
 }
 
@@ -136,7 +149,13 @@ static void start_due(struct outbox *o)
         }
         struct flight *f = OMS_NEW(struct flight);
         f->row = rows[i];
-        f->lines = header_lines(f->row.headers, &f->x.header_count);
+        int has_id = 0;
+        f->lines = header_lines(f->row.headers, f->row.attempts + 1, &f->x.header_count, &has_id);
+        /* A kept-alive connection may carry an attempt that has a Delivery-Id: if libcurl sends
+         * it again because the connection died unanswered, the receiver sees the same attempt
+         * (docs/reference-impl.md, "Delivery"). Without one, each attempt gets a connection of
+         * its own, so that one attempt is always one request. */
+        f->x.idempotent = has_id;
         f->x.method = f->row.method;
         f->x.url = f->row.url;
         f->x.headers = (const char *const *)f->lines;
