@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <stdint.h>
 #include <string.h>
 
 static void to_hex(const unsigned char *in, size_t n, char *out)
@@ -26,6 +27,34 @@ int oms_random_hex(char *out, size_t bytes)
     if (bytes > sizeof(buf) || RAND_bytes(buf, (int)bytes) != 1)
         return OMS_E_ENV;
     to_hex(buf, bytes, out);
+    return 0;
+}
+
+/* splitmix64 (Vigna): a bijection of its state, so a thread's identifiers never repeat. */
+static uint64_t splitmix64(uint64_t *state)
+{
+    uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+}
+
+int oms_unique_hex32(char out[33])
+{
+    static _Thread_local uint64_t state;
+    static _Thread_local int seeded;
+    if (!seeded) {
+        if (RAND_bytes((unsigned char *)&state, (int)sizeof(state)) != 1)
+            return OMS_E_ENV;
+        seeded = 1;
+    }
+    unsigned char bytes[16];
+    uint64_t hi = splitmix64(&state), lo = splitmix64(&state);
+    for (int i = 0; i < 8; i++) {
+        bytes[i] = (unsigned char)(hi >> (56 - 8 * i));
+        bytes[8 + i] = (unsigned char)(lo >> (56 - 8 * i));
+    }
+    to_hex(bytes, sizeof(bytes), out);
     return 0;
 }
 
