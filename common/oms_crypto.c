@@ -8,6 +8,7 @@
 #include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -67,13 +68,35 @@ void oms_hmac_sha256_hex(const char *key, size_t key_len, const void *data, size
     to_hex(mac, mac_len, out);
 }
 
+/* SHA-256 fetched once: SHA256() looks the algorithm up in the provider on every call, which
+ * cost more than hashing a token. */
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+static EVP_MD *sha256_md;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+void oms_sha256(const void *data, size_t len, unsigned char out[OMS_SHA256_LEN])
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    if (!sha256_md || !EVP_Digest(data, len, out, NULL, sha256_md, NULL))
+        SHA256(data, len, out);
+}
+
+int oms_digest_equal(const unsigned char a[OMS_SHA256_LEN], const unsigned char b[OMS_SHA256_LEN])
+{
+    return CRYPTO_memcmp(a, b, OMS_SHA256_LEN) == 0;
+}
+
 int oms_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len)
 {
-    unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
-    SHA256(a, a_len, da);
-    SHA256(b, b_len, db);
+    unsigned char da[OMS_SHA256_LEN], db[OMS_SHA256_LEN];
+    oms_sha256(a, a_len, da);
+    oms_sha256(b, b_len, db);
     /* The lengths are compared after the digests, branch-free, so neither leaks by time. */
-    int same = CRYPTO_memcmp(da, db, sizeof(da)) == 0;
+    int same = oms_digest_equal(da, db);
     return same & (a_len == b_len);
 }
 

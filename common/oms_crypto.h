@@ -18,6 +18,12 @@ int oms_unique_hex32(char out[33]);
 void oms_hmac_sha256_hex(const char *key, size_t key_len, const void *data, size_t len,
                          char out[65]);
 
+#define OMS_SHA256_LEN 32
+/* SHA-256 of data into out. */
+void oms_sha256(const void *data, size_t len, unsigned char out[OMS_SHA256_LEN]);
+/* 1 when two digests are equal, compared in constant time. */
+int oms_digest_equal(const unsigned char a[OMS_SHA256_LEN], const unsigned char b[OMS_SHA256_LEN]);
+
 /* 1 when the two byte strings are equal. Its time does not depend on where they differ nor on
  * their lengths: both are hashed first (SHA-256) and the digests compared in constant time. */
 int oms_secret_equal(const void *a, size_t a_len, const void *b, size_t b_len);

@@ -33,6 +33,7 @@ struct oms_profile {
     char *omnitron_path;
     int sync_default;
     char **tokens;
+    unsigned char (*token_digests)[OMS_SHA256_LEN]; /* SHA-256 of each, for oms_profile_token_ok */
     size_t token_count;
     size_t max_body;
     char *signature_header;
@@ -468,6 +469,7 @@ static int parse_tokens(struct ctx *c, struct oms_profile *p, const json_t *arr)
     if (!json_is_array(arr) || json_array_size(arr) == 0)
         return fail(c, "$.tokens", "expected a non-empty list of API tokens");
     p->tokens = oms_xcalloc(json_array_size(arr), sizeof(char *));
+    p->token_digests = oms_xcalloc(json_array_size(arr), sizeof(*p->token_digests));
     size_t i;
     json_t *v;
     json_array_foreach(arr, i, v)
@@ -476,6 +478,8 @@ static int parse_tokens(struct ctx *c, struct oms_profile *p, const json_t *arr)
         if (!json_is_string(v) || json_string_length(v) == 0)
             return fail(c, oms_jpath_index(path, sizeof(path), "$.tokens", i),
                         "expected a non-empty token string");
+        oms_sha256(json_string_value(v), strlen(json_string_value(v)),
+                   p->token_digests[p->token_count]);
         p->tokens[p->token_count++] = oms_xstrdup(json_string_value(v));
     }
     return 0;
@@ -662,6 +666,7 @@ static void profile_free(struct oms_profile *p)
     for (size_t i = 0; i < p->token_count; i++)
         free(p->tokens[i]);
     free(p->tokens);
+    free(p->token_digests);
     free(p->signature_header);
     free(p->signature_prefix);
     free(p->plan_status);
@@ -879,10 +884,14 @@ int oms_profile_token_ok(const struct oms_profile *p, const char *token)
 {
     if (!token)
         return 0;
-    /* Every token is compared, in constant time, whatever matches first. */
+    /* Every token is compared, in constant time, whatever matches first: digests, so neither
+     * where they differ nor their lengths show (oms_secret_equal's way, the profile's side
+     * hashed once at load). */
+    unsigned char digest[OMS_SHA256_LEN];
+    oms_sha256(token, strlen(token), digest);
     int ok = 0;
     for (size_t i = 0; i < p->token_count; i++)
-        ok |= oms_secret_equal(p->tokens[i], strlen(p->tokens[i]), token, strlen(token));
+        ok |= oms_digest_equal(p->token_digests[i], digest);
     return ok;
 }
 
