@@ -113,9 +113,12 @@ static void test_journal_records_filters_and_clears(void **state)
     /* Bytes that are not UTF-8 are still journaled (as U+FFFD). */
     assert_int_equal(support_http(e->client, &x, "PUT", e->base, "/c", NULL, "\xff\xfe", 2), 200);
     oms_http_exchange_cleanup(&x);
+    /* A JSON string once its bad byte is replaced, but not JSON as it arrived: "json" is null. */
+    assert_int_equal(support_http(e->client, &x, "PUT", e->base, "/d", NULL, "\"\xff\"", 3), 200);
+    oms_http_exchange_cleanup(&x);
 
     j = get_json(e, "/__journal");
-    assert_int_equal(json_integer_value(json_object_get(j, "count")), 3); /* no control calls */
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 4); /* no control calls */
     json_t *reqs = json_object_get(j, "requests");
     json_t *r0 = json_array_get(reqs, 0);
     assert_string_equal(json_string_value(json_object_get(r0, "receiver")), "probe");
@@ -137,6 +140,8 @@ static void test_journal_records_filters_and_clears(void **state)
     const char *lossy = json_string_value(json_object_get(json_array_get(reqs, 2), "body"));
     assert_non_null(lossy);
     assert_non_null(strstr(lossy, "\xef\xbf\xbd"));
+    assert_true(json_is_null(json_object_get(json_array_get(reqs, 2), "json")));
+    assert_true(json_is_null(json_object_get(json_array_get(reqs, 3), "json")));
     json_decref(j);
 
     j = get_json(e, "/__journal?path=/c");
