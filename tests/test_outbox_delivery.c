@@ -64,7 +64,8 @@ static void load(struct env *e, const char *omnitron_token, const char *retry)
         "     \"status\": \"Packed for Refund\"}]}],"
         " \"subscriptions\": [{\"event_type\": \"package.status.packed_for_refund\","
         "   \"target_url\": \"%s/hooks/erp\", \"secret_key\": \"" SECRET "\","
-        "   \"additional_headers\": {\"X-Tenant\": \"acme\", \"X-Env\": \"test\"},"
+        "   \"additional_headers\": {\"X-Tenant\": \"acme\", \"X-Env\": \"test\","
+        "     \"X-Quote\": \"a \\\"b\\\" \\\\ c/d\"},"
         "   \"retry_countdown_config\": %s}]}",
         oms_recorder_url(e->omnitron), omnitron_token, oms_recorder_url(e->webhook), retry);
     support_load(e->r.client, e->r.base, fixture);
@@ -174,6 +175,8 @@ static void test_command_delivers_one_patch_and_one_signed_webhook(void **state)
     assert_string_equal(json_string_value(json_object_get(h, "path")), "/hooks/erp");
     assert_string_equal(header(h, "x-tenant"), "acme");
     assert_string_equal(header(h, "x-env"), "test");
+    /* Escapes in a stored header survive to the wire. */
+    assert_string_equal(header(h, "x-quote"), "a \"b\" \\ c/d");
     assert_non_null(strstr(header(h, "content-type"), "application/json"));
     const char *body = json_string_value(json_object_get(h, "body"));
     char mac[65], signature[80];
