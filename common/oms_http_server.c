@@ -136,6 +136,8 @@ struct oms_http_server {
     unsigned port;
     char url[80];
     char name[32];
+    char date[40]; /* the Date header of this second (I/O thread only) */
+    time_t date_at;
 };
 
 /* ---- requests and responses, as handlers see them ---- */
@@ -459,14 +461,26 @@ static void build_answer(struct conn *c)
     int no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     if (!c->keep_alive)
         c->close_after = 1;
-    char date[64];
+    /* Answers are built on the I/O thread only: the Date line is made once a second. */
+    struct oms_http_server *s = c->server;
     time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    oms_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, reason_phrase(status), date);
-    if (!no_body)
-        oms_buf_printf(&b, "Content-Length: %zu\r\n", c->resp.body.len);
+    if (now != s->date_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(s->date, sizeof(s->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        s->date_at = now;
+    }
+    char line[64];
+    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
+    oms_buf_append(&b, line, (size_t)n);
+    oms_buf_puts(&b, reason_phrase(status));
+    oms_buf_puts(&b, "\r\nDate: ");
+    oms_buf_puts(&b, s->date);
+    oms_buf_puts(&b, "\r\n");
+    if (!no_body) {
+        n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n", c->resp.body.len);
+        oms_buf_append(&b, line, (size_t)n);
+    }
     if (c->close_after)
         oms_buf_puts(&b, "Connection: close\r\n");
     for (size_t i = 0; i < c->resp.header_count; i++)
