@@ -80,15 +80,26 @@ long bench_fixture_put(const char *base, const char *doc, size_t len, double *se
     return status;
 }
 
+/* The reference refuses a drain longer than its --max-drain-ms (60 s by default): a longer wait
+ * is asked for in steps. */
+#define DRAIN_STEP_MS 50000L
+
 int bench_drain(const char *base, long timeout_ms)
 {
-    char url[512];
-    snprintf(url, sizeof(url), "%s/_fixture/drain?timeout_ms=%ld", base, timeout_ms);
-    char *resp = NULL;
-    long status = bench_http("POST", url, NULL, 0, timeout_ms + 30000, &resp, NULL);
-    int drained = status == 200 && resp && strstr(resp, "\"drained\": true") != NULL;
-    if (!drained && status == 200 && resp && strstr(resp, "\"drained\":true"))
-        drained = 1;
-    free(resp);
-    return drained;
+    int64_t deadline = oms_time_mono_us() + (int64_t)timeout_ms * 1000;
+    for (;;) {
+        long left = (long)((deadline - oms_time_mono_us()) / 1000);
+        long step = left < 1 ? 1 : left < DRAIN_STEP_MS ? left : DRAIN_STEP_MS;
+        char url[512];
+        snprintf(url, sizeof(url), "%s/_fixture/drain?timeout_ms=%ld", base, step);
+        char *resp = NULL;
+        long status = bench_http("POST", url, NULL, 0, step + 30000, &resp, NULL);
+        int drained = status == 200 && resp &&
+                      (strstr(resp, "\"drained\": true") || strstr(resp, "\"drained\":true"));
+        if (status != 200)
+            fprintf(stderr, "bench: drain answered %ld: %.300s\n", status, resp ? resp : "");
+        free(resp);
+        if (drained || status != 200 || left <= step)
+            return drained;
+    }
 }

@@ -13,7 +13,8 @@ long bench_http(const char *method, const char *url, const char *body, size_t bo
 
 /* PUT base/_fixture/state with the given document; returns the status (204 on success). */
 long bench_fixture_put(const char *base, const char *doc, size_t len, double *seconds);
-/* POST base/_fixture/drain?timeout_ms=...; returns 1 when the outbox drained, 0 otherwise. */
+/* POST base/_fixture/drain?timeout_ms=... (in steps of at most 50 s, under the reference's
+ * --max-drain-ms) until the outbox drained or timeout_ms passed; returns 1 when it drained. */
 int bench_drain(const char *base, long timeout_ms);
 
 /* The fixture token of the servers a benchmark starts ($REFUND_FIXTURE_TOKEN, set to a fixed one

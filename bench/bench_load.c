@@ -42,7 +42,7 @@ static void usage(FILE *out)
 {
     fprintf(out, "usage: bench-load --url URL [-c CONNECTIONS] [-d SECONDS] [--warmup SECONDS]\n"
                  "                  [--method M] [--body TEXT] [--header 'Name: value']...\n"
-                 "                  [--requests N] [--id-from N]\n"
+                 "                  [--requests N] [--id-from N] [--rate PER_S]\n"
                  "Prints {\"rps\", \"p50_us\", \"p99_us\", ...} as one JSON line.\n");
 }
 
@@ -75,6 +75,8 @@ int main(int argc, char **argv)
             headers[cfg.header_count++] = v;
         } else if (strcmp(a, "--id-from") == 0 && oms_cli_int(v, 1, 2000000000, &n) == 0) {
             f.id_from = n;
+        } else if (strcmp(a, "--rate") == 0) {
+            cfg.rate = strtod(v, NULL);
         } else if (strcmp(a, "--requests") == 0 && oms_cli_int(v, 1, 2000000000, &n) == 0) {
             cfg.max_requests = (uint64_t)n;
         } else {
@@ -97,11 +99,12 @@ int main(int argc, char **argv)
     }
     printf("{\"connections\": %u, \"requests\": %llu, \"ok\": %llu, \"non2xx\": %llu, "
            "\"errors\": %llu, \"connects\": %llu, \"seconds\": %.3f, \"rps\": %.1f, "
-           "\"p50_us\": %.1f, \"p99_us\": %.1f, \"mean_us\": %.1f, \"max_us\": %.1f}\n",
+           "\"p50_us\": %.1f, \"p99_us\": %.1f, \"mean_us\": %.1f, \"max_us\": %.1f, "
+           "\"late\": %llu}\n",
            cfg.connections, (unsigned long long)r.requests, (unsigned long long)r.ok,
            (unsigned long long)r.non2xx, (unsigned long long)r.errors,
            (unsigned long long)r.connects, r.seconds, r.rps, r.p50_us, r.p99_us, r.mean_us,
-           r.max_us);
+           r.max_us, (unsigned long long)r.late);
     curl_global_cleanup();
     return 0;
 }

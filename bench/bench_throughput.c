@@ -5,7 +5,9 @@
  * transition, item moves, deletions and quota update, but no outbox row and no delivery), which
  * shows what the two deliveries per command cost. Every command is transition 17 on a fresh
  * Waiting package (2 items, a reservation, one subscription and Omnitron pointed at a recorder
- * that answers 200). Writes a JSON document. */
+ * that answers 200). --compare-bindir adds the reference and no-calls sides of another build
+ * (reference_b, reference_no_calls_b), alternated with the others, to measure a change; --sides
+ * picks the sides (the floor is always measured). Writes a JSON document. */
 #include "bench_control.h"
 #include "bench_fixture.h"
 #include "bench_servers.h"
@@ -20,16 +22,35 @@
 #include <string.h>
 #include <unistd.h>
 
-enum side { FLOOR, WRAPPER, REFERENCE, REFERENCE_DB, REFERENCE_NO_CALLS, SIDE_COUNT };
+enum side {
+    FLOOR,
+    WRAPPER,
+    REFERENCE,
+    REFERENCE_DB,
+    REFERENCE_NO_CALLS,
+    REFERENCE_B, /* the same two sides from --compare-bindir, to measure a change */
+    REFERENCE_NO_CALLS_B,
+    SIDE_COUNT
+};
 
-static const char *const SIDE_NAMES[SIDE_COUNT] = {"floor", "wrapper", "reference", "reference_db",
-                                                   "reference_no_calls"};
+static const char *const SIDE_NAMES[SIDE_COUNT] = {"floor",
+                                                   "wrapper",
+                                                   "reference",
+                                                   "reference_db",
+                                                   "reference_no_calls",
+                                                   "reference_b",
+                                                   "reference_no_calls_b"};
+
+/* The sides measured unless --sides says otherwise. */
+#define DEFAULT_SIDES 0x1fu
 
 #define MAX_LEVELS 8
 #define MAX_ROUNDS 32
 
 struct options {
     struct bench_env env;
+    struct bench_env env_b; /* --compare-bindir */
+    unsigned sides;         /* bit (1 << side) for each side measured */
     const char *out;
     const char *tmp;
     unsigned rounds;
@@ -65,10 +86,34 @@ static int parse_levels(const char *s, struct options *o)
     return o->level_count ? 0 : -1;
 }
 
+/* "floor,reference_no_calls,...": the sides to measure. */
+static int parse_sides(const char *list, struct options *o)
+{
+    o->sides = 0;
+    char copy[512];
+    snprintf(copy, sizeof(copy), "%s", list);
+    for (char *name = copy; name && *name;) {
+        char *comma = strchr(name, ',');
+        if (comma)
+            *comma = '\0';
+        int found = -1;
+        for (int k = 0; k < SIDE_COUNT; k++)
+            if (strcmp(name, SIDE_NAMES[k]) == 0)
+                found = k;
+        if (found < 0)
+            return -1;
+        o->sides |= 1u << found;
+        name = comma ? comma + 1 : NULL;
+    }
+    return o->sides ? 0 : -1;
+}
+
 static int parse(int argc, char **argv, struct options *o)
 {
-    *o = (struct options){.rounds = 3, .duration_s = 2, .warmup_s = 0.3, .packages = 400000};
+    *o = (struct options){
+        .rounds = 3, .duration_s = 2, .warmup_s = 0.3, .packages = 400000, .sides = DEFAULT_SIDES};
     parse_levels("1,8,32,128", o);
+    int sides_given = 0;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *a = argv[i], *v = argv[i + 1];
         long n;
@@ -87,9 +132,19 @@ static int parse(int argc, char **argv, struct options *o)
             o->packages = (uint64_t)n;
         else if (strcmp(a, "--conns") == 0 && parse_levels(v, o) == 0)
             continue;
+        else if (strcmp(a, "--compare-bindir") == 0)
+            o->env_b.bindir = v;
+        else if (strcmp(a, "--sides") == 0 && parse_sides(v, o) == 0)
+            sides_given = 1;
         else
             return -1;
     }
+    if (o->env_b.bindir && !sides_given)
+        o->sides |= 1u << REFERENCE_B | 1u << REFERENCE_NO_CALLS_B;
+    o->env_b.log_path = o->env.log_path;
+    o->sides |= 1u << FLOOR; /* the ratios' denominator */
+    if (!o->env_b.bindir && (o->sides & (1u << REFERENCE_B | 1u << REFERENCE_NO_CALLS_B)))
+        return -1;
     return o->env.bindir && o->out && o->tmp && o->duration_s > 0 ? 0 : -1;
 }
 
@@ -134,7 +189,7 @@ static int measure(struct state *s, enum side side, size_t level, unsigned round
     fprintf(stderr, "  %-12s c=%-3u round %u: %8.0f req/s  p50 %6.0f us  p99 %6.0f us%s\n",
             SIDE_NAMES[side], cfg.connections, round + 1, r.rps, r.p50_us, r.p99_us,
             r.non2xx + r.errors ? "  (some answers were not 2xx)" : "");
-    if (side == REFERENCE || side == REFERENCE_DB || side == REFERENCE_NO_CALLS) {
+    if (side >= REFERENCE) {
         /* Deliveries of this window finish before the next side is measured. */
         bench_drain(s->procs[side].url, 120000);
         bench_receiver_clear(&s->receiver);
@@ -149,6 +204,8 @@ static json_t *summary(struct state *s)
     for (size_t l = 0; l < s->opt.level_count; l++) {
         json_t *o = json_pack("{s:i}", "connections", (int)s->opt.levels[l]);
         for (int side = 0; side < SIDE_COUNT; side++) {
+            if (!(s->opt.sides & (1u << side)))
+                continue;
             struct cell *c = &s->cells[side][l];
             json_t *rounds = json_array();
             for (unsigned k = 0; k < n; k++)
@@ -179,7 +236,10 @@ int main(int argc, char **argv)
     if (parse(argc, argv, &s.opt) != 0) {
         fprintf(stderr, "usage: bench-throughput --bindir DIR --out FILE --tmp DIR [--rounds N]\n"
                         "       [--duration S] [--warmup S] [--conns 1,8,32,128] "
-                        "[--packages N] [--log FILE]\n");
+                        "[--packages N] [--log FILE]\n"
+                        "       [--sides floor,wrapper,reference,reference_db,reference_no_calls,"
+                        "reference_b,reference_no_calls_b]\n"
+                        "       [--compare-bindir DIR (the _b sides: oms-reference from DIR)]\n");
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -187,31 +247,41 @@ int main(int argc, char **argv)
     snprintf(db, sizeof(db), "%s/throughput.db", s.opt.tmp);
     unlink(db);
     int rc = 3;
-    if (bench_start_receiver(&s.opt.env, &s.receiver) != 0 ||
-        bench_start_floor(&s.opt.env, 0, &s.procs[FLOOR]) != 0 ||
-        bench_start_floor(&s.opt.env, 1, &s.procs[WRAPPER]) != 0 ||
-        bench_start_reference(&s.opt.env, NULL, &s.procs[REFERENCE]) != 0 ||
-        bench_start_reference(&s.opt.env, db, &s.procs[REFERENCE_DB]) != 0 ||
-        bench_start_reference(&s.opt.env, NULL, &s.procs[REFERENCE_NO_CALLS]) != 0)
+    if (bench_start_receiver(&s.opt.env, &s.receiver) != 0)
         goto done;
+    for (int side = 0; side < SIDE_COUNT; side++) {
+        if (!(s.opt.sides & (1u << side)))
+            continue;
+        const struct bench_env *env =
+            side == REFERENCE_B || side == REFERENCE_NO_CALLS_B ? &s.opt.env_b : &s.opt.env;
+        int started =
+            side == FLOOR ? bench_start_floor(env, 0, &s.procs[side])
+            : side == WRAPPER
+                ? bench_start_floor(env, 1, &s.procs[side])
+                : bench_start_reference(env, side == REFERENCE_DB ? db : NULL, &s.procs[side]);
+        if (started != 0)
+            goto done;
+    }
     s.budget = s.opt.packages / (s.opt.rounds * s.opt.level_count);
     double seed_s[SIDE_COUNT] = {0};
-    for (int side = REFERENCE; side <= REFERENCE_NO_CALLS; side++) {
+    for (int side = REFERENCE; side < SIDE_COUNT; side++) {
+        if (!(s.opt.sides & (1u << side)))
+            continue;
         double bytes = 0;
         fprintf(stderr, "  seeding %s with %llu packages\n", SIDE_NAMES[side],
                 (unsigned long long)s.opt.packages);
-        unsigned subscriptions = side == REFERENCE_NO_CALLS ? 0 : 1;
-        if (bench_seed(s.procs[side].url, s.receiver.url, s.opt.packages, subscriptions,
+        int no_calls = side == REFERENCE_NO_CALLS || side == REFERENCE_NO_CALLS_B;
+        if (bench_seed(s.procs[side].url, s.receiver.url, s.opt.packages, no_calls ? 0 : 1,
                        &seed_s[side], &bytes) != 204)
             goto done;
         snprintf(s.cmds[side].base, sizeof(s.cmds[side].base), "%s", s.procs[side].url);
         s.cmds[side].next_id = 1;
-        s.cmds[side].no_sync = side == REFERENCE_NO_CALLS;
+        s.cmds[side].no_sync = no_calls;
     }
     for (size_t l = 0; l < s.opt.level_count; l++)
         for (unsigned round = 0; round < s.opt.rounds; round++)
             for (int side = 0; side < SIDE_COUNT; side++)
-                if (measure(&s, (enum side)side, l, round) != 0)
+                if ((s.opt.sides & (1u << side)) && measure(&s, (enum side)side, l, round) != 0)
                     goto done;
 
     json_t *doc = json_pack("{s:s, s:i, s:f, s:I, s:I, s:o, s:f, s:f}", "benchmark", "throughput",

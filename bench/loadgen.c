@@ -20,6 +20,7 @@ struct slot {
 
 struct run {
     const struct loadgen_config *cfg;
+    int64_t begin_us;
     CURLM *multi;
     struct curl_slist *headers;
     struct slot *slots;
@@ -141,14 +142,37 @@ int loadgen_run(const struct loadgen_config *cfg, struct loadgen_result *out)
     }
 
     int64_t begin = oms_time_mono_us();
+    r.begin_us = begin;
     int64_t t0 = begin + (int64_t)(cfg->warmup_s * 1e6);
     int64_t t_end = t0 + (int64_t)(cfg->duration_s * 1e6);
     int64_t last_done = t0;
     unsigned busy = 0;
-    for (unsigned i = 0; i < n; i++)
+    for (unsigned i = 0; i < n && cfg->rate <= 0; i++)
         if (start(&r, &r.slots[i]) == 0)
             busy++;
-    while (busy > 0) {
+    for (;;) {
+        if (cfg->rate > 0 && !r.exhausted) {
+            /* Open loop: every request that is due goes out on a free connection. */
+            int64_t now = oms_time_mono_us();
+            while (busy < n && now <= t_end) {
+                int64_t due = begin + (int64_t)((double)r.next_seq * 1e6 / cfg->rate);
+                if (due > now)
+                    break;
+                struct slot *free_slot = NULL;
+                for (unsigned i = 0; i < n && !free_slot; i++)
+                    if (!r.slots[i].busy)
+                        free_slot = &r.slots[i];
+                if (now - due > 1000)
+                    r.res.late++;
+                if (start(&r, free_slot) != 0)
+                    break;
+                busy++;
+            }
+            if (now > t_end)
+                r.exhausted = 1;
+        }
+        if (busy == 0 && (cfg->rate <= 0 || r.exhausted))
+            break;
         int running = 0;
         curl_multi_perform(r.multi, &running);
         CURLMsg *m;
@@ -169,12 +193,19 @@ int loadgen_run(const struct loadgen_config *cfg, struct loadgen_result *out)
             int64_t now = oms_time_mono_us();
             if (now <= t_end) {
                 last_done = now;
-                if (start(&r, s) == 0)
+                if (cfg->rate <= 0 && start(&r, s) == 0)
                     busy++;
             }
         }
-        if (busy > 0)
-            curl_multi_poll(r.multi, NULL, 0, 100, NULL);
+        /* Wait for answers, and (open loop) no longer than until the next request is due. */
+        int wait_ms = 100;
+        if (cfg->rate > 0 && !r.exhausted && busy < n) {
+            int64_t due = begin + (int64_t)((double)r.next_seq * 1e6 / cfg->rate);
+            int64_t until = (due - oms_time_mono_us()) / 1000;
+            wait_ms = until < 1 ? 0 : until < 100 ? (int)until : 100;
+        }
+        if (busy > 0 || wait_ms > 0)
+            curl_multi_poll(r.multi, NULL, 0, wait_ms, NULL);
     }
     /* A run that ran out of requests ends at its last answer, not at the deadline. */
     int64_t end = r.exhausted && last_done < t_end ? last_done : t_end;
@@ -184,6 +215,7 @@ int loadgen_run(const struct loadgen_config *cfg, struct loadgen_result *out)
     out->errors = r.res.errors;
     out->answered = r.res.answered;
     out->connects = r.res.connects;
+    out->late = r.res.late;
     out->last_bad_status = r.res.last_bad_status;
     out->seconds = end > t0 ? (double)(end - t0) / 1e6 : 0;
     out->rps = out->seconds > 0 ? (double)out->requests / out->seconds : 0;

@@ -1,6 +1,6 @@
 /* loadgen: our HTTP load generator - N keep-alive connections driven by one thread over libcurl's
  * multi interface; each connection sends its next request as soon as the previous answer is in
- * (closed loop), and every answer's latency is kept. */
+ * (closed loop), or at a fixed rate (open loop), and every answer's latency is kept. */
 #ifndef LOADGEN_H
 #define LOADGEN_H
 
@@ -27,10 +27,12 @@ typedef int (*loadgen_next_fn)(void *ctx, uint64_t seq, struct loadgen_request *
 typedef void (*loadgen_done_fn)(void *ctx, uint64_t seq, long status, int64_t wall_us);
 
 struct loadgen_config {
-    unsigned connections;       /* concurrent requests, each on its own kept-alive connection */
-    double warmup_s;            /* answers in this first stretch are not counted */
-    double duration_s;          /* measured stretch after the warm-up */
-    uint64_t max_requests;      /* 0: unlimited; otherwise no more are started (warm-up included) */
+    unsigned connections;  /* concurrent requests, each on its own kept-alive connection */
+    double warmup_s;       /* answers in this first stretch are not counted */
+    double duration_s;     /* measured stretch after the warm-up */
+    uint64_t max_requests; /* 0: unlimited; otherwise no more are started (warm-up included) */
+    double rate; /* 0: closed loop; otherwise requests started per second in all (open loop: request
+                    k is due rate^-1 * k after the start, and waits for a free connection) */
     const char *method;         /* "GET", "POST", "PUT"... */
     const char *const *headers; /* "Name: value" lines */
     size_t header_count;
@@ -46,6 +48,7 @@ struct loadgen_result {
     uint64_t errors;      /* transport failures */
     uint64_t answered;    /* every request answered, warm-up and tail included */
     uint64_t connects;    /* TCP connections opened over the whole run (warm-up included) */
+    uint64_t late;        /* open loop: requests started over 1 ms after they were due */
     long last_bad_status; /* last non-2xx status seen, 0 if none */
     double seconds;       /* length of the measured stretch */
     double rps;           /* requests / seconds */

@@ -66,14 +66,26 @@ int oms_buf_puts(struct oms_buf *b, const char *s)
 
 int oms_buf_vprintf(struct oms_buf *b, const char *fmt, va_list ap)
 {
+    /* Formatted once into the room there is; a second time only when it did not fit. */
     va_list copy;
     va_copy(copy, ap);
-    int n = vsnprintf(NULL, 0, fmt, copy);
+    size_t room = b->cap > b->len ? b->cap - b->len : 0;
+    int n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, copy);
     va_end(copy);
-    if (n < 0)
+    if (n < 0) {
+        if (b->data)
+            b->data[b->len] = '\0';
         return OMS_E_INVAL;
-    if (reserve(b, (size_t)n) != 0)
+    }
+    if ((size_t)n < room && (!b->max || b->len + (size_t)n <= b->max)) {
+        b->len += (size_t)n;
+        return 0;
+    }
+    if (reserve(b, (size_t)n) != 0) {
+        if (b->data)
+            b->data[b->len] = '\0';
         return OMS_E_INVAL;
+    }
     vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
     b->len += (size_t)n;
     return 0;

@@ -90,14 +90,133 @@ json_t *oms_json_load_buf(const char *data, size_t len, const char *source, stru
     return v;
 }
 
+void oms_json_append_string(struct oms_buf *b, const char *s, size_t len)
+{
+    /* As jansson writes strings: the mandatory escapes, short forms where JSON has them. */
+    static const char hex[] = "0123456789ABCDEF";
+    oms_buf_append(b, "\"", 1);
+    size_t run = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch >= 0x20 && ch != '"' && ch != '\\')
+            continue;
+        oms_buf_append(b, s + run, i - run);
+        run = i + 1;
+        char esc[7] = {'\\', 0, 0, 0, 0, 0, 0};
+        size_t n = 2;
+        switch (ch) {
+        case '"':
+        case '\\':
+            esc[1] = (char)ch;
+            break;
+        case '\b':
+            esc[1] = 'b';
+            break;
+        case '\f':
+            esc[1] = 'f';
+            break;
+        case '\n':
+            esc[1] = 'n';
+            break;
+        case '\r':
+            esc[1] = 'r';
+            break;
+        case '\t':
+            esc[1] = 't';
+            break;
+        default:
+            memcpy(esc + 1, "u00", 3);
+            esc[4] = hex[ch >> 4];
+            esc[5] = hex[ch & 15];
+            n = 6;
+        }
+        oms_buf_append(b, esc, n);
+    }
+    oms_buf_append(b, s + run, len - run);
+    oms_buf_append(b, "\"", 1);
+}
+
+void oms_json_append_int(struct oms_buf *b, int64_t v)
+{
+    char digits[24];
+    size_t at = sizeof(digits);
+    /* Negated as unsigned, so INT64_MIN is written too. */
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        digits[--at] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        digits[--at] = '-';
+    oms_buf_append(b, digits + at, sizeof(digits) - at);
+}
+
+void oms_json_append(struct oms_buf *b, const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: {
+        oms_buf_append(b, "{", 1);
+        const char *key;
+        size_t key_len;
+        json_t *item;
+        int first = 1;
+        json_object_keylen_foreach((json_t *)v, key, key_len, item)
+        {
+            if (!first)
+                oms_buf_append(b, ",", 1);
+            first = 0;
+            oms_json_append_string(b, key, key_len);
+            oms_buf_append(b, ":", 1);
+            oms_json_append(b, item);
+        }
+        oms_buf_append(b, "}", 1);
+        return;
+    }
+    case JSON_ARRAY:
+        oms_buf_append(b, "[", 1);
+        for (size_t i = 0; i < json_array_size(v); i++) {
+            if (i)
+                oms_buf_append(b, ",", 1);
+            oms_json_append(b, json_array_get(v, i));
+        }
+        oms_buf_append(b, "]", 1);
+        return;
+    case JSON_STRING:
+        oms_json_append_string(b, json_string_value(v), json_string_length(v));
+        return;
+    case JSON_INTEGER:
+        oms_json_append_int(b, json_integer_value(v));
+        return;
+    case JSON_REAL: {
+        /* jansson's own rendering of a real (precision, exponent, the ".0"). */
+        char *text = json_dumps(v, JSON_ENCODE_ANY);
+        oms_buf_puts(b, text ? text : "null");
+        free(text);
+        return;
+    }
+    case JSON_TRUE:
+        oms_buf_append(b, "true", 4);
+        return;
+    case JSON_FALSE:
+        oms_buf_append(b, "false", 5);
+        return;
+    case JSON_NULL:
+    default:
+        oms_buf_append(b, "null", 4);
+        return;
+    }
+}
+
 char *oms_json_dumps(const json_t *value)
 {
     if (!value)
         return oms_xstrdup("null");
-    char *s = json_dumps(value, JSON_COMPACT | JSON_ENCODE_ANY);
-    if (!s)
-        return oms_xstrdup("null");
-    return s;
+    /* Our own writer: jansson's json_dumps checks every object and array for a reference loop
+     * through a hash table keyed by its printed address, several times the cost of the rest. */
+    struct oms_buf b;
+    oms_buf_init(&b, 0);
+    oms_json_append(&b, value);
+    return oms_buf_take(&b, NULL);
 }
 
 char *oms_json_dumps_pretty(const json_t *value)

@@ -14,9 +14,18 @@ json_t *oms_json_load_file(const char *filename, struct oms_err *err);
 /* Parses len bytes; source names the input in errors (e.g. "request body"). Same contract. */
 json_t *oms_json_load_buf(const char *data, size_t len, const char *source, struct oms_err *err);
 
-/* Serialises compactly with keys in insertion order. Returns a string the caller frees; never
- * NULL (a NULL value serialises as "null"). */
+/* Serialises compactly with keys in insertion order, byte for byte as jansson's json_dumps with
+ * JSON_COMPACT | JSON_ENCODE_ANY. Returns a string the caller frees; never NULL (a NULL value
+ * serialises as "null"). A value must not contain itself. */
 char *oms_json_dumps(const json_t *value);
+struct oms_buf;
+/* The same, appended to b. */
+void oms_json_append(struct oms_buf *b, const json_t *value);
+/* len bytes of UTF-8 text as a JSON string (quoted and escaped as oms_json_dumps would), appended
+ * to b. */
+void oms_json_append_string(struct oms_buf *b, const char *s, size_t len);
+/* An integer in decimal, appended to b. */
+void oms_json_append_int(struct oms_buf *b, int64_t v);
 /* Same, indented by 2 and with sorted keys, for files people read. */
 char *oms_json_dumps_pretty(const json_t *value);
 

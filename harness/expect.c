@@ -120,17 +120,30 @@ static void check_response(const struct expect_span *span, const json_t *exp,
     }
 }
 
-/* "204 x1, 400 x7" from {"204": 1, "400": 7}; into out. */
+/* "204 x1, 400 x7" from {"204": 1, "400": 7}, statuses in ascending order (which of concurrent
+ * commands is answered first is not fixed); into out. */
 static const char *status_tally(const json_t *by_status, char *out, size_t size)
 {
     size_t used = 0;
     out[0] = '\0';
-    const char *code;
-    json_t *n;
-    json_object_foreach((json_t *)by_status, code, n)
-    {
-        int w = snprintf(out + used, size - used, "%s%s x%lld", used ? ", " : "", code,
-                         (long long)json_integer_value(n));
+    long last = -1;
+    for (;;) {
+        const char *code, *next = NULL;
+        json_t *n;
+        long lowest = 0;
+        json_object_foreach((json_t *)by_status, code, n)
+        {
+            long v = strtol(code, NULL, 10);
+            if (v > last && (!next || v < lowest)) {
+                next = code;
+                lowest = v;
+            }
+        }
+        if (!next)
+            break;
+        last = lowest;
+        int w = snprintf(out + used, size - used, "%s%s x%lld", used ? ", " : "", next,
+                         (long long)json_integer_value(json_object_get(by_status, next)));
         if (w < 0 || (size_t)w >= size - used)
             break;
         used += (size_t)w;

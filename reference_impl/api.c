@@ -635,6 +635,13 @@ int api_precheck(void *ctx, const struct oms_http_request *head, struct oms_http
     return answered;
 }
 
+int api_quick(void *ctx, const struct oms_http_request *head)
+{
+    struct reference *r = ctx;
+    int64_t id;
+    return route_of(r, head->path, &id) != ROUTE_FIXTURE;
+}
+
 void api_handle(void *ctx, const struct oms_http_request *req, struct oms_http_response *resp)
 {
     struct reference *r = ctx;

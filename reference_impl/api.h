@@ -14,5 +14,8 @@ void api_handle(void *ctx, const struct oms_http_request *req, struct oms_http_r
  * of the route (the profile's limits.max_body_bytes; the fixture limit for /_fixture/). */
 int api_precheck(void *ctx, const struct oms_http_request *head, struct oms_http_response *resp,
                  size_t *max_body);
+/* The oms_http_server quick check: everything but the fixture protocol (loads, state exports and
+ * drains take long) is answered by the event loop itself, the command under the store lock. */
+int api_quick(void *ctx, const struct oms_http_request *head);
 
 #endif

@@ -3,6 +3,8 @@
 
 #include "engine.h"
 #include "oms_alloc.h"
+#include "oms_buf.h"
+#include "oms_attempts.h"
 #include "oms_crypto.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* tests/planted builds the reference with 1 or 2 (see "planted defects" below); the product
  * build with neither. */
@@ -22,26 +25,53 @@
 #define REFERENCE_PLANTED_OUTBOX 0
 #endif
 
-static json_t *status_string(int64_t status)
+/* The outbox rows' texts are written straight into buffers (oms_json_append_string quotes as
+ * jansson would): building them as jansson values first cost more than the rest of the command. */
+/* SPEC C-9: the package after the transition, statuses as strings, as JSON text. */
+static void package_payload(struct oms_buf *b, const struct store_package *pkg, int64_t status,
+                            const struct store_item *items, size_t n)
 {
-    char s[32];
-    snprintf(s, sizeof(s), "%lld", (long long)status);
-    return json_string(s);
+    char st[24];
+    int st_len = snprintf(st, sizeof(st), "%lld", (long long)status);
+    oms_buf_puts(b, "{\"id\":");
+    oms_json_append_int(b, pkg->id);
+    oms_buf_puts(b, ",\"order_number\":");
+    oms_json_append_string(b, pkg->order_number, strlen(pkg->order_number));
+    oms_buf_puts(b, ",\"location\":");
+    oms_json_append_int(b, pkg->location);
+    oms_buf_puts(b, ",\"status\":");
+    oms_json_append_string(b, st, (size_t)st_len);
+    oms_buf_puts(b, ",\"items\":[");
+    for (size_t i = 0; i < n; i++) {
+        oms_buf_puts(b, i ? ",{\"id\":" : "{\"id\":");
+        oms_json_append_int(b, items[i].id);
+        oms_buf_puts(b, ",\"order_item\":");
+        oms_json_append_int(b, items[i].order_item);
+        oms_buf_puts(b, ",\"sku\":");
+        oms_json_append_string(b, items[i].sku, strlen(items[i].sku));
+        oms_buf_puts(b, ",\"quantity\":");
+        oms_json_append_int(b, items[i].quantity);
+        oms_buf_puts(b, ",\"status\":");
+        oms_json_append_string(b, st, (size_t)st_len);
+        oms_buf_puts(b, "}");
+    }
+    oms_buf_puts(b, "]}");
 }
 
-/* SPEC C-9: the package after the transition, statuses as strings. */
-static json_t *package_payload(const struct store_package *pkg, int64_t status,
-                               const struct store_item *items, size_t n)
+/* The id every attempt of the row carries (docs/reference-impl.md, "Delivery"); a header of the
+ * same name in another case, from a subscription's additional_headers, gives way to it. */
+static void set_delivery_id(json_t *headers, const char *id)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(
-            arr, json_pack("{s:I, s:I, s:s, s:I, s:o}", "id", (json_int_t)items[i].id, "order_item",
-                           (json_int_t)items[i].order_item, "sku", items[i].sku, "quantity",
-                           (json_int_t)items[i].quantity, "status", status_string(status)));
-    return json_pack("{s:I, s:s, s:I, s:o, s:o}", "id", (json_int_t)pkg->id, "order_number",
-                     pkg->order_number, "location", (json_int_t)pkg->location, "status",
-                     status_string(status), "items", arr);
+    const char *key;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(headers, tmp, key, v)
+    {
+        if (strcasecmp(key, OMS_DELIVERY_ID_HEADER) == 0 ||
+            strcasecmp(key, OMS_DELIVERY_ATTEMPT_HEADER) == 0)
+            json_object_del(headers, key);
+    }
+    json_object_set_new(headers, OMS_DELIVERY_ID_HEADER, json_string(id));
 }
 
 static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
@@ -49,28 +79,36 @@ static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
                             int64_t target, int64_t log_id, int64_t now, int *queued)
 {
     /* SPEC C-8, A-4: exactly the items whose status moved. */
-    json_t *set = json_array();
-    for (size_t i = 0; i < n; i++)
-        if (items[i].status != target)
-            json_array_append_new(set,
-                                  json_pack("{s:I, s:s}", "id", (json_int_t)items[i].order_item,
-                                            "status", remote_status));
-    if (json_array_size(set) == 0) {
-        json_decref(set);
-        return 0;
+    struct oms_buf body;
+    oms_buf_init(&body, 0);
+    size_t moved = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (items[i].status == target)
+            continue;
+        oms_buf_puts(&body, moved++ ? ",{\"id\":" : "{\"orderitem_set\":[{\"id\":");
+        oms_json_append_int(&body, items[i].order_item);
+        oms_buf_puts(&body, ",\"status\":");
+        oms_json_append_string(&body, remote_status, strlen(remote_status));
+        oms_buf_puts(&body, "}");
     }
-    json_t *body = json_pack("{s:o}", "orderitem_set", set);
+    char id[33];
+    int rc = moved == 0 ? 1 : oms_unique_hex32(id);
+    if (rc != 0) {
+        oms_buf_cleanup(&body);
+        return rc == 1 ? 0 : rc;
+    }
+    oms_buf_puts(&body, "]}");
     char *url = NULL, *token = NULL;
     reference_omnitron(r, &url, &token);
     char full[2048];
     snprintf(full, sizeof(full), "%s%s", url ? url : "", oms_profile_omnitron_path(p));
     json_t *headers = json_pack("{s:s}", "Content-Type", "application/json");
+    set_delivery_id(headers, id);
     if (token) {
         char auth[512];
         snprintf(auth, sizeof(auth), "Token %s", token);
         json_object_set_new(headers, "Authorization", json_string(auth));
     }
-    char *body_text = oms_json_dumps(body);
     char *headers_text = oms_json_dumps(headers);
     const json_t *retry = oms_profile_omnitron_retry(p);
     char *retry_text = retry ? oms_json_dumps(retry) : NULL;
@@ -79,43 +117,48 @@ static int add_omnitron_row(struct reference *r, const struct oms_profile *p,
         .method = (char *)oms_profile_omnitron_method(p),
         .url = full,
         .headers = headers_text,
-        .body = body_text,
+        .body = (char *)oms_buf_str(&body),
         .transition_log_id = log_id,
         .max_attempts = oms_retry_max_attempts(retry, OMS_DEFAULT_MAX_ATTEMPTS),
         .retry = retry_text,
         .next_attempt_ms = now,
     };
-    int rc = store_outbox_insert(r->store, &row);
+    rc = store_outbox_insert(r->store, &row);
     *queued += rc == 0;
     free(retry_text);
-    free(body_text);
     free(headers_text);
     json_decref(headers);
-    json_decref(body);
+    oms_buf_cleanup(&body);
     free(url);
     free(token);
     return rc;
 }
 
 static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
-                            const char *event_type, const json_t *payload, int64_t log_id,
+                            const char *event_type, const char *payload, int64_t log_id,
                             int64_t now, int *queued)
 {
     json_t *subs = store_subscriptions(r->store, event_type);
     size_t i;
     json_t *sub;
     int rc = 0;
+    struct oms_buf body;
+    oms_buf_init(&body, 0);
     json_array_foreach(subs, i, sub)
     {
         char uuid[33];
-        if (oms_random_hex(uuid, 16) != 0) {
+        if (oms_unique_hex32(uuid) != 0) {
             rc = OMS_E_ENV;
             break;
         }
-        json_t *doc = json_pack("{s:{s:s, s:s}, s:O}", "event", "type", event_type, "uuid", uuid,
-                                "payload", payload);
-        char *body = oms_json_dumps(doc);
-        json_decref(doc);
+        oms_buf_reset(&body);
+        oms_buf_puts(&body, "{\"event\":{\"type\":");
+        oms_json_append_string(&body, event_type, strlen(event_type));
+        oms_buf_puts(&body, ",\"uuid\":\"");
+        oms_buf_append(&body, uuid, 32);
+        oms_buf_puts(&body, "\"},\"payload\":");
+        oms_buf_puts(&body, payload);
+        oms_buf_puts(&body, "}");
         json_t *headers = json_pack("{s:s}", "Content-Type", "application/json");
         json_t *extra = json_object_get(sub, "additional_headers");
         if (json_is_object(extra))
@@ -124,11 +167,12 @@ static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
         if (json_is_string(secret) && json_string_length(secret) > 0) {
             /* SPEC O-3, A-6: signed over the exact bytes that will be sent, every attempt. */
             char mac[65], value[128];
-            oms_hmac_sha256_hex(json_string_value(secret), json_string_length(secret), body,
-                                strlen(body), mac);
+            oms_hmac_sha256_hex(json_string_value(secret), json_string_length(secret), body.data,
+                                body.len, mac);
             snprintf(value, sizeof(value), "%s%s", oms_profile_signature_prefix(p), mac);
             json_object_set_new(headers, oms_profile_signature_header(p), json_string(value));
         }
+        set_delivery_id(headers, uuid);
         /* The subscription's own policy, else the profile's default for webhooks. */
         const json_t *retry = json_object_get(sub, "retry_countdown_config");
         if (!json_is_object(retry))
@@ -140,7 +184,7 @@ static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
             .method = "POST",
             .url = (char *)json_string_value(json_object_get(sub, "target_url")),
             .headers = headers_text,
-            .body = body,
+            .body = body.data,
             .event_uuid = uuid,
             .subscription_id = json_integer_value(json_object_get(sub, "id")),
             .transition_log_id = log_id,
@@ -153,10 +197,10 @@ static int add_webhook_rows(struct reference *r, const struct oms_profile *p,
         free(retry_text);
         free(headers_text);
         json_decref(headers);
-        free(body);
         if (rc != 0)
             break;
     }
+    oms_buf_cleanup(&body);
     json_decref(subs);
     return rc;
 }
@@ -182,9 +226,12 @@ static int write_calls(struct reference *r, const struct oms_profile *p, const s
                               d->now, queued);
     /* SPEC C-9, O-1 */
     if (!rc && d->fx.event_type) {
-        json_t *payload = package_payload(&d->pkg, d->fx.target, d->items, d->n);
-        rc = add_webhook_rows(r, p, d->fx.event_type, payload, d->log_id, d->now, queued);
-        json_decref(payload);
+        struct oms_buf payload;
+        oms_buf_init(&payload, 0);
+        package_payload(&payload, &d->pkg, d->fx.target, d->items, d->n);
+        rc = add_webhook_rows(r, p, d->fx.event_type, oms_buf_str(&payload), d->log_id, d->now,
+                              queued);
+        oms_buf_cleanup(&payload);
     }
     return rc;
 }

@@ -3,6 +3,8 @@
 #include "outbox.h"
 
 #include "oms_alloc.h"
+#include "oms_buf.h"
+#include "oms_attempts.h"
 #include "oms_http_client.h"
 #include "oms_json.h"
 #include "oms_log.h"
@@ -15,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define IDLE_WAIT_MAX_MS 1000
@@ -49,11 +52,82 @@ static int64_t now_ms(struct outbox *o)
     return o->clock.now(o->clock.ctx);
 }
 
-static char **header_lines(const char *headers_json, size_t *n)
+/* One JSON string at *p, just after its opening quote, unescaped and appended to out; *p moves
+ * past the closing quote. Returns 0, or -1 for what this reader leaves to jansson (\u escapes,
+ * anything malformed). */
+static int read_string(const char **p, struct oms_buf *out)
 {
-    json_t *h = json_loads(headers_json ? headers_json : "{}", 0, NULL);
+    const char *s = *p;
+    for (;;) {
+        const char *run = s;
+        while (*s && *s != '"' && *s != '\\')
+            s++;
+        oms_buf_append(out, run, (size_t)(s - run));
+        if (*s == '"') {
+            *p = s + 1;
+            return 0;
+        }
+        if (*s != '\\')
+            return -1;
+        static const char from[] = "\"\\/bfnrt", to[] = "\"\\/\b\f\n\r\t";
+        const char *at = s[1] ? strchr(from, s[1]) : NULL;
+        if (!at)
+            return -1;
+        oms_buf_append(out, to + (at - from), 1);
+        s += 2;
+    }
+}
+
+/* The lines of a headers text as the store keeps it - a compact JSON object of strings, as
+ * oms_json_dumps writes it - without building a jansson object (that cost a delivery 17k
+ * instructions). Returns 0 with *lines (n of them, room for one more), or -1 when the text is of
+ * another shape (nothing allocated). */
+static int flat_lines(const char *text, char ***lines, size_t *n)
+{
+    const char *p = text;
+    if (*p++ != '{')
+        return -1;
+    size_t count = 0, cap = 8;
+    char **out = oms_xcalloc(cap, sizeof(char *));
+    struct oms_buf line;
+    oms_buf_init(&line, 0);
+    int rc = 0;
+    while (rc == 0 && *p != '}') {
+        if ((count > 0 && *p++ != ',') || *p++ != '"' || read_string(&p, &line) != 0 ||
+            *p++ != ':' || *p++ != '"') {
+            rc = -1;
+            break;
+        }
+        oms_buf_append(&line, ": ", 2);
+        rc = read_string(&p, &line);
+        if (rc != 0)
+            break;
+        if (count + 2 > cap) {
+            cap *= 2;
+            out = oms_xrealloc(out, cap * sizeof(char *));
+        }
+        out[count++] = oms_buf_take(&line, NULL);
+    }
+    if (rc == 0 && (*p != '}' || p[1] != '\0'))
+        rc = -1;
+    oms_buf_cleanup(&line);
+    if (rc != 0) {
+        for (size_t i = 0; i < count; i++)
+            free(out[i]);
+        free(out);
+        return -1;
+    }
+    *lines = out;
+    *n = count;
+    return 0;
+}
+
+/* The same through jansson, for any other shape. */
+static char **json_lines(const char *text, size_t *n)
+{
+    json_t *h = json_loads(text, 0, NULL);
     *n = 0;
-    char **lines = oms_xcalloc(json_object_size(h) + 1, sizeof(char *));
+    char **lines = oms_xcalloc(json_object_size(h) + 2, sizeof(char *));
     const char *key;
     json_t *v;
     json_object_foreach(h, key, v)
@@ -66,6 +140,29 @@ static char **header_lines(const char *headers_json, size_t *n)
         (*n)++;
     }
     json_decref(h);
+    return lines;
+}
+
+/* The row's headers as "Name: value" lines, and the attempt's number (SPEC O-2: every attempt
+ * carries the same Delivery-Id; Delivery-Attempt tells the attempts apart). *has_id says whether
+ * the row has a Delivery-Id (rows written before it existed have none). */
+static char **header_lines(const char *headers_json, int64_t attempt, size_t *n, int *has_id)
+{
+    const char *text = headers_json ? headers_json : "{}";
+    char **lines = NULL;
+    if (flat_lines(text, &lines, n) != 0)
+        lines = json_lines(text, n);
+    *has_id = 0;
+    size_t id_len = strlen(OMS_DELIVERY_ID_HEADER);
+    for (size_t i = 0; i < *n; i++)
+        *has_id |=
+            strncasecmp(lines[i], OMS_DELIVERY_ID_HEADER, id_len) == 0 && lines[i][id_len] == ':';
+    if (*has_id) {
+        size_t size = sizeof(OMS_DELIVERY_ATTEMPT_HEADER) + 24;
+        lines[*n] = oms_xmalloc(size);
+        snprintf(lines[*n], size, "%s: %lld", OMS_DELIVERY_ATTEMPT_HEADER, (long long)attempt);
+        (*n)++;
+    }
     return lines;
 }
 
@@ -137,7 +234,13 @@ static void start_due(struct outbox *o)
         }
         struct flight *f = OMS_NEW(struct flight);
         f->row = rows[i];
-        f->lines = header_lines(f->row.headers, &f->x.header_count);
+        int has_id = 0;
+        f->lines = header_lines(f->row.headers, f->row.attempts + 1, &f->x.header_count, &has_id);
+        /* A kept-alive connection may carry an attempt that has a Delivery-Id: if libcurl sends
+         * it again because the connection died unanswered, the receiver sees the same attempt
+         * (docs/reference-impl.md, "Delivery"). Without one, each attempt gets a connection of
+         * its own, so that one attempt is always one request. */
+        f->x.idempotent = has_id;
         f->x.method = f->row.method;
         f->x.url = f->row.url;
         f->x.headers = (const char *const *)f->lines;

@@ -172,6 +172,53 @@ static void test_oms_json_dumps_compact_and_null(void **state)
     json_decref(v);
 }
 
+/* oms_json_dumps writes what jansson's json_dumps (JSON_COMPACT | JSON_ENCODE_ANY) writes, byte
+ * for byte: nesting, key order, every escape, integers, reals, literals, UTF-8 and a NUL inside a
+ * string. The texts are parsed, so each value is what a fixture or a profile could hold. */
+static void test_oms_json_dumps_matches_jansson(void **state)
+{
+    (void)state;
+    static const char *const docs[] = {
+        "{}",
+        "[]",
+        "\"\"",
+        "0",
+        "-9223372036854775808",
+        "1.5",
+        "1e300",
+        "-0.0",
+        "0.1",
+        "123456789.125",
+        "true",
+        "null",
+        "{\"b\": 1, \"a\": [true, false, null, {\"z\": {}}], \"\": \"x\"}",
+        "[\"quote \\\" backslash \\\\ slash / tab \\t nl \\n cr \\r bs \\b ff \\f\"]",
+        "[\"\\u0001\\u001f\\u007f control\", \"caf\\u00e9 \\u4e2d \\ud83d\\ude00\"]",
+        "{\"key\": \"nul \\u0000 inside\"}",
+        "{\"event\": {\"type\": \"package.status.packed_for_refund\", \"uuid\": \"00ff\"},"
+        " \"payload\": {\"id\": 501, \"items\": [{\"id\": 1, \"quantity\": 2}]}}",
+    };
+    for (size_t i = 0; i < sizeof(docs) / sizeof(docs[0]); i++) {
+        json_error_t je;
+        json_t *v = json_loads(docs[i], JSON_DECODE_ANY | JSON_ALLOW_NUL, &je);
+        if (!v)
+            fail_msg("test document %zu does not parse: %s", i, je.text);
+        char *want = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+        char *got = oms_json_dumps(v);
+        if (strcmp(want, got) != 0)
+            fail_msg("document %zu: jansson writes %s, oms_json_dumps %s", i, want, got);
+        /* A NUL inside: the same length too. */
+        struct oms_buf b;
+        oms_buf_init(&b, 0);
+        oms_json_append(&b, v);
+        assert_int_equal(b.len, strlen(want));
+        oms_buf_cleanup(&b);
+        free(want);
+        free(got);
+        json_decref(v);
+    }
+}
+
 static void test_oms_jpath_key_identifiers_and_odd_keys(void **state)
 {
     (void)state;
@@ -383,6 +430,7 @@ int main(void)
         cmocka_unit_test(test_oms_json_load_buf_duplicate_nested_key_rejected),
         cmocka_unit_test(test_oms_json_load_file_missing_and_malformed),
         cmocka_unit_test(test_oms_json_dumps_compact_and_null),
+        cmocka_unit_test(test_oms_json_dumps_matches_jansson),
         cmocka_unit_test(test_oms_jpath_key_identifiers_and_odd_keys),
         cmocka_unit_test(test_oms_jpath_index_and_truncation),
         cmocka_unit_test(test_oms_json_int_accepts_only_integers),

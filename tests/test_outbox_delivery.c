@@ -64,7 +64,8 @@ static void load(struct env *e, const char *omnitron_token, const char *retry)
         "     \"status\": \"Packed for Refund\"}]}],"
         " \"subscriptions\": [{\"event_type\": \"package.status.packed_for_refund\","
         "   \"target_url\": \"%s/hooks/erp\", \"secret_key\": \"" SECRET "\","
-        "   \"additional_headers\": {\"X-Tenant\": \"acme\", \"X-Env\": \"test\"},"
+        "   \"additional_headers\": {\"X-Tenant\": \"acme\", \"X-Env\": \"test\","
+        "     \"X-Quote\": \"a \\\"b\\\" \\\\ c/d\"},"
         "   \"retry_countdown_config\": %s}]}",
         oms_recorder_url(e->omnitron), omnitron_token, oms_recorder_url(e->webhook), retry);
     support_load(e->r.client, e->r.base, fixture);
@@ -174,6 +175,8 @@ static void test_command_delivers_one_patch_and_one_signed_webhook(void **state)
     assert_string_equal(json_string_value(json_object_get(h, "path")), "/hooks/erp");
     assert_string_equal(header(h, "x-tenant"), "acme");
     assert_string_equal(header(h, "x-env"), "test");
+    /* Escapes in a stored header survive to the wire. */
+    assert_string_equal(header(h, "x-quote"), "a \"b\" \\ c/d");
     assert_non_null(strstr(header(h, "content-type"), "application/json"));
     const char *body = json_string_value(json_object_get(h, "body"));
     char mac[65], signature[80];
@@ -419,6 +422,72 @@ static void test_unreachable_subscriber_is_retried_then_dead(void **state)
     json_decref(s);
 }
 
+/* SPEC O-2 and reference-impl.md ("Delivery"): attempts go on kept-alive connections, each with
+ * its Delivery-Id and Delivery-Attempt. A receiver that drops an attempt on a reused connection
+ * makes libcurl send it again on a new one; that re-send is still one attempt - one journal entry
+ * (its re-send counted apart), one failed attempt in the row - and the retry is attempt 2. */
+static void test_dropped_attempt_on_a_kept_alive_connection_is_one_attempt(void **state)
+{
+    struct env *e = *state;
+    char *fixture =
+        support_printf("{\"locations\": [{\"id\": 1, \"max_quota\": 10, \"quota\": 2}],"
+                       " \"profile\": {\"sync_remote_order_status_default\": false},"
+                       " \"packages\": [{\"id\": 501, \"location\": 1, \"status\": \"Waiting\"},"
+                       "   {\"id\": 502, \"location\": 1, \"status\": \"Waiting\"}],"
+                       " \"subscriptions\": [{\"event_type\": \"package.status.packed_for_refund\","
+                       "   \"target_url\": \"%s/hooks/erp\","
+                       "   \"retry_countdown_config\": {\"choice\": \"fixed\", \"countdown\": 0,"
+                       "   \"max_retries\": 3}}]}",
+                       oms_recorder_url(e->webhook));
+    support_load(e->r.client, e->r.base, fixture);
+    free(fixture);
+    /* The first delivery leaves a kept-alive connection to the receiver. */
+    command(e, COMMAND);
+    json_t *d = support_drain(e->r.client, e->r.base, 10000);
+    assert_true(json_is_true(json_object_get(d, "drained")));
+    json_decref(d);
+    configure(e->webhook, "{\"faults\": [{\"drop\": true}]}");
+    struct oms_http_exchange x = {0};
+    assert_int_equal(
+        support_command(e->r.client, &x, e->r.base, 502, "{\"package\": 502, \"transition\": 17}"),
+        204);
+    oms_http_exchange_cleanup(&x);
+    d = support_drain(e->r.client, e->r.base, 10000);
+    assert_true(json_is_true(json_object_get(d, "drained")));
+    json_decref(d);
+
+    json_t *s = support_get_state(e->r.client, e->r.base);
+    json_t *rows = json_object_get(s, "outbox");
+    assert_int_equal(json_array_size(rows), 2);
+    json_t *row = json_array_get(rows, 1);
+    const char *uuid = json_string_value(json_object_get(row, "event_uuid"));
+    assert_string_equal(json_string_value(json_object_get(row, "state")), "delivered");
+    assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 2);
+    json_t *history = json_object_get(row, "attempt_history");
+    assert_int_equal(json_array_size(history), 2);
+    assert_true(json_is_null(json_object_get(json_array_get(history, 0), "status")) ||
+                json_integer_value(json_object_get(json_array_get(history, 0), "status")) == 0);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(history, 1), "status")),
+                     200);
+
+    json_t *hooks = oms_recorder_journal(e->webhook, NULL);
+    if (json_array_size(hooks) != 3)
+        fail_msg("the receiver recorded %zu requests for 3 attempts", json_array_size(hooks));
+    for (size_t i = 1; i < 3; i++) {
+        json_t *h = json_array_get(hooks, i);
+        assert_string_equal(header(h, "delivery-id"), uuid);
+        assert_int_equal(strtol(header(h, "delivery-attempt"), NULL, 10), (long)i);
+    }
+    json_t *dropped = json_array_get(hooks, 1);
+    assert_string_equal(json_string_value(json_object_get(dropped, "outcome")), "dropped");
+    /* It was dropped on the reused connection, re-sent by libcurl on a new one, and recognised. */
+    assert_int_equal(json_integer_value(json_object_get(dropped, "resent")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(hooks, 2), "answered")),
+                     200);
+    json_decref(hooks);
+    json_decref(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -435,6 +504,8 @@ int main(void)
                                         teardown),
         cmocka_unit_test_setup_teardown(test_omnitron_401_is_dead_after_one_attempt, setup,
                                         teardown),
+        cmocka_unit_test_setup_teardown(
+            test_dropped_attempt_on_a_kept_alive_connection_is_one_attempt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unreachable_subscriber_is_retried_then_dead, setup,
                                         teardown),
     };

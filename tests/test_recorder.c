@@ -113,9 +113,12 @@ static void test_journal_records_filters_and_clears(void **state)
     /* Bytes that are not UTF-8 are still journaled (as U+FFFD). */
     assert_int_equal(support_http(e->client, &x, "PUT", e->base, "/c", NULL, "\xff\xfe", 2), 200);
     oms_http_exchange_cleanup(&x);
+    /* A JSON string once its bad byte is replaced, but not JSON as it arrived: "json" is null. */
+    assert_int_equal(support_http(e->client, &x, "PUT", e->base, "/d", NULL, "\"\xff\"", 3), 200);
+    oms_http_exchange_cleanup(&x);
 
     j = get_json(e, "/__journal");
-    assert_int_equal(json_integer_value(json_object_get(j, "count")), 3); /* no control calls */
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 4); /* no control calls */
     json_t *reqs = json_object_get(j, "requests");
     json_t *r0 = json_array_get(reqs, 0);
     assert_string_equal(json_string_value(json_object_get(r0, "receiver")), "probe");
@@ -137,6 +140,8 @@ static void test_journal_records_filters_and_clears(void **state)
     const char *lossy = json_string_value(json_object_get(json_array_get(reqs, 2), "body"));
     assert_non_null(lossy);
     assert_non_null(strstr(lossy, "\xef\xbf\xbd"));
+    assert_true(json_is_null(json_object_get(json_array_get(reqs, 2), "json")));
+    assert_true(json_is_null(json_object_get(json_array_get(reqs, 3), "json")));
     json_decref(j);
 
     j = get_json(e, "/__journal?path=/c");
@@ -401,6 +406,139 @@ static void test_client_does_not_resend_a_dropped_request_on_a_reused_connection
         fail_msg("dropped POST: the client reported %ld and the receiver got it %zu time(s); "
                  "expected a transport error and exactly one request",
                  status, received);
+}
+
+/* A request repeating the Delivery-Id and Delivery-Attempt of one already recorded is a transport
+ * re-send of that attempt (docs/reference-impl.md, "Delivery"): answered as the attempt was, not
+ * given the next fault rule, not journaled again, counted in the entry's and the journal's
+ * "resent". A new attempt number, or a request without both headers, is a call of its own. */
+static void test_resent_attempt_is_answered_as_before_and_counted_apart(void **state)
+{
+    struct env *e = *state;
+    behave(e, "{\"faults\": [{\"status\": 503}]}");
+    static const char *const first[] = {SUPPORT_JSON_CTYPE, "Delivery-Id: d-1",
+                                        "Delivery-Attempt: 1", NULL};
+    static const char *const second[] = {SUPPORT_JSON_CTYPE, "Delivery-Id: d-1",
+                                         "Delivery-Attempt: 2", NULL};
+    static const char *const no_attempt[] = {SUPPORT_JSON_CTYPE, "Delivery-Id: d-1", NULL};
+    static const char *const bad_id[] = {SUPPORT_JSON_CTYPE, "Delivery-Id: d 1",
+                                         "Delivery-Attempt: 1", NULL};
+    long statuses[5];
+    const char *const *sent[5] = {first, first, second, no_attempt, bad_id};
+    char *bodies[2] = {NULL, NULL};
+    for (int i = 0; i < 5; i++) {
+        struct oms_http_exchange x = {0};
+        statuses[i] =
+            support_http(e->client, &x, "POST", e->base, "/hooks/a", sent[i], "{\"n\": 1}", 8);
+        if (i < 2)
+            bodies[i] = strdup(oms_buf_str(&x.resp_body));
+        oms_http_exchange_cleanup(&x);
+    }
+    /* The re-send got the 503 of the attempt it repeats; the fault rule was used once. */
+    assert_int_equal(statuses[0], 503);
+    assert_int_equal(statuses[1], 503);
+    assert_string_equal(bodies[0], bodies[1]);
+    assert_int_equal(statuses[2], 200);
+    assert_int_equal(statuses[3], 200);
+    assert_int_equal(statuses[4], 200);
+    free(bodies[0]);
+    free(bodies[1]);
+
+    json_t *j = get_json(e, "/__journal");
+    assert_int_equal(json_integer_value(json_object_get(j, "count")), 4);
+    assert_int_equal(json_integer_value(json_object_get(j, "resent")), 1);
+    json_t *reqs = json_object_get(j, "requests");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(reqs, 0), "resent")), 1);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(reqs, 0), "answered")), 503);
+    for (size_t i = 1; i < 4; i++)
+        assert_null(json_object_get(json_array_get(reqs, i), "resent"));
+    json_decref(j);
+    assert_int_equal(oms_recorder_resent(e->rec), 1);
+
+    /* Clearing the journal forgets the attempts: the same key is a new call again. */
+    assert_int_equal(call(e, "DELETE", "/__journal", NULL), 204);
+    struct oms_http_exchange x = {0};
+    assert_int_equal(
+        support_http(e->client, &x, "POST", e->base, "/hooks/a", first, "{\"n\": 1}", 8), 200);
+    oms_http_exchange_cleanup(&x);
+    assert_int_equal(oms_recorder_count(e->rec), 1);
+    assert_int_equal(oms_recorder_resent(e->rec), 0);
+}
+
+/* Deliveries go on kept-alive connections (an oms_http_pool, idempotent exchanges): when the
+ * receiver drops an attempt on a reused connection, libcurl silently sends it again on a new one.
+ * The receiver must see one attempt - one journal entry, its re-send counted apart and dropped
+ * again as the attempt was - and the client one transport failure; the next attempt is answered
+ * by the default again. Drop and reset both close the connection before any answer. */
+static void resend_on_reused_connection(struct env *e, const char *fault)
+{
+    struct oms_http_pool *pool = oms_http_pool_create();
+    char url[256];
+    snprintf(url, sizeof(url), "%s/hooks/a", e->base);
+    static const char *const lines[3][3] = {
+        {SUPPORT_JSON_CTYPE, "Delivery-Id: warm", "Delivery-Attempt: 1"},
+        {SUPPORT_JSON_CTYPE, "Delivery-Id: d-2", "Delivery-Attempt: 1"},
+        {SUPPORT_JSON_CTYPE, "Delivery-Id: d-2", "Delivery-Attempt: 2"},
+    };
+    long statuses[3];
+    int results[3];
+    for (int i = 0; i < 3; i++) {
+        if (i == 1) {
+            char *doc = support_printf("{\"faults\": [{\"%s\": true}]}", fault);
+            behave(e, doc);
+            free(doc);
+        }
+        struct oms_http_exchange x = {
+            .method = "POST",
+            .url = url,
+            .headers = lines[i],
+            .header_count = 3,
+            .body = "{}",
+            .body_len = 2,
+            .timeout_ms = 5000,
+            .idempotent = 1,
+        };
+        oms_http_pool_add(pool, &x);
+        struct oms_http_exchange *done[1];
+        size_t n = 0;
+        for (int spins = 0; n == 0 && spins < 100; spins++)
+            n = oms_http_pool_run(pool, 100, done, 1);
+        assert_int_equal(n, 1);
+        statuses[i] = x.status;
+        results[i] = x.result;
+        oms_http_exchange_cleanup(&x);
+    }
+    oms_http_pool_destroy(pool);
+    assert_int_equal(results[0], 0);
+    assert_int_equal(statuses[0], 200);
+    if (results[1] == 0)
+        fail_msg("the %s attempt came back as HTTP %ld; expected a transport failure", fault,
+                 statuses[1]);
+    assert_int_equal(results[2], 0);
+    assert_int_equal(statuses[2], 200);
+
+    json_t *journal = oms_recorder_journal(e->rec, NULL);
+    if (json_array_size(journal) != 3)
+        fail_msg("%zu journal entries for 3 attempts (%s on a reused connection)",
+                 json_array_size(journal), fault);
+    json_t *dropped = json_array_get(journal, 1);
+    assert_string_equal(header(dropped, "delivery-id"), "d-2");
+    assert_string_equal(header(dropped, "delivery-attempt"), "1");
+    assert_true(json_is_null(json_object_get(dropped, "answered")));
+    /* libcurl 7.88 re-sends once; the receiver recognised it as the attempt it repeats. */
+    assert_int_equal(json_integer_value(json_object_get(dropped, "resent")), 1);
+    assert_int_equal(oms_recorder_resent(e->rec), 1);
+    json_decref(journal);
+}
+
+static void test_dropped_attempt_on_a_reused_connection_is_counted_once(void **state)
+{
+    resend_on_reused_connection(*state, "drop");
+}
+
+static void test_reset_attempt_on_a_reused_connection_is_counted_once(void **state)
+{
+    resend_on_reused_connection(*state, "reset");
 }
 
 /* {"delay_ms": D}: the answer arrives after at least D ms (no upper bound is asserted). */
@@ -781,6 +919,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_behaviour_reset_truncate_hang, setup, teardown),
         cmocka_unit_test_setup_teardown(
             test_client_does_not_resend_a_dropped_request_on_a_reused_connection, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resent_attempt_is_answered_as_before_and_counted_apart,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dropped_attempt_on_a_reused_connection_is_counted_once,
+                                        setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset_attempt_on_a_reused_connection_is_counted_once,
+                                        setup, teardown),
         cmocka_unit_test_setup_teardown(test_behaviour_delay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_behaviour_is_400_naming_the_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_control_endpoints, setup, teardown),

@@ -256,6 +256,9 @@ struct oms_http_pool {
     struct pool_slot *slots;
     size_t count;
     size_t cap;
+    CURL **idle; /* easy handles of ended exchanges, reset, for the next ones */
+    size_t idle_count;
+    size_t idle_cap;
 };
 
 struct oms_http_pool *oms_http_pool_create(void)
@@ -266,14 +269,24 @@ struct oms_http_pool *oms_http_pool_create(void)
     if (!p->multi) {
         oms_fatal("libcurl could not create a multi handle");
     }
+    /* Idle connections kept for the next exchanges (libcurl's default follows the number of
+     * exchanges in flight, so a lull would close them). */
+    curl_multi_setopt(p->multi, CURLMOPT_MAXCONNECTS, (long)OMS_HTTP_POOL_KEEP_CONNECTIONS);
     return p;
 }
 
+/* The exchange's handle is kept for the next one (creating one costs about as much as the
+ * rest of setting up a transfer). */
 static void slot_release(struct oms_http_pool *p, size_t i)
 {
     curl_multi_remove_handle(p->multi, p->slots[i].easy);
-    curl_easy_cleanup(p->slots[i].easy);
     curl_slist_free_all(p->slots[i].list);
+    if (p->idle_count == p->idle_cap) {
+        p->idle_cap = p->idle_cap ? p->idle_cap * 2 : 16;
+        p->idle = oms_xrealloc(p->idle, p->idle_cap * sizeof(*p->idle));
+    }
+    curl_easy_reset(p->slots[i].easy);
+    p->idle[p->idle_count++] = p->slots[i].easy;
     p->slots[i] = p->slots[--p->count];
 }
 
@@ -283,6 +296,9 @@ void oms_http_pool_destroy(struct oms_http_pool *p)
         return;
     while (p->count)
         slot_release(p, p->count - 1);
+    for (size_t i = 0; i < p->idle_count; i++)
+        curl_easy_cleanup(p->idle[i]);
+    free(p->idle);
     free(p->slots);
     curl_multi_cleanup(p->multi);
     free(p);
@@ -295,7 +311,7 @@ void oms_http_pool_add(struct oms_http_pool *p, struct oms_http_exchange *x)
         p->slots = oms_xrealloc(p->slots, p->cap * sizeof(*p->slots));
     }
     struct pool_slot *s = &p->slots[p->count++];
-    s->easy = curl_easy_init();
+    s->easy = p->idle_count ? p->idle[--p->idle_count] : curl_easy_init();
     if (!s->easy) {
         oms_fatal("libcurl could not create a handle");
     }

@@ -22,9 +22,11 @@ struct oms_http_exchange {
     const char *body; /* NULL: no body */
     size_t body_len;
     long timeout_ms; /* whole exchange; 0 means 10 s */
-    int idempotent;  /* sending it twice does no harm, so a kept-alive connection may carry it
-                        (libcurl re-sends on a reused connection that died; requests that change
-                        state otherwise get a connection of their own) */
+    int idempotent;  /* sending it twice does no harm, or the receiver recognises the second as
+                        the same request (a delivery's Delivery-Id and Delivery-Attempt), so a
+                        kept-alive connection may carry it (libcurl re-sends on a reused
+                        connection that died unanswered; requests that change state otherwise
+                        get a connection of their own) */
 
     /* response */
     int result; /* 0: an HTTP answer arrived; OMS_E_TIMEOUT or OMS_E_HTTP: transport failure */
@@ -48,8 +50,11 @@ int oms_http_client_perform(struct oms_http_client *c, struct oms_http_exchange 
 int oms_http_client_perform_many(struct oms_http_client *c, struct oms_http_exchange *xs, size_t n);
 
 /* A pool runs many exchanges over curl's multi interface, adding new ones while others are in
- * flight; a long-lived worker (the outbox) drives it. Not thread-safe except _wakeup. */
+ * flight; a long-lived worker (the outbox) drives it. Idempotent exchanges reuse its kept-alive
+ * connections (at most OMS_HTTP_POOL_KEEP_CONNECTIONS stay open between exchanges). Not
+ * thread-safe except _wakeup. */
 struct oms_http_pool;
+#define OMS_HTTP_POOL_KEEP_CONNECTIONS 64
 
 /* Never NULL. */
 struct oms_http_pool *oms_http_pool_create(void);

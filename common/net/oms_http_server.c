@@ -1,8 +1,8 @@
 /* oms_http_server: an HTTP/1.1 server of our own, so that every answer - malformed framing
  * included - is the JSON error envelope, and every bound (head, body, time, connections) is ours
- * to set. One I/O thread reads and writes every connection without blocking (epoll); complete
- * requests go to a pool of worker threads; delayed answers and polls wait on timers, holding no
- * worker. */
+ * to set. A few event loops (I/O threads, epoll) each read and write their share of the
+ * connections without blocking; a quick request is answered by its loop, the others go to a pool
+ * of worker threads; delayed answers and polls wait on timers, holding no worker. */
 #include "oms_http_server.h"
 
 #include "oms_alloc.h"
@@ -68,9 +68,12 @@ struct pair_list {
     size_t cap;
 };
 
+struct loop;
+
 struct conn {
     int fd;
     struct oms_http_server *server;
+    struct loop *loop; /* the event loop that owns it */
     struct client_slot *slot;
     char client[INET6_ADDRSTRLEN + 16];
     struct conn *prev, *next; /* every open connection */
@@ -106,32 +109,49 @@ struct conn {
     int hanging; /* PH_WAIT for OMS_HTTP_FAULT_HANG: the client's hang-up ends it */
     char *out;
     size_t out_len, out_off;
-    int closing; /* closed by the I/O thread while a worker had it: freed when it comes back */
+    int closing;     /* closed by its loop while a worker had it: freed when it comes back */
+    int quick;       /* the config's quick() said its loop may run this request's handler */
+    uint32_t events; /* what epoll watches for it now */
     size_t lingered;
     struct conn *grave_next;
 };
 
-struct oms_http_server {
-    int listen_fd;
+/* An event loop: one I/O thread and the connections it owns. Loop 0 also accepts, handing the
+ * connections out in turn. */
+struct loop {
+    struct oms_http_server *server;
     int epoll_fd;
     int wake_fd;
-    pthread_t io_thread;
-    pthread_t *workers;
-    unsigned worker_count;
-    pthread_mutex_t mu; /* guards queue, done, stopping */
-    pthread_cond_t queue_cond;
-    struct conn *queue_head, *queue_tail;
-    struct conn *done;
-    int stopping;
-    /* I/O thread only. */
+    pthread_t thread;
+    /* Guarded by the server's mu. */
+    struct conn *done;     /* handed back by workers */
+    struct conn *incoming; /* accepted by loop 0 for this loop */
+    /* This loop's thread only. */
     struct conn *conns;
-    unsigned conn_count;
     unsigned wait_count;    /* connections in PH_WAIT */
     struct conn *graveyard; /* closed, freed once the current round of events is over */
-    struct client_slot *clients[CLIENT_BUCKETS];
     int64_t next_sweep_us;
+    char date[40]; /* the Date header of this second */
+    time_t date_at;
+};
+
+struct oms_http_server {
+    int listen_fd;
+    struct loop *loops;
+    unsigned loop_count;
+    unsigned next_loop; /* loop 0's thread only: the loop the next connection goes to */
+    pthread_t *workers;
+    unsigned worker_count;
+    pthread_mutex_t mu; /* guards queue, the loops' done and incoming lists, stopping */
+    pthread_cond_t queue_cond;
+    struct conn *queue_head, *queue_tail;
+    int stopping;
+    pthread_mutex_t clients_mu; /* guards conn_count and clients */
+    unsigned conn_count;
+    struct client_slot *clients[CLIENT_BUCKETS];
     oms_http_handler_fn handler;
     oms_http_precheck_fn precheck;
+    oms_http_quick_fn quick;
     void *ctx;
     size_t max_body;
     struct oms_http_limits limits;
@@ -213,7 +233,7 @@ static void pair_list_add(struct pair_list *l, char *name, char *value)
     l->count++;
 }
 
-/* ---- connection bookkeeping (I/O thread) ---- */
+/* ---- connection bookkeeping (the clients under clients_mu, the rest on the owning loop) ---- */
 
 static unsigned client_hash(const unsigned char *addr, size_t n)
 {
@@ -317,10 +337,13 @@ static void conn_free(struct conn *c)
     free(c);
 }
 
-static void epoll_set(struct oms_http_server *s, struct conn *c, uint32_t events)
+static void epoll_set(struct conn *c, uint32_t events)
 {
+    if (c->events == events)
+        return; /* a system call fewer per request when nothing changes */
     struct epoll_event ev = {.events = events, .data.ptr = c};
-    epoll_ctl(s->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+    epoll_ctl(c->loop->epoll_fd, EPOLL_CTL_MOD, c->fd, &ev);
+    c->events = events;
 }
 
 #define READ_EVENTS (EPOLLIN | EPOLLRDHUP)
@@ -328,9 +351,9 @@ static void epoll_set(struct oms_http_server *s, struct conn *c, uint32_t events
 static void set_phase(struct conn *c, enum phase ph)
 {
     if (c->phase == PH_WAIT)
-        c->server->wait_count--;
+        c->loop->wait_count--;
     if (ph == PH_WAIT)
-        c->server->wait_count++;
+        c->loop->wait_count++;
     c->phase = ph;
 }
 
@@ -339,19 +362,22 @@ static void set_phase(struct conn *c, enum phase ph)
 static void conn_close(struct conn *c)
 {
     struct oms_http_server *s = c->server;
+    struct loop *l = c->loop;
     if (c->fd < 0)
         return;
-    epoll_ctl(s->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
+    epoll_ctl(l->epoll_fd, EPOLL_CTL_DEL, c->fd, NULL);
     close(c->fd);
     c->fd = -1;
     if (c->prev)
         c->prev->next = c->next;
     else
-        s->conns = c->next;
+        l->conns = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    pthread_mutex_lock(&s->clients_mu);
     s->conn_count--;
     client_slot_release(s, c->slot);
+    pthread_mutex_unlock(&s->clients_mu);
     c->slot = NULL;
     if (c->phase == PH_WORKER) {
         c->closing = 1;
@@ -359,15 +385,15 @@ static void conn_close(struct conn *c)
     }
     set_phase(c, PH_HEAD);
     /* Freed later: the caller, or an event of this round, may still hold it. */
-    c->grave_next = s->graveyard;
-    s->graveyard = c;
+    c->grave_next = l->graveyard;
+    l->graveyard = c;
 }
 
-static void bury(struct oms_http_server *s)
+static void bury(struct loop *l)
 {
-    while (s->graveyard) {
-        struct conn *c = s->graveyard;
-        s->graveyard = c->grave_next;
+    while (l->graveyard) {
+        struct conn *c = l->graveyard;
+        l->graveyard = c->grave_next;
         conn_free(c);
     }
 }
@@ -461,14 +487,26 @@ static void build_answer(struct conn *c)
     int no_body = status == 204 || status == 304 || (status >= 100 && status < 200);
     if (!c->keep_alive)
         c->close_after = 1;
-    char date[64];
+    /* Answers are built by the connection's loop only: its Date line is made once a second. */
+    struct loop *s = c->loop;
     time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
-    oms_buf_printf(&b, "HTTP/1.1 %d %s\r\nDate: %s\r\n", status, reason_phrase(status), date);
-    if (!no_body)
-        oms_buf_printf(&b, "Content-Length: %zu\r\n", c->resp.body.len);
+    if (now != s->date_at) {
+        struct tm tm;
+        gmtime_r(&now, &tm);
+        strftime(s->date, sizeof(s->date), "%a, %d %b %Y %H:%M:%S GMT", &tm);
+        s->date_at = now;
+    }
+    char line[64];
+    int n = snprintf(line, sizeof(line), "HTTP/1.1 %d ", status);
+    oms_buf_append(&b, line, (size_t)n);
+    oms_buf_puts(&b, reason_phrase(status));
+    oms_buf_puts(&b, "\r\nDate: ");
+    oms_buf_puts(&b, s->date);
+    oms_buf_puts(&b, "\r\n");
+    if (!no_body) {
+        n = snprintf(line, sizeof(line), "Content-Length: %zu\r\n", c->resp.body.len);
+        oms_buf_append(&b, line, (size_t)n);
+    }
     if (c->close_after)
         oms_buf_puts(&b, "Connection: close\r\n");
     for (size_t i = 0; i < c->resp.header_count; i++)
@@ -495,7 +533,7 @@ static void conn_write(struct conn *c)
         if (n < 0 && errno == EINTR)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-            epoll_set(c->server, c, EPOLLOUT);
+            epoll_set(c, EPOLLOUT);
             return;
         }
         conn_close(c);
@@ -558,7 +596,7 @@ static void queue_push(struct oms_http_server *s, struct conn *c)
 {
     set_phase(c, PH_WORKER);
     c->queue_next = NULL;
-    epoll_set(s, c, 0); /* nothing is read while the request is handled */
+    epoll_set(c, 0); /* nothing is read while the request is handled */
     pthread_mutex_lock(&s->mu);
     if (s->queue_tail)
         s->queue_tail->queue_next = c;
@@ -623,24 +661,30 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&s->mu);
         run_handler(s, c);
         pthread_mutex_lock(&s->mu);
-        c->queue_next = s->done;
-        s->done = c;
-        uint64_t one = 1;
-        ssize_t w = write(s->wake_fd, &one, sizeof(one));
-        (void)w;
+        struct loop *l = c->loop;
+        int was_empty = l->done == NULL && l->incoming == NULL;
+        c->queue_next = l->done;
+        l->done = c;
+        if (was_empty) {
+            /* One wake-up takes the whole list: none needed while it is not taken yet. */
+            uint64_t one = 1;
+            ssize_t w = write(l->wake_fd, &one, sizeof(one));
+            (void)w;
+        }
     }
     pthread_mutex_unlock(&s->mu);
     return NULL;
 }
 
-/* A worker handed c back: answer, or wait out a delay or the next poll. */
+/* A worker handed c back (or its loop ran its handler): answer, or wait out a delay or the next
+ * poll. */
 static void conn_from_worker(struct conn *c)
 {
     if (c->closing) {
         conn_free(c);
         return;
     }
-    /* Back on the I/O thread: closing it from here on frees it. */
+    /* Back on its loop: closing it from here on frees it. */
     set_phase(c, PH_WRITE);
     int64_t now = oms_time_mono_us();
     if (c->polling) {
@@ -663,7 +707,7 @@ static void conn_from_worker(struct conn *c)
         c->resp.fault = OMS_HTTP_FAULT_NONE;
         c->resp.status = 0;
         c->hanging = 1;
-        epoll_set(c->server, c, EPOLLRDHUP);
+        epoll_set(c, EPOLLRDHUP);
         return;
     }
     conn_answer(c);
@@ -964,10 +1008,24 @@ static int parse_head(struct conn *c, size_t len)
     return check_framing(c);
 }
 
+/* A quick request is handled by its loop: no hand-over to a worker and back (two wake-ups and
+ * context switches a request). */
+static void run_quick(struct conn *c)
+{
+    set_phase(c, PH_WORKER);
+    run_handler(c->server, c);
+    if (c->polling || c->resp.delay_ms > 0)
+        epoll_set(c, 0); /* nothing is read while the answer waits, as on a worker */
+    conn_from_worker(c);
+}
+
 static void dispatch(struct conn *c)
 {
     c->idle = 0;
-    queue_push(c->server, c);
+    if (c->quick)
+        run_quick(c);
+    else
+        queue_push(c->server, c);
 }
 
 /* Asks the precheck; returns 1 when it answered (the connection then closes after its answer). */
@@ -975,7 +1033,8 @@ static int precheck(struct conn *c)
 {
     struct oms_http_server *s = c->server;
     c->max_body = s->max_body;
-    if (!s->precheck)
+    c->quick = 0;
+    if (!s->precheck && !s->quick)
         return 0;
     struct oms_http_request head = {
         .method = c->method,
@@ -989,6 +1048,9 @@ static int precheck(struct conn *c)
         .client = c->client,
         .arrival_ms = c->arrival_ms,
     };
+    c->quick = s->quick && s->quick(s->ctx, &head);
+    if (!s->precheck)
+        return 0;
     memset(&c->resp, 0, sizeof(c->resp));
     oms_buf_init(&c->resp.body, 0);
     c->has_resp = 1;
@@ -1300,7 +1362,7 @@ static void conn_after_write(struct conn *c)
         c->started_us = oms_time_mono_us();
         c->lingered = 0;
         c->in_off = c->in_len = 0;
-        epoll_set(c->server, c, READ_EVENTS);
+        epoll_set(c, READ_EVENTS);
         return;
     }
     request_reset(c);
@@ -1313,7 +1375,7 @@ static void conn_after_write(struct conn *c)
         c->in = NULL;
         c->in_cap = c->in_off = c->in_len = 0;
     }
-    epoll_set(c->server, c, READ_EVENTS);
+    epoll_set(c, READ_EVENTS);
     if (c->in_off < c->in_len)
         conn_process(c);
 }
@@ -1340,8 +1402,21 @@ static void refuse_connection(int fd, int status, const char *message)
     close(fd);
 }
 
-static void accept_all(struct oms_http_server *s)
+/* Links c into its loop and lets the loop's epoll watch it (on that loop's thread). */
+static void adopt(struct loop *l, struct conn *c)
 {
+    c->next = l->conns;
+    if (l->conns)
+        l->conns->prev = c;
+    l->conns = c;
+    struct epoll_event ev = {.events = READ_EVENTS, .data.ptr = c};
+    epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, c->fd, &ev);
+    c->events = READ_EVENTS;
+}
+
+static void accept_all(struct loop *me)
+{
+    struct oms_http_server *s = me->server;
     for (;;) {
         struct sockaddr_storage ss;
         socklen_t sl = sizeof(ss);
@@ -1353,21 +1428,30 @@ static void accept_all(struct oms_http_server *s)
         }
         char client[INET6_ADDRSTRLEN + 16];
         format_client((struct sockaddr *)&ss, client, sizeof(client));
-        if (s->conn_count >= s->limits.max_connections) {
-            oms_log(OMS_LOG_DEBUG, s->name, "refused %s: %u connections open", client,
-                    s->conn_count);
+        pthread_mutex_lock(&s->clients_mu);
+        unsigned open_now = s->conn_count, from_client = 0;
+        int too_many = open_now >= s->limits.max_connections;
+        struct client_slot *slot = too_many ? NULL : client_slot_get(s, (struct sockaddr *)&ss);
+        int client_full = slot && slot->count >= s->limits.max_client_connections;
+        if (slot)
+            from_client = slot->count;
+        if (!too_many && !client_full) {
+            s->conn_count++;
+            if (slot)
+                slot->count++;
+        }
+        pthread_mutex_unlock(&s->clients_mu);
+        if (too_many) {
+            oms_log(OMS_LOG_DEBUG, s->name, "refused %s: %u connections open", client, open_now);
             refuse_connection(fd, 429, "too many connections open: try again later");
             continue;
         }
-        struct client_slot *slot = client_slot_get(s, (struct sockaddr *)&ss);
-        if (slot && slot->count >= s->limits.max_client_connections) {
+        if (client_full) {
             oms_log(OMS_LOG_DEBUG, s->name, "refused %s: its address has %u connections open",
-                    client, slot->count);
+                    client, from_client);
             refuse_connection(fd, 429, "too many connections from this address: try again later");
             continue;
         }
-        if (slot)
-            slot->count++;
         int one = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
         struct conn *c = OMS_NEW(struct conn);
@@ -1379,24 +1463,35 @@ static void accept_all(struct oms_http_server *s)
         c->content_length = -1;
         c->started_us = oms_time_mono_us();
         c->arrival_ms = oms_time_wall_ms();
-        c->next = s->conns;
-        if (s->conns)
-            s->conns->prev = c;
-        s->conns = c;
-        s->conn_count++;
-        struct epoll_event ev = {.events = READ_EVENTS, .data.ptr = c};
-        epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+        /* The loops take the connections in turn. */
+        struct loop *l = &s->loops[s->next_loop++ % s->loop_count];
+        c->loop = l;
+        if (l == me) {
+            adopt(l, c);
+            continue;
+        }
+        pthread_mutex_lock(&s->mu);
+        int was_empty = l->incoming == NULL && l->done == NULL;
+        c->queue_next = l->incoming;
+        l->incoming = c;
+        pthread_mutex_unlock(&s->mu);
+        if (was_empty) {
+            uint64_t wake = 1;
+            ssize_t w = write(l->wake_fd, &wake, sizeof(wake));
+            (void)w;
+        }
     }
 }
 
 /* Deadlines: a request not complete within request_timeout gets 408; an idle kept-alive
  * connection closes after idle_timeout; an answer the client does not read is abandoned. */
-static void sweep(struct oms_http_server *s, int64_t now)
+static void sweep(struct loop *l, int64_t now)
 {
+    struct oms_http_server *s = l->server;
     int64_t req_us = s->limits.request_timeout_ms * 1000;
     int64_t idle_us = s->limits.idle_timeout_ms * 1000;
     struct conn *next;
-    for (struct conn *c = s->conns; c; c = next) {
+    for (struct conn *c = l->conns; c; c = next) {
         next = c->next;
         if (c->phase == PH_WAIT && c->due_us <= now) {
             if (c->polling)
@@ -1429,24 +1524,32 @@ static void sweep(struct oms_http_server *s, int64_t now)
 }
 
 /* The earliest timer of a waiting connection, or INT64_MAX. */
-static int64_t next_due(const struct oms_http_server *s)
+static int64_t next_due(const struct loop *l)
 {
     int64_t due = INT64_MAX;
-    for (const struct conn *c = s->conns; c; c = c->next)
+    for (const struct conn *c = l->conns; c; c = c->next)
         if (c->phase == PH_WAIT && c->due_us < due)
             due = c->due_us;
     return due;
 }
 
-static void take_done(struct oms_http_server *s)
+/* The connections workers handed back, and those loop 0 accepted for this loop. */
+static void take_done(struct loop *l)
 {
+    struct oms_http_server *s = l->server;
     uint64_t v;
-    ssize_t r = read(s->wake_fd, &v, sizeof(v));
+    ssize_t r = read(l->wake_fd, &v, sizeof(v));
     (void)r;
     pthread_mutex_lock(&s->mu);
-    struct conn *list = s->done;
-    s->done = NULL;
+    struct conn *list = l->done, *fresh = l->incoming;
+    l->done = NULL;
+    l->incoming = NULL;
     pthread_mutex_unlock(&s->mu);
+    while (fresh) {
+        struct conn *c = fresh;
+        fresh = c->queue_next;
+        adopt(l, c);
+    }
     /* Oldest first is not needed: each connection has one request in flight. */
     while (list) {
         struct conn *c = list;
@@ -1457,30 +1560,31 @@ static void take_done(struct oms_http_server *s)
 
 static void *io_main(void *arg)
 {
-    struct oms_http_server *s = arg;
+    struct loop *l = arg;
+    struct oms_http_server *s = l->server;
     struct epoll_event events[64];
-    s->next_sweep_us = oms_time_mono_us() + SWEEP_EVERY_US;
+    l->next_sweep_us = oms_time_mono_us() + SWEEP_EVERY_US;
     for (;;) {
         int64_t now = oms_time_mono_us();
-        int64_t due = s->wait_count ? next_due(s) : INT64_MAX;
-        int64_t wake = due < s->next_sweep_us ? due : s->next_sweep_us;
+        int64_t due = l->wait_count ? next_due(l) : INT64_MAX;
+        int64_t wake = due < l->next_sweep_us ? due : l->next_sweep_us;
         int timeout = wake <= now ? 0 : (int)((wake - now + 999) / 1000);
-        int n = epoll_wait(s->epoll_fd, events, 64, timeout);
+        int n = epoll_wait(l->epoll_fd, events, 64, timeout);
         for (int i = 0; i < n; i++) {
             void *p = events[i].data.ptr;
             if (p == &s->listen_fd) {
-                accept_all(s);
+                accept_all(l);
                 continue;
             }
-            if (p == &s->wake_fd) {
+            if (p == &l->wake_fd) {
                 pthread_mutex_lock(&s->mu);
                 int stop = s->stopping;
                 pthread_mutex_unlock(&s->mu);
                 if (stop) {
-                    bury(s);
+                    bury(l);
                     return NULL;
                 }
-                take_done(s);
+                take_done(l);
                 continue;
             }
             struct conn *c = p;
@@ -1499,11 +1603,11 @@ static void *io_main(void *arg)
             }
         }
         now = oms_time_mono_us();
-        if (now >= s->next_sweep_us || (due != INT64_MAX && due <= now)) {
-            sweep(s, now);
-            s->next_sweep_us = now + SWEEP_EVERY_US;
+        if (now >= l->next_sweep_us || (due != INT64_MAX && due <= now)) {
+            sweep(l, now);
+            l->next_sweep_us = now + SWEEP_EVERY_US;
         }
-        bury(s);
+        bury(l);
     }
 }
 
@@ -1587,6 +1691,7 @@ int oms_http_server_start(const struct oms_http_server_config *cfg, struct oms_h
     s->port = port;
     s->handler = cfg->handler;
     s->precheck = cfg->precheck;
+    s->quick = cfg->quick;
     s->ctx = cfg->ctx;
     s->max_body = cfg->max_body ? cfg->max_body : DEFAULT_MAX_BODY;
     s->limits = cfg->limits;
@@ -1602,23 +1707,30 @@ int oms_http_server_start(const struct oms_http_server_config *cfg, struct oms_h
     snprintf(s->url, sizeof(s->url), "http://%s%s%s:%u", v6 ? "[" : "", bind, v6 ? "]" : "",
              s->port);
     pthread_mutex_init(&s->mu, NULL);
+    pthread_mutex_init(&s->clients_mu, NULL);
     pthread_cond_init(&s->queue_cond, NULL);
-    s->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-    s->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (s->epoll_fd < 0 || s->wake_fd < 0) {
-        oms_fatal("cannot create an epoll or event descriptor: %s", strerror(errno));
+    s->loop_count = cfg->io_threads ? cfg->io_threads : OMS_HTTP_DEFAULT_IO_THREADS;
+    s->loops = oms_xcalloc(s->loop_count, sizeof(*s->loops));
+    for (unsigned i = 0; i < s->loop_count; i++) {
+        struct loop *l = &s->loops[i];
+        l->server = s;
+        l->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+        l->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (l->epoll_fd < 0 || l->wake_fd < 0)
+            oms_fatal("cannot create an epoll or event descriptor: %s", strerror(errno));
+        struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &l->wake_fd};
+        epoll_ctl(l->epoll_fd, EPOLL_CTL_ADD, l->wake_fd, &wev);
     }
     struct epoll_event ev = {.events = EPOLLIN, .data.ptr = &s->listen_fd};
-    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev);
-    struct epoll_event wev = {.events = EPOLLIN, .data.ptr = &s->wake_fd};
-    epoll_ctl(s->epoll_fd, EPOLL_CTL_ADD, s->wake_fd, &wev);
+    epoll_ctl(s->loops[0].epoll_fd, EPOLL_CTL_ADD, s->listen_fd, &ev);
     s->worker_count = cfg->threads ? cfg->threads : 4;
     s->workers = oms_xcalloc(s->worker_count, sizeof(*s->workers));
     for (unsigned i = 0; i < s->worker_count; i++)
         if (pthread_create(&s->workers[i], NULL, worker_main, s) != 0)
             oms_fatal("cannot start a worker thread");
-    if (pthread_create(&s->io_thread, NULL, io_main, s) != 0)
-        oms_fatal("cannot start the I/O thread");
+    for (unsigned i = 0; i < s->loop_count; i++)
+        if (pthread_create(&s->loops[i].thread, NULL, io_main, &s->loops[i]) != 0)
+            oms_fatal("cannot start an event loop thread");
     *out = s;
     return 0;
 }
@@ -1642,36 +1754,50 @@ void oms_http_server_stop(struct oms_http_server *s)
     s->stopping = 1;
     pthread_cond_broadcast(&s->queue_cond);
     pthread_mutex_unlock(&s->mu);
-    uint64_t one = 1;
-    ssize_t w = write(s->wake_fd, &one, sizeof(one));
-    (void)w;
-    pthread_join(s->io_thread, NULL);
+    for (unsigned i = 0; i < s->loop_count; i++) {
+        uint64_t one = 1;
+        ssize_t w = write(s->loops[i].wake_fd, &one, sizeof(one));
+        (void)w;
+    }
+    for (unsigned i = 0; i < s->loop_count; i++)
+        pthread_join(s->loops[i].thread, NULL);
     close(s->listen_fd);
     for (unsigned i = 0; i < s->worker_count; i++)
         pthread_join(s->workers[i], NULL);
-    /* Connections handed back after the I/O thread stopped, then every open one. */
-    while (s->done) {
-        struct conn *c = s->done;
-        s->done = c->queue_next;
-        if (c->closing)
-            conn_free(c);
+    for (unsigned i = 0; i < s->loop_count; i++) {
+        struct loop *l = &s->loops[i];
+        /* Accepted for this loop but never taken: not watched by any epoll yet. */
+        while (l->incoming) {
+            struct conn *c = l->incoming;
+            l->incoming = c->queue_next;
+            adopt(l, c);
+        }
+        /* Connections handed back after the loop stopped, then every open one. */
+        while (l->done) {
+            struct conn *c = l->done;
+            l->done = c->queue_next;
+            if (c->closing)
+                conn_free(c);
+        }
+        while (l->conns) {
+            struct conn *c = l->conns;
+            c->phase = PH_HEAD; /* no worker has it any more */
+            conn_close(c);
+        }
+        bury(l);
+        close(l->epoll_fd);
+        close(l->wake_fd);
     }
-    while (s->conns) {
-        struct conn *c = s->conns;
-        c->phase = PH_HEAD; /* no worker has it any more */
-        conn_close(c);
-    }
-    bury(s);
     for (unsigned i = 0; i < CLIENT_BUCKETS; i++)
         while (s->clients[i]) {
             struct client_slot *n = s->clients[i]->next;
             free(s->clients[i]);
             s->clients[i] = n;
         }
-    close(s->epoll_fd);
-    close(s->wake_fd);
     pthread_cond_destroy(&s->queue_cond);
     pthread_mutex_destroy(&s->mu);
+    pthread_mutex_destroy(&s->clients_mu);
+    free(s->loops);
     free(s->workers);
     free(s);
 }

@@ -93,6 +93,12 @@ typedef void (*oms_http_handler_fn)(void *ctx, const struct oms_http_request *re
 typedef int (*oms_http_precheck_fn)(void *ctx, const struct oms_http_request *head,
                                     struct oms_http_response *resp, size_t *max_body);
 
+/* Called once a request's head is read (before the precheck; head->body is ""): return 1 when its
+ * handler answers at once - no waiting on anything slow, no large work - so that the connection's
+ * event loop runs it itself instead of handing it to a worker and back. While it runs, that loop
+ * serves no other connection, so anything slow goes to the workers. */
+typedef int (*oms_http_quick_fn)(void *ctx, const struct oms_http_request *head);
+
 /* Resource bounds of a listener; a 0 field takes the default (the OMS_HTTP_DEFAULT_ values). */
 struct oms_http_limits {
     int64_t request_timeout_ms;      /* a whole request, head and body, from its first byte */
@@ -110,14 +116,18 @@ struct oms_http_limits {
 #define OMS_HTTP_MAX_TARGET     8192
 #define OMS_HTTP_MAX_QUERY_ARGS 64
 #define OMS_HTTP_MAX_CHUNK_LINE 1024
+/* Event loops when the config names none. */
+#define OMS_HTTP_DEFAULT_IO_THREADS 2
 
 struct oms_http_server_config {
-    const char *bind; /* numeric IPv4 or IPv6 address; NULL means 127.0.0.1 */
-    unsigned port;    /* 0: an ephemeral port, see oms_http_server_port() */
-    size_t max_body;  /* larger bodies reach the handler with body_too_large set; 0 = 1 MiB */
-    unsigned threads; /* handler worker threads; 0: 4 */
+    const char *bind;    /* numeric IPv4 or IPv6 address; NULL means 127.0.0.1 */
+    unsigned port;       /* 0: an ephemeral port, see oms_http_server_port() */
+    size_t max_body;     /* larger bodies reach the handler with body_too_large set; 0 = 1 MiB */
+    unsigned threads;    /* handler worker threads; 0: 4 */
+    unsigned io_threads; /* event loops, each owning a share of the connections; 0: the default */
     oms_http_handler_fn handler;
     oms_http_precheck_fn precheck; /* optional */
+    oms_http_quick_fn quick;       /* optional: without it every handler runs on a worker */
     void *ctx;
     const char *name; /* for log lines */
     struct oms_http_limits limits;

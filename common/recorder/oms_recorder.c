@@ -3,6 +3,7 @@
 #include "oms_recorder.h"
 
 #include "oms_alloc.h"
+#include "oms_attempts.h"
 #include "oms_cli.h"
 #include "oms_crypto.h"
 #include "oms_fixture_token.h"
@@ -65,6 +66,8 @@ struct oms_recorder {
     void (*inspect_free)(void *ctx);
     pthread_mutex_t lock;
     struct oms_journal *journal;
+    struct oms_attempts *attempts; /* delivery attempts answered, to recognise their re-sends */
+    int64_t resent;                /* re-sends recognised since the last clear */
     int64_t seq;
     struct behaviour initial;
     struct behaviour current;
@@ -299,6 +302,8 @@ static void reset(struct oms_recorder *r, int wait)
     behaviour_cleanup(&r->current);
     behaviour_copy(&r->current, &r->initial);
     oms_journal_clear(r->journal);
+    oms_attempts_clear(r->attempts);
+    r->resent = 0;
     pthread_mutex_unlock(&r->lock);
     request_down(r, 0, 0, wait);
 }
@@ -379,10 +384,20 @@ int64_t oms_recorder_dropped(struct oms_recorder *r)
     return n;
 }
 
+int64_t oms_recorder_resent(struct oms_recorder *r)
+{
+    pthread_mutex_lock(&r->lock);
+    int64_t n = r->resent;
+    pthread_mutex_unlock(&r->lock);
+    return n;
+}
+
 void oms_recorder_clear(struct oms_recorder *r)
 {
     pthread_mutex_lock(&r->lock);
     oms_journal_clear(r->journal);
+    oms_attempts_clear(r->attempts);
+    r->resent = 0;
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -427,8 +442,15 @@ static json_t *headers_json(const struct oms_http_request *req)
     return h;
 }
 
+/* A delivery attempt's key (oms_attempts_key), when the request carries one. */
+struct delivery_key {
+    int set;
+    char id[OMS_DELIVERY_ID_MAX + 1];
+    int64_t attempt;
+};
+
 static void record(struct oms_recorder *r, const struct oms_http_request *req,
-                   const json_t *body_json, const struct oms_http_response *resp)
+                   const struct oms_http_response *resp, const struct delivery_key *key)
 {
     json_t *query = json_object();
     for (size_t i = 0; i < req->arg_count; i++)
@@ -450,9 +472,14 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
         json_object_set_new(e, "body_length", json_integer((json_int_t)req->body_len));
         json_object_set_new(e, "body_sha256", json_string(sha));
     }
-    json_object_set_new(e, "body", oms_json_string_lossy(req->body, kept));
-    /* true: the body parsed as JSON (so it is valid UTF-8 and "body" holds it unchanged). */
-    json_object_set_new(e, "json", json_boolean(body_json != NULL && kept == req->body_len));
+    json_t *text = json_stringn(req->body, kept);
+    int utf8 = text != NULL;
+    json_object_set_new(e, "body", text ? text : oms_json_string_lossy(req->body, kept));
+    /* true: the body may be JSON - kept whole, valid UTF-8, so "body" holds it unchanged - and is
+     * parsed when the journal is read ("json" is then the value, or null). Parsing every request
+     * as it arrives cost a receiver half its time. */
+    json_object_set_new(e, "json",
+                        json_boolean(req->body_len > 0 && kept == req->body_len && utf8));
     json_object_set_new(e, "received_ms", json_integer(req->arrival_ms));
     static const char *const outcomes[] = {"answered", "reset", "truncated", "hung"};
     json_object_set_new(e, "outcome",
@@ -471,6 +498,8 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
     for (size_t i = 0; i < req->header_count; i++)
         weight += strlen(req->headers[i].name) + strlen(req->headers[i].value);
     oms_journal_append_sized(r->journal, e, weight);
+    if (key->set)
+        oms_attempts_remember(r->attempts, key->id, key->attempt, e, resp);
     pthread_mutex_unlock(&r->lock);
 }
 
@@ -508,10 +537,11 @@ static void control_journal_get(void *ctx, const struct oms_http_request *req,
     json_int_t dropped = oms_journal_dropped(r->journal);
     json_int_t limit = (json_int_t)oms_journal_limit(r->journal);
     json_int_t bytes = (json_int_t)oms_journal_bytes(r->journal);
+    json_int_t resent = (json_int_t)r->resent;
     pthread_mutex_unlock(&r->lock);
-    json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
-                            (json_int_t)matched, "dropped", dropped, "limit", limit, "bytes", bytes,
-                            "requests", requests);
+    json_t *doc = json_pack("{s:s, s:I, s:I, s:I, s:I, s:I, s:o}", "receiver", r->name, "count",
+                            (json_int_t)matched, "dropped", dropped, "resent", resent, "limit",
+                            limit, "bytes", bytes, "requests", requests);
     oms_http_response_json(resp, 200, doc);
     json_decref(doc);
 }
@@ -622,10 +652,23 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
         answer_error(resp, 413, "the request body is larger than the receiver's limit of 16 MiB");
         return;
     }
-    json_t *body_json = NULL;
-    if (req->body_len > 0)
-        body_json = json_loadb(req->body, req->body_len, 0, NULL);
-
+    /* A transport re-send of an attempt already answered is that attempt again: answered as it
+     * was, counted apart, and neither recorded as a call nor given the next fault rule. */
+    struct delivery_key key = {0};
+    key.set = oms_attempts_key(req, key.id, &key.attempt);
+    if (key.set) {
+        pthread_mutex_lock(&r->lock);
+        int replayed = oms_attempts_replay(r->attempts, key.id, key.attempt, resp);
+        r->resent += replayed;
+        pthread_mutex_unlock(&r->lock);
+        if (replayed) {
+            oms_log(OMS_LOG_INFO, r->name,
+                    "%s %s: delivery %s attempt %lld sent again (a transport "
+                    "re-send), answered as before",
+                    req->method, req->path, key.id, (long long)key.attempt);
+            return;
+        }
+    }
     struct fault f;
     int have_fault;
     int status, status_set;
@@ -650,7 +693,15 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
             resp->delay_ms = f.delay_ms;
         if (have_fault && f.kind == FAULT_TRUNCATE)
             resp->fault = OMS_HTTP_FAULT_TRUNCATE;
-        if (status_set || !r->inspect || !r->inspect(r->inspect_ctx, req, body_json, resp)) {
+        /* Only an inspector (mock_omnitron's) needs the body parsed. */
+        int inspected = 0;
+        if (!status_set && r->inspect) {
+            json_t *body_json =
+                req->body_len > 0 ? json_loadb(req->body, req->body_len, 0, NULL) : NULL;
+            inspected = r->inspect(r->inspect_ctx, req, body_json, resp);
+            json_decref(body_json);
+        }
+        if (!inspected) {
             if (body)
                 oms_http_response_json(resp, status, body);
             else
@@ -664,9 +715,8 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
         oms_http_response_json(resp, resp->status ? resp->status : 200, filler);
         json_decref(filler);
     }
-    record(r, req, body_json, resp);
+    record(r, req, resp, &key);
     json_decref(body);
-    json_decref(body_json);
 }
 
 void oms_recorder_handle(struct oms_recorder *r, const struct oms_http_request *req,
@@ -700,6 +750,14 @@ static int precheck(void *ctx, const struct oms_http_request *head, struct oms_h
     return 1;
 }
 
+/* Recorded requests are answered by the event loop itself (a delay waits on a timer); control
+ * requests (a journal of 100,000 entries to copy) go to the workers. */
+static int quick(void *ctx, const struct oms_http_request *head)
+{
+    (void)ctx;
+    return strncmp(head->path, "/__", 3) != 0;
+}
+
 static int listen_main(struct oms_recorder *r, unsigned port, struct oms_err *err)
 {
     struct oms_http_server_config sc = {
@@ -709,6 +767,7 @@ static int listen_main(struct oms_recorder *r, unsigned port, struct oms_err *er
         .threads = 2, /* delayed answers wait on a timer, holding up no worker */
         .handler = handle,
         .precheck = precheck,
+        .quick = quick,
         .ctx = r,
         .name = r->name,
         .limits = r->limits,
@@ -777,6 +836,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
     r->inspect = cfg->inspect;
     r->inspect_ctx = cfg->inspect_ctx;
     r->journal = oms_journal_create(cfg->journal_limit);
+    r->attempts = oms_attempts_create(0);
     oms_journal_set_max_bytes(r->journal, cfg->journal_bytes ? cfg->journal_bytes
                                                              : OMS_RECORDER_DEFAULT_JOURNAL_BYTES);
     r->initial.status = cfg->status ? cfg->status : 200;
@@ -784,6 +844,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
         r->initial.body = json_loads(cfg->body, 0, NULL);
         if (!r->initial.body) {
             oms_journal_destroy(r->journal);
+            oms_attempts_destroy(r->attempts);
             free(r);
             return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
                                "default answer body of receiver is not JSON");
@@ -817,6 +878,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
         behaviour_cleanup(&r->initial);
         behaviour_cleanup(&r->current);
         oms_journal_destroy(r->journal);
+        oms_attempts_destroy(r->attempts);
         pthread_cond_destroy(&r->switch_cond);
         pthread_mutex_destroy(&r->lock);
         free(r);
@@ -843,6 +905,7 @@ void oms_recorder_stop(struct oms_recorder *r)
     behaviour_cleanup(&r->initial);
     behaviour_cleanup(&r->current);
     oms_journal_destroy(r->journal);
+    oms_attempts_destroy(r->attempts);
     pthread_cond_destroy(&r->switch_cond);
     pthread_mutex_destroy(&r->lock);
     free(r);

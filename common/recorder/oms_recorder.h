@@ -70,8 +70,12 @@ int oms_recorder_fixture_token_generated(const struct oms_recorder *r);
 json_t *oms_recorder_journal(struct oms_recorder *r, const char *path_filter);
 /* Number of entries kept (recorded since the last clear, at most the limit). */
 size_t oms_recorder_count(struct oms_recorder *r);
-/* Forgets every entry. */
+/* Forgets every entry (and the attempts remembered to recognise re-sends). */
 void oms_recorder_clear(struct oms_recorder *r);
+/* Transport re-sends recognised since the last clear: requests repeating the Delivery-Id and
+ * Delivery-Attempt of an attempt already recorded, which were answered as that attempt was and
+ * not recorded again (its entry's "resent" counts them; oms_attempts.h). */
+int64_t oms_recorder_resent(struct oms_recorder *r);
 /* Entries forgotten since the last clear because the journal was at its limit. A check that reads
  * the journal must not trust it when this is not 0. */
 int64_t oms_recorder_dropped(struct oms_recorder *r);
