@@ -403,6 +403,10 @@ static json_t *export_state(struct reference *r, struct oms_http_response *resp)
     return doc;
 }
 
+/* A drain waiting for the outbox is looked at again after 1, 2, 4, 8, then every 10 ms. */
+#define DRAIN_POLL_FIRST_MS 1
+#define DRAIN_POLL_MAX_MS   10
+
 /* A drain waiting for the outbox, looked at again by the server's poll. */
 struct drain_wait {
     struct reference *r;
@@ -414,8 +418,13 @@ static int drain_poll(void *state, struct oms_http_response *resp)
 {
     struct drain_wait *w = state;
     json_t *result = NULL;
-    if (!outbox_drain_step(w->r->outbox, &w->d, &result))
+    if (!outbox_drain_step(w->r->outbox, &w->d, &result)) {
+        /* Most drains end within a delivery or two (a millisecond): look again soon, then less
+         * often, so a short drain is not rounded up to a long interval. */
+        int64_t next = resp->poll_interval_ms * 2;
+        resp->poll_interval_ms = next < DRAIN_POLL_MAX_MS ? next : DRAIN_POLL_MAX_MS;
         return 0;
+    }
     if (w->answer_state) {
         json_t *st = export_state(w->r, resp);
         if (!st) {
@@ -562,7 +571,7 @@ static void fixture_drain(void *ctx, const struct oms_http_request *req,
     resp->poll = drain_poll;
     resp->poll_state = w;
     resp->poll_free = free;
-    resp->poll_interval_ms = 10;
+    resp->poll_interval_ms = DRAIN_POLL_FIRST_MS;
 }
 
 /* The fixture protocol (docs/fixture-protocol.md), by the path after /_fixture/. */
