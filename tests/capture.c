@@ -3,6 +3,7 @@
 #include "capture.h"
 
 #include "oms_buf.h"
+#include "proc.h"
 #include "oms_time.h"
 
 #include <errno.h>
@@ -314,4 +315,19 @@ int capture_exists(const char *path)
 {
     struct stat st;
     return lstat(path, &st) == 0;
+}
+
+int capture_harness(const char *const *args, const char *cwd, int64_t timeout_ms, struct capture *r)
+{
+    const char *argv[40];
+    size_t n = 0;
+    argv[n++] = proc_bin("refund-harness");
+    for (size_t i = 0; args[i] && n + 1 < sizeof(argv) / sizeof(argv[0]); i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    struct capture_options opt = {.cwd = cwd, .timeout_ms = timeout_ms};
+    capture_run(argv, &opt, r);
+    if (r->timed_out || r->code < 0)
+        fail_msg("refund-harness %s did not finish:\n%s%s", args[0], r->out, r->err);
+    return r->code;
 }

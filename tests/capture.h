@@ -39,6 +39,11 @@ struct capture_options {
  * capture_cleanup. Fails the test when the program cannot be started (exit code 127 from the
  * child: exec failed, with the reason on its stderr). */
 int capture_run(const char *const *argv, const struct capture_options *opt, struct capture *r);
+/* Runs the built refund-harness (proc_bin) with args (NULL-terminated, at most 38) from cwd,
+ * within timeout_ms; fails the test when it cannot finish. Returns r->code; the caller releases r
+ * with capture_cleanup. */
+int capture_harness(const char *const *args, const char *cwd, int64_t timeout_ms,
+                    struct capture *r);
 /* Frees what capture_run filled in; r becomes empty. NULL allowed. */
 void capture_cleanup(struct capture *r);
 /* Finds an executable name in the directories of PATH (/usr/bin:/bin without PATH) and writes its

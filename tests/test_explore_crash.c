@@ -43,20 +43,10 @@
 
 #define RUN_MAX_MS 240000
 
+/* Runs refund-harness with args (NULL-terminated) from the repository; fills out. */
 static void harness(const char *const *args, struct capture *out)
 {
-    const char *argv[40];
-    size_t n = 0;
-    static char bin[4096];
-    snprintf(bin, sizeof(bin), "%s", proc_bin("refund-harness"));
-    argv[n++] = bin;
-    for (size_t i = 0; args[i] && n + 1 < 40; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    struct capture_options opt = {.cwd = REFUND_SOURCE_DIR, .timeout_ms = RUN_MAX_MS};
-    capture_run(argv, &opt, out);
-    if (out->timed_out || out->code < 0)
-        fail_msg("refund-harness %s did not finish:\n%s%s", args[0], out->out, out->err);
+    capture_harness(args, REFUND_SOURCE_DIR, RUN_MAX_MS, out);
 }
 
 /* The --target-cmd of a built program: a new string. */

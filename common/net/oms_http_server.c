@@ -607,6 +607,27 @@ static void queue_push(struct oms_http_server *s, struct conn *c)
     pthread_mutex_unlock(&s->mu);
 }
 
+/* The request c holds, as handlers see it (borrowing c's buffers); with_body 0: the head alone,
+ * for a precheck before the body is read. */
+static struct oms_http_request request_view(const struct conn *c, int with_body)
+{
+    int body = with_body && !c->too_large;
+    return (struct oms_http_request){
+        .method = c->method,
+        .path = c->path,
+        .version = c->version,
+        .headers = c->headers.items,
+        .header_count = c->headers.count,
+        .args = c->args.items,
+        .arg_count = c->args.count,
+        .body = body ? oms_buf_str(&c->body) : "",
+        .body_len = body ? c->body.len : 0,
+        .body_too_large = with_body && c->too_large,
+        .client = c->client,
+        .arrival_ms = c->arrival_ms,
+    };
+}
+
 static void run_handler(struct oms_http_server *s, struct conn *c)
 {
     if (c->polling) {
@@ -621,20 +642,7 @@ static void run_handler(struct oms_http_server *s, struct conn *c)
         }
         return;
     }
-    struct oms_http_request req = {
-        .method = c->method,
-        .path = c->path,
-        .version = c->version,
-        .headers = c->headers.items,
-        .header_count = c->headers.count,
-        .args = c->args.items,
-        .arg_count = c->args.count,
-        .body = c->too_large ? "" : oms_buf_str(&c->body),
-        .body_len = c->too_large ? 0 : c->body.len,
-        .body_too_large = c->too_large,
-        .client = c->client,
-        .arrival_ms = c->arrival_ms,
-    };
+    struct oms_http_request req = request_view(c, 1);
     if (c->has_resp)
         response_cleanup(&c->resp);
     memset(&c->resp, 0, sizeof(c->resp));
@@ -1036,18 +1044,7 @@ static int precheck(struct conn *c)
     c->quick = 0;
     if (!s->precheck && !s->quick)
         return 0;
-    struct oms_http_request head = {
-        .method = c->method,
-        .path = c->path,
-        .version = c->version,
-        .headers = c->headers.items,
-        .header_count = c->headers.count,
-        .args = c->args.items,
-        .arg_count = c->args.count,
-        .body = "",
-        .client = c->client,
-        .arrival_ms = c->arrival_ms,
-    };
+    struct oms_http_request head = request_view(c, 0);
     c->quick = s->quick && s->quick(s->ctx, &head);
     if (!s->precheck)
         return 0;

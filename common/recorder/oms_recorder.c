@@ -819,6 +819,18 @@ static void *switcher(void *arg)
     return NULL;
 }
 
+/* Releases what a recorder owns once its servers are stopped. */
+static void recorder_free(struct oms_recorder *r)
+{
+    behaviour_cleanup(&r->initial);
+    behaviour_cleanup(&r->current);
+    oms_journal_destroy(r->journal);
+    oms_attempts_destroy(r->attempts);
+    pthread_cond_destroy(&r->switch_cond);
+    pthread_mutex_destroy(&r->lock);
+    free(r);
+}
+
 int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorder **out,
                        struct oms_err *err)
 {
@@ -875,13 +887,7 @@ int oms_recorder_start(const struct oms_recorder_config *cfg, struct oms_recorde
     if (rc != 0) {
         oms_http_server_stop(r->server);
         oms_http_server_stop(r->control);
-        behaviour_cleanup(&r->initial);
-        behaviour_cleanup(&r->current);
-        oms_journal_destroy(r->journal);
-        oms_attempts_destroy(r->attempts);
-        pthread_cond_destroy(&r->switch_cond);
-        pthread_mutex_destroy(&r->lock);
-        free(r);
+        recorder_free(r);
         return rc;
     }
     r->inspect_free = cfg->inspect_free;
@@ -902,13 +908,7 @@ void oms_recorder_stop(struct oms_recorder *r)
     oms_http_server_stop(r->server);
     if (r->inspect_free)
         r->inspect_free(r->inspect_ctx);
-    behaviour_cleanup(&r->initial);
-    behaviour_cleanup(&r->current);
-    oms_journal_destroy(r->journal);
-    oms_attempts_destroy(r->attempts);
-    pthread_cond_destroy(&r->switch_cond);
-    pthread_mutex_destroy(&r->lock);
-    free(r);
+    recorder_free(r);
 }
 
 unsigned oms_recorder_port(const struct oms_recorder *r)
