@@ -25,6 +25,7 @@ static void usage(FILE *out)
             "  --omnitron-url URL   where Omnitron listens (a fixture load may replace it)\n"
             "  --omnitron-token T   token sent to Omnitron\n"
             "  --threads N          HTTP worker threads (default 4)\n"
+            "  --io-threads N       event loops, which also run commands (default %d)\n"
             "  --no-fixtures        refuse the fixture protocol under /_fixture/\n"
             "  --max-fixture-bytes N  largest fixture body (default %d)\n"
             "  --max-drain-ms MS    largest timeout_ms of a drain (default %d)\n"
@@ -32,8 +33,8 @@ static void usage(FILE *out)
             "                       (default %d)\n"
             "  --verbose            log deliveries and server events\n"
             "  --help               this text\n",
-            REFERENCE_DEFAULT_MAX_FIXTURE_BYTES, REFERENCE_DEFAULT_MAX_DRAIN_MS,
-            REFERENCE_DEFAULT_MAX_STATE_ROWS);
+            REFERENCE_DEFAULT_IO_THREADS, REFERENCE_DEFAULT_MAX_FIXTURE_BYTES,
+            REFERENCE_DEFAULT_MAX_DRAIN_MS, REFERENCE_DEFAULT_MAX_STATE_ROWS);
     oms_server_options_usage(out);
     fputs("\n"
           "Commands and hooks need \"Authorization: Token <a profile token>\"; /_fixture/ needs\n"
@@ -50,6 +51,7 @@ enum value_field {
     F_OMNITRON_URL,
     F_OMNITRON_TOKEN,
     F_THREADS,
+    F_IO_THREADS,
     F_MAX_FIXTURE_BYTES,
     F_MAX_DRAIN_MS,
     F_MAX_STATE_ROWS,
@@ -66,6 +68,7 @@ static const struct value_option {
     {"--omnitron-url", 0, 0, F_OMNITRON_URL},
     {"--omnitron-token", 0, 0, F_OMNITRON_TOKEN},
     {"--threads", 1, 256, F_THREADS},
+    {"--io-threads", 1, 64, F_IO_THREADS},
     {"--max-fixture-bytes", 1024, 1L << 32, F_MAX_FIXTURE_BYTES},
     {"--max-drain-ms", 1, OMS_MAX_OPTION_MS, F_MAX_DRAIN_MS},
     {"--max-state-rows", 1, 1000000000, F_MAX_STATE_ROWS},
@@ -91,6 +94,9 @@ static void set_value(struct reference_config *cfg, enum value_field field, cons
         break;
     case F_THREADS:
         cfg->threads = (unsigned)n;
+        break;
+    case F_IO_THREADS:
+        cfg->io_threads = (unsigned)n;
         break;
     case F_MAX_FIXTURE_BYTES:
         cfg->max_fixture_bytes = (size_t)n;

@@ -122,6 +122,7 @@ int reference_start(const struct reference_config *cfg, struct reference **out, 
             .port = cfg->port,
             .max_body = r->max_fixture_bytes, /* the precheck lowers it for all but fixtures */
             .threads = cfg->threads ? cfg->threads : 4,
+            .io_threads = cfg->io_threads ? cfg->io_threads : REFERENCE_DEFAULT_IO_THREADS,
             .handler = api_handle,
             .precheck = api_precheck,
             .quick = api_quick,

@@ -36,7 +36,9 @@ url() {
 REFUND_FIXTURE_TOKEN=external-target-fixture-token
 export REFUND_FIXTURE_TOKEN
 
-start oms-reference --port 0
+# Three event loops: the concurrency bursts race across loops for the store lock (C-11), which
+# the embedded reference's single loop never does.
+start oms-reference --port 0 --io-threads 3
 start mock-omnitron --port 0 --control-port 0
 start mock-webhook --port 0 --control-port 0
 oms=$(url oms-reference "listening on")

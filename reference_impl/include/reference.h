@@ -20,6 +20,7 @@ struct reference_config {
     const char *omnitron_url; /* base URL of Omnitron; a fixture load may replace it */
     const char *omnitron_token;
     unsigned threads;     /* HTTP worker threads; 0: 4 */
+    unsigned io_threads;  /* event loops; 0: REFERENCE_DEFAULT_IO_THREADS */
     int disable_fixtures; /* refuse /_fixture/ (a production-like sandbox) */
     /* X-Fixture-Token every /_fixture/ request must carry (never an API token); NULL:
      * $REFUND_FIXTURE_TOKEN, else a random 32-hex one (see reference_fixture_token()). */
@@ -35,6 +36,10 @@ struct reference_config {
 #define REFERENCE_DEFAULT_MAX_FIXTURE_BYTES (64 * 1024 * 1024)
 #define REFERENCE_DEFAULT_MAX_DRAIN_MS      60000
 #define REFERENCE_DEFAULT_MAX_STATE_ROWS    200000
+/* One event loop: commands run on the loop and are serialised on the store lock anyway, so a
+ * second loop only adds lock contention (a blocked loop sleeps, and its waiting clients with it)
+ * and takes CPU from the delivery worker (bench/README.md, "Capacity"). */
+#define REFERENCE_DEFAULT_IO_THREADS 1
 
 /* Starts the server and the delivery worker. Returns 0 and *out, or a negative code with err
  * naming what failed (profile file, database, port); nothing is left running on failure. With a
