@@ -210,6 +210,13 @@ static int in_flight(struct outbox *o, int64_t id)
     return 0;
 }
 
+/* store_outbox_due's skip: a row on the wire is not read again. Only the worker changes the
+ * flights, and it is the caller, so it reads them without mu. */
+static int skip_in_flight(void *ctx, int64_t id)
+{
+    return in_flight(ctx, id);
+}
+
 /* Starts the due rows that are not already on the wire. Called by the worker without mu. */
 static void start_due(struct outbox *o)
 {
@@ -222,7 +229,7 @@ static void start_due(struct outbox *o)
     struct store_outbox_row *rows = NULL;
     size_t n = 0;
     store_lock(o->store);
-    if (store_outbox_due(o->store, now_ms(o), room + busy, &rows, &n) != 0)
+    if (store_outbox_due(o->store, now_ms(o), room + busy, skip_in_flight, o, &rows, &n) != 0)
         oms_log(OMS_LOG_ERROR, "outbox", "cannot read the due rows: %s", store_errmsg(o->store));
     store_unlock(o->store);
     long timeout = (long)atomic_load(&o->timeout_ms);

@@ -670,7 +670,8 @@ int store_outbox_insert(struct store *s, struct store_outbox_row *row)
     return rc;
 }
 
-int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, struct store_outbox_row **rows,
+int store_outbox_due(struct store *s, int64_t now_ms, size_t limit,
+                     int (*skip)(void *ctx, int64_t id), void *ctx, struct store_outbox_row **rows,
                      size_t *n)
 {
     sqlite3_stmt *st = stmt(s, SQL_OUTBOX_DUE);
@@ -683,8 +684,12 @@ int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, struct store
         rc = sqlite3_step(st);
         if (rc != SQLITE_ROW)
             break;
+        int64_t id = sqlite3_column_int64(st, 0);
+        /* A skipped row's other columns are never read: SQLite fetches them lazily. */
+        if (skip && skip(ctx, id))
+            continue;
         struct store_outbox_row *r = &arr[count++];
-        r->id = sqlite3_column_int64(st, 0);
+        r->id = id;
         r->kind = column_dup(st, 1);
         r->method = column_dup(st, 2);
         r->url = column_dup(st, 3);

@@ -133,9 +133,11 @@ struct store_outbox_row {
 };
 /* Locked, inside a transaction. Writes a pending row; id is filled in. */
 int store_outbox_insert(struct store *s, struct store_outbox_row *row);
-/* Locked. Pending rows due at now_ms (at most limit), the earliest due first (then by id), into a
- * new array; free with store_outbox_rows_free. Returns 0, or OMS_E_DB with *rows NULL and *n 0. */
-int store_outbox_due(struct store *s, int64_t now_ms, size_t limit, struct store_outbox_row **rows,
+/* Locked. Pending rows due at now_ms (at most limit looked at), the earliest due first (then by
+ * id), into a new array; free with store_outbox_rows_free. A row for which skip (optional) returns
+ * 1 is passed over without being read. Returns 0, or OMS_E_DB with *rows NULL and *n 0. */
+int store_outbox_due(struct store *s, int64_t now_ms, size_t limit,
+                     int (*skip)(void *ctx, int64_t id), void *ctx, struct store_outbox_row **rows,
                      size_t *n);
 void store_outbox_rows_free(struct store_outbox_row *rows, size_t n);
 /* Frees the fields of one row read by store_outbox_due (not the row itself). */

@@ -376,6 +376,12 @@ static void outbox_row(struct store *s, const char *kind, int64_t next_ms, int64
     *id = row.id;
 }
 
+/* store_outbox_due's skip: passes over the row whose id ctx points at. */
+static int skip_id(void *ctx, int64_t id)
+{
+    return id == *(const int64_t *)ctx;
+}
+
 static void test_store_outbox_due_and_attempt_states(void **state)
 {
     struct store *s = ((struct fixture *)*state)->s;
@@ -391,10 +397,10 @@ static void test_store_outbox_due_and_attempt_states(void **state)
 
     struct store_outbox_row *rows = NULL;
     size_t n = 99;
-    assert_int_equal(store_outbox_due(s, 999, 10, &rows, &n), 0);
+    assert_int_equal(store_outbox_due(s, 999, 10, NULL, NULL, &rows, &n), 0);
     assert_int_equal(n, 0); /* nothing due yet */
     store_outbox_rows_free(rows, n);
-    assert_int_equal(store_outbox_due(s, 2000, 1, &rows, &n), 0);
+    assert_int_equal(store_outbox_due(s, 2000, 1, NULL, NULL, &rows, &n), 0);
     assert_int_equal(n, 1); /* the limit holds; oldest first */
     assert_int_equal(rows[0].id, a);
     assert_string_equal(rows[0].kind, "webhook");
@@ -405,9 +411,15 @@ static void test_store_outbox_due_and_attempt_states(void **state)
     assert_int_equal(rows[0].next_attempt_ms, 1000);
     assert_string_equal(rows[0].retry, "{\"choice\": \"fixed\", \"countdown\": 1}");
     store_outbox_rows_free(rows, n);
-    assert_int_equal(store_outbox_due(s, 2000, 10, &rows, &n), 0);
+    assert_int_equal(store_outbox_due(s, 2000, 10, NULL, NULL, &rows, &n), 0);
     assert_int_equal(n, 2);
     assert_null(rows[1].event_uuid);
+    store_outbox_rows_free(rows, n);
+    /* A skipped row (one on the wire) is passed over; the other is read whole. */
+    assert_int_equal(store_outbox_due(s, 2000, 10, skip_id, &a, &rows, &n), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(rows[0].id, b);
+    assert_string_equal(rows[0].kind, "omnitron");
     store_outbox_rows_free(rows, n);
 
     /* a: fails once (503), retried at 5000; then delivered. */
@@ -419,11 +431,11 @@ static void test_store_outbox_due_and_attempt_states(void **state)
                                   .next_ms = 5000,
                                   .retry_in_ms = 4000};
     assert_int_equal(store_outbox_record_attempt(s, a, &fail1), 0);
-    assert_int_equal(store_outbox_due(s, 2000, 10, &rows, &n), 0);
+    assert_int_equal(store_outbox_due(s, 2000, 10, NULL, NULL, &rows, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].id, b); /* a is not due until 5000 */
     store_outbox_rows_free(rows, n);
-    assert_int_equal(store_outbox_due(s, 5000, 10, &rows, &n), 0);
+    assert_int_equal(store_outbox_due(s, 5000, 10, NULL, NULL, &rows, &n), 0);
     assert_int_equal(n, 2);
     /* The earliest due first: b (due since its first attempt time) before a (due at 5000). */
     assert_int_equal(rows[0].id, b);
@@ -453,7 +465,7 @@ static void test_store_outbox_due_and_attempt_states(void **state)
     assert_int_equal(delivered, 1);
     assert_int_equal(dead, 1);
     assert_true(next == INT64_MAX);
-    assert_int_equal(store_outbox_due(s, INT64_MAX, 10, &rows, &n), 0);
+    assert_int_equal(store_outbox_due(s, INT64_MAX, 10, NULL, NULL, &rows, &n), 0);
     assert_int_equal(n, 0); /* neither delivered nor dead rows are due again */
     store_outbox_rows_free(rows, n);
 
@@ -628,7 +640,7 @@ static void test_store_open_file_rows_persist(void **state)
     assert_int_equal(l.quota, 2);
     struct store_outbox_row *rows = NULL;
     size_t n = 0;
-    assert_int_equal(store_outbox_due(s, 123, 10, &rows, &n), 0);
+    assert_int_equal(store_outbox_due(s, 123, 10, NULL, NULL, &rows, &n), 0);
     assert_int_equal(n, 1);
     assert_int_equal(rows[0].id, out);
     store_outbox_rows_free(rows, n);
