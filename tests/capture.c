@@ -331,3 +331,18 @@ int capture_harness(const char *const *args, const char *cwd, int64_t timeout_ms
         fail_msg("refund-harness %s did not finish:\n%s%s", args[0], r->out, r->err);
     return r->code;
 }
+
+char *capture_same_file(const char *dir_a, const char *dir_b, const char *name)
+{
+    char *pa = support_printf("%s/%s", dir_a, name), *pb = support_printf("%s/%s", dir_b, name);
+    size_t la = 0, lb = 0;
+    char *ta = capture_read_file(pa, &la), *tb = capture_read_file(pb, &lb);
+    if (!ta || !tb)
+        fail_msg("%s: cannot read it in %s or %s", name, dir_a, dir_b);
+    if (la != lb || memcmp(ta, tb, la) != 0)
+        fail_msg("%s differs between two runs with one seed:\n%s\n---\n%s", name, ta, tb);
+    free(tb);
+    free(pa);
+    free(pb);
+    return ta;
+}

@@ -44,6 +44,9 @@ int capture_run(const char *const *argv, const struct capture_options *opt, stru
  * with capture_cleanup. */
 int capture_harness(const char *const *args, const char *cwd, int64_t timeout_ms,
                     struct capture *r);
+/* The file name in dir_a, after failing the test unless dir_b holds the same bytes under that
+ * name (two runs that must write identical files). Returns its text (the caller frees it). */
+char *capture_same_file(const char *dir_a, const char *dir_b, const char *name);
 /* Frees what capture_run filled in; r becomes empty. NULL allowed. */
 void capture_cleanup(struct capture *r);
 /* Finds an executable name in the directories of PATH (/usr/bin:/bin without PATH) and writes its
