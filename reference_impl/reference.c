@@ -78,6 +78,11 @@ static void clock_advance(void *ctx, int64_t ms)
     atomic_fetch_add(&r->clock_offset_ms, ms);
 }
 
+struct outbox_clock reference_outbox_clock(struct reference *r)
+{
+    return (struct outbox_clock){clock_now, clock_is_virtual, clock_advance, r};
+}
+
 int reference_start(const struct reference_config *cfg, struct reference **out, struct oms_err *err)
 {
     struct reference *r = OMS_NEW(struct reference);
@@ -114,7 +119,7 @@ int reference_start(const struct reference_config *cfg, struct reference **out, 
     if (rc == 0)
         rc = fixture_restore_settings(r, err);
     if (rc == 0) {
-        struct outbox_clock clock = {clock_now, clock_is_virtual, clock_advance, r};
+        struct outbox_clock clock = reference_outbox_clock(r);
         r->outbox = outbox_start(r->store, &clock);
         outbox_set_timeout(r->outbox, oms_profile_delivery_timeout_ms(r->profile));
         struct oms_http_server_config sc = {

@@ -44,6 +44,8 @@ void reference_install(struct reference *r, struct oms_profile *profile, const c
                        const char *token);
 /* Wall clock plus the scenario clock offset, in ms. */
 int64_t reference_now_ms(struct reference *r);
+/* The outbox's view of r's scenario clock (reference_now_ms, the virtual flag, advancing it). */
+struct outbox_clock reference_outbox_clock(struct reference *r);
 /* Sets the scenario clock: virtual (drain skips waits) or real, offset back to 0. */
 void reference_set_clock(struct reference *r, int is_virtual);
 

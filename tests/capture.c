@@ -346,3 +346,13 @@ char *capture_same_file(const char *dir_a, const char *dir_b, const char *name)
     free(pb);
     return ta;
 }
+
+json_t *capture_results(const char *dir)
+{
+    char *path = support_printf("%s/results.json", dir);
+    json_t *doc = json_load_file(path, 0, NULL);
+    if (!doc)
+        fail_msg("no readable %s", path);
+    free(path);
+    return doc;
+}

@@ -47,6 +47,8 @@ int capture_harness(const char *const *args, const char *cwd, int64_t timeout_ms
 /* The file name in dir_a, after failing the test unless dir_b holds the same bytes under that
  * name (two runs that must write identical files). Returns its text (the caller frees it). */
 char *capture_same_file(const char *dir_a, const char *dir_b, const char *name);
+/* DIR/results.json, parsed (the caller releases it); fails the test when it cannot be read. */
+json_t *capture_results(const char *dir);
 /* Frees what capture_run filled in; r becomes empty. NULL allowed. */
 void capture_cleanup(struct capture *r);
 /* Finds an executable name in the directories of PATH (/usr/bin:/bin without PATH) and writes its

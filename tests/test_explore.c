@@ -38,16 +38,6 @@ static void start_bad(struct proc *p, const char *bug)
     proc_wait_listening(p, "bad-oms");
 }
 
-static json_t *results(const char *dir)
-{
-    char *path = support_printf("%s/results.json", dir);
-    json_t *doc = json_load_file(path, 0, NULL);
-    if (!doc)
-        fail_msg("no readable %s", path);
-    free(path);
-    return doc;
-}
-
 /* What a bug must show: the kind of difference (check and rule) that SPEC ties to it. */
 struct planted {
     const char *bug;
@@ -138,7 +128,7 @@ static void replay(const char *bug, const char *file, const char *kind)
     if (out.code != 1)
         fail_msg("--bug %s: run --target on %s exited %d, expected 1:\n%s%s", bug, file, out.code,
                  out.out, out.err);
-    json_t *doc = results(dir);
+    json_t *doc = capture_results(dir);
     const json_t *sc = json_array_get(json_object_get(doc, "scenarios"), 0);
     int same = failed_kind(json_object_get(sc, "checks"), kind);
     size_t i;
@@ -175,7 +165,7 @@ static void check_planted(const struct planted *pl)
     if (out.code != 1)
         fail_msg("--bug %s: explore exited %d, expected 1 (a difference):\n%s%s", pl->bug, out.code,
                  out.out, out.err);
-    json_t *doc = results(dir);
+    json_t *doc = capture_results(dir);
     const json_t *diffs = json_object_get(json_object_get(doc, "explore"), "differences");
     int found = 0;
     size_t i;
@@ -350,7 +340,7 @@ static void test_embedded_seed_first_and_recorded(void **state)
     if (out.code != 0)
         fail_msg("explore on the reference exited %d:\n%s%s", out.code, out.out, out.err);
     assert_true(strncmp(out.out, "explore: seed 77\n", 17) == 0);
-    json_t *doc = results(dir);
+    json_t *doc = capture_results(dir);
     const json_t *ex = json_object_get(doc, "explore");
     assert_int_equal(json_integer_value(json_object_get(ex, "seed")), 77);
     assert_int_equal(json_integer_value(json_object_get(ex, "cases")), 40);
@@ -374,7 +364,7 @@ static void test_embedded_seed_first_and_recorded(void **state)
     char *end = NULL;
     unsigned long long seed = strtoull(out.out + strlen(prefix), &end, 10);
     assert_true(end > out.out + strlen(prefix) && *end == '\n');
-    doc = results(dir);
+    doc = capture_results(dir);
     ex = json_object_get(doc, "explore");
     assert_true((unsigned long long)json_integer_value(json_object_get(ex, "seed")) == seed);
     assert_true(json_integer_value(json_object_get(ex, "cases")) > 0);
@@ -465,7 +455,7 @@ static void test_replay_one_file(void **state)
     if (out.code != 1)
         fail_msg("explore --replay against --bug status-200 exited %d:\n%s%s", out.code, out.out,
                  out.err);
-    json_t *doc = results(out_dir);
+    json_t *doc = capture_results(out_dir);
     const json_t *ex = json_object_get(doc, "explore");
     assert_string_equal(json_string_value(json_object_get(ex, "replay")), file);
     const json_t *first = json_array_get(json_object_get(ex, "differences"), 0);

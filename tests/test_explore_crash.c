@@ -55,16 +55,6 @@ static char *target_cmd(const char *program)
     return support_printf("%s --port {port} --db {dir}/oms.db", proc_bin(program));
 }
 
-static json_t *results(const char *dir)
-{
-    char *path = support_printf("%s/results.json", dir);
-    json_t *doc = json_load_file(path, 0, NULL);
-    if (!doc)
-        fail_msg("no readable %s", path);
-    free(path);
-    return doc;
-}
-
 /* The crash step of a case file with a burst, or NULL. */
 static const json_t *burst_step(const json_t *doc)
 {
@@ -94,7 +84,7 @@ static int replay(const char *file, const char *const *extra, int *o1)
     int code = out.code;
     *o1 = 0;
     if (code == 1) {
-        json_t *doc = results(dir);
+        json_t *doc = capture_results(dir);
         const json_t *sc = json_array_get(json_object_get(doc, "scenarios"), 0);
         size_t i, k;
         json_t *step, *chk;
@@ -164,7 +154,7 @@ static json_t *explore_planted(const char *program, const char *seed, const char
     if (out.code != 1)
         fail_msg("%s: explore exited %d, expected 1 (a difference):\n%s%s", program, out.code,
                  out.out, out.err);
-    json_t *doc = results(dir);
+    json_t *doc = capture_results(dir);
     *file = crash_finding(doc, kind);
     if (!*file)
         fail_msg("%s: seed %s in %s cases found no lost call (a crash check under O-1):\n%s",
@@ -291,7 +281,7 @@ static void test_reference_by_target_cmd_no_difference(void **state)
         fail_msg("explore against oms-reference exited %d:\n%s%s", out.code, out.out, out.err);
     /* Said once at the start: how often a case kills the target. */
     assert_non_null(strstr(out.out, "a crash step (kill -9, restart) in 50% of the cases"));
-    json_t *doc = results(dir);
+    json_t *doc = capture_results(dir);
     const json_t *ex = json_object_get(doc, "explore");
     assert_int_equal(json_integer_value(json_object_get(ex, "cases")), REF_CASES_N);
     assert_int_equal(json_integer_value(json_object_get(ex, "cases_not_run")), 0);
@@ -394,7 +384,7 @@ static void test_same_seed_same_case_files(void **state)
         if (out.code != 1)
             fail_msg("explore exited %d, expected 1:\n%s%s", out.code, out.out, out.err);
         capture_cleanup(&out);
-        json_t *doc = results(dirs[k]);
+        json_t *doc = capture_results(dirs[k]);
         json_t *ex = json_object_get(doc, "explore");
         figures[k] = json_pack("{s:O, s:O, s:O}", "steps", json_object_get(ex, "steps"), "kills",
                                json_object_get(json_object_get(ex, "crash"), "kills"), "bursts",
@@ -455,7 +445,7 @@ static void test_without_a_killable_target(void **state)
     assert_non_null(said);
     assert_null(strstr(said + strlen("explore: no crash steps"), "no crash steps"));
     assert_non_null(strstr(said, "--target-cmd"));
-    json_t *doc = results(dir);
+    json_t *doc = capture_results(dir);
     const json_t *crash = json_object_get(json_object_get(doc, "explore"), "crash");
     assert_non_null(json_string_value(json_object_get(crash, "off")));
     assert_int_equal(json_integer_value(json_object_get(crash, "kills")), 0);
@@ -493,7 +483,7 @@ static void test_without_a_killable_target(void **state)
     harness(cases, &out);
     if (out.code != 0)
         fail_msg("explore on the embedded reference exited %d:\n%s%s", out.code, out.out, out.err);
-    doc = results(dir);
+    doc = capture_results(dir);
     crash = json_object_get(json_object_get(doc, "explore"), "crash");
     assert_true(json_integer_value(json_object_get(crash, "kills")) > 0);
     assert_int_equal(

@@ -257,23 +257,6 @@ void fuzz_check_answer(const char *what, const struct oms_http_response *resp)
 
 /* ---- the reference without a listener ---- */
 
-static int64_t clock_now(void *ctx)
-{
-    return reference_now_ms(ctx);
-}
-
-static int clock_is_virtual(void *ctx)
-{
-    struct reference *r = ctx;
-    return atomic_load(&r->clock_virtual);
-}
-
-static void clock_advance(void *ctx, int64_t ms)
-{
-    struct reference *r = ctx;
-    atomic_fetch_add(&r->clock_offset_ms, ms);
-}
-
 struct reference *fuzz_reference_create(void)
 {
     /* The servers' warnings would flood the fuzzer's output. */
@@ -295,7 +278,7 @@ struct reference *fuzz_reference_create(void)
         store_open(":memory:", &r->store, &err) != 0)
         fuzz_fail("cannot start the reference: %s", err.message);
     r->profile = oms_profile_ref(r->base_profile);
-    struct outbox_clock clock = {clock_now, clock_is_virtual, clock_advance, r};
+    struct outbox_clock clock = reference_outbox_clock(r);
     r->outbox = outbox_start(r->store, &clock);
     fuzz_reference_pause(r);
     return r;
