@@ -10,6 +10,7 @@
 #include "oms_fixture_token.h"
 #include "oms_json.h"
 #include "oms_log.h"
+#include "oms_time.h"
 #include "outbox.h"
 #include "reference_internal.h"
 #include "subscription.h"
@@ -262,6 +263,103 @@ static json_t *json_body(const struct oms_profile *p, const struct oms_http_requ
     return doc;
 }
 
+static void journal(struct reference *r, const struct oms_http_request *req,
+                    const struct oms_http_response *resp)
+{
+    cmdlog_add(r->cmdlog, req->arrival_ms, req->method, req->path, req->body, req->body_len,
+               resp->status, resp->body.len ? oms_buf_str(&resp->body) : NULL);
+}
+
+/* Runs the command and fills resp; body is borrowed. */
+static void run_command(struct reference *r, int64_t package_id, const json_t *body,
+                        struct oms_http_response *resp)
+{
+    struct valerr errors;
+    valerr_init(&errors);
+    int rc = command_execute(r, package_id, body, &errors);
+    if (rc == 0)
+        resp->status = 204;
+    else
+        reply(resp, status_of(rc), valerr_envelope(&errors, status_of(rc)));
+    valerr_cleanup(&errors);
+}
+
+/* A command held back while the delivery backlog is at its bound (docs/reference-impl.md,
+ * "Backpressure"). The request is copied: the server keeps only the poll's state. */
+struct held_command {
+    struct reference *r;
+    int64_t package_id;
+    json_t *body;
+    int64_t until_us;            /* monotonic: it runs then, backlog or not */
+    struct oms_http_request req; /* for the command journal; method, path and body owned */
+};
+
+#define HELD_POLL_MS          1
+#define BACKLOG_WARN_EVERY_US (60 * 1000000LL)
+
+static void held_free(void *state)
+{
+    struct held_command *h = state;
+    json_decref(h->body);
+    free((char *)h->req.method);
+    free((char *)h->req.path);
+    free((char *)h->req.body);
+    free(h);
+}
+
+static int backlog_full(const struct reference *r)
+{
+    return r->max_backlog > 0 && outbox_backlog(r->outbox) >= r->max_backlog;
+}
+
+static int held_poll(void *state, struct oms_http_response *resp)
+{
+    struct held_command *h = state;
+    int64_t now = oms_time_mono_us();
+    if (backlog_full(h->r) && now < h->until_us) {
+        resp->poll_interval_ms = HELD_POLL_MS;
+        return 0;
+    }
+    int64_t warned = atomic_load(&h->r->backlog_warned_us);
+    /* One warning a minute at most: under a stuck receiver every command would say it. */
+    if (now >= h->until_us && now - warned >= BACKLOG_WARN_EVERY_US &&
+        atomic_compare_exchange_strong(&h->r->backlog_warned_us, &warned, now))
+        oms_log(OMS_LOG_WARN, "command",
+                "package %lld waited %lld ms for the outbox backlog (%lld rows never attempted) "
+                "to go below --max-backlog %lld, and runs anyway: are the receivers answering?",
+                (long long)h->package_id, (long long)h->r->max_backlog_wait_ms,
+                (long long)outbox_backlog(h->r->outbox), (long long)h->r->max_backlog);
+    run_command(h->r, h->package_id, h->body, resp);
+    journal(h->r, &h->req, resp);
+    return 1;
+}
+
+/* Holds the command back when the backlog is full: 1 with resp's poll set (body taken over). */
+static int hold(struct reference *r, int64_t package_id, json_t *body,
+                const struct oms_http_request *req, struct oms_http_response *resp)
+{
+    if (!backlog_full(r))
+        return 0;
+    struct held_command *h = OMS_NEW(struct held_command);
+    h->r = r;
+    h->package_id = package_id;
+    h->body = body;
+    h->until_us = oms_time_mono_us() + r->max_backlog_wait_ms * 1000;
+    h->req.arrival_ms = req->arrival_ms;
+    h->req.method = oms_xstrdup(req->method);
+    h->req.path = oms_xstrdup(req->path);
+    char *raw = oms_xmalloc(req->body_len + 1);
+    memcpy(raw, req->body, req->body_len);
+    raw[req->body_len] = '\0';
+    h->req.body = raw;
+    h->req.body_len = req->body_len;
+    resp->poll = held_poll;
+    resp->poll_state = h;
+    resp->poll_free = held_free;
+    resp->poll_interval_ms = HELD_POLL_MS;
+    return 1;
+}
+
 static void handle_command(struct reference *r, struct oms_profile *p, int64_t package_id,
                            const struct oms_http_request *req, struct oms_http_response *resp)
 {
@@ -273,17 +371,10 @@ static void handle_command(struct reference *r, struct oms_profile *p, int64_t p
         return;
     }
     json_t *body = json_body(p, req, resp);
-    if (!body)
+    if (!body || hold(r, package_id, body, req, resp))
         return;
-    struct valerr errors;
-    valerr_init(&errors);
-    int rc = command_execute(r, package_id, body, &errors);
+    run_command(r, package_id, body, resp);
     json_decref(body);
-    if (rc == 0)
-        resp->status = 204;
-    else
-        reply(resp, status_of(rc), valerr_envelope(&errors, status_of(rc)));
-    valerr_cleanup(&errors);
 }
 
 static void handle_hooks(struct reference *r, struct oms_profile *p, const char *rest,
@@ -597,13 +688,6 @@ static void handle_fixture(struct reference *r, const char *rest,
                     "no such fixture endpoint (see docs/fixture-protocol.md)");
 }
 
-static void journal(struct reference *r, const struct oms_http_request *req,
-                    const struct oms_http_response *resp)
-{
-    cmdlog_add(r->cmdlog, req->arrival_ms, req->method, req->path, req->body, req->body_len,
-               resp->status, resp->body.len ? oms_buf_str(&resp->body) : NULL);
-}
-
 enum route { ROUTE_COMMAND, ROUTE_HOOKS, ROUTE_FIXTURE, ROUTE_OTHER };
 
 /* Which endpoint a path names; *id gets the package of a command path. */
@@ -662,7 +746,8 @@ void api_handle(void *ctx, const struct oms_http_request *req, struct oms_http_r
         struct oms_profile *p = reference_profile(r);
         handle_command(r, p, id, req, resp);
         oms_profile_unref(p);
-        journal(r, req, resp);
+        if (!resp->poll) /* a held command is journaled when it runs */
+            journal(r, req, resp);
         return;
     } else if (rt == ROUTE_HOOKS) {
         struct oms_profile *p = reference_profile(r);

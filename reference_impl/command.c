@@ -313,6 +313,8 @@ static void write_later(struct reference *r, const struct oms_profile *p, const 
         rc = store_commit(r->store);
     else
         store_rollback(r->store);
+    if (rc == 0)
+        outbox_queued(r->outbox, queued);
     store_unlock(r->store);
     if (rc == 0 && queued > 0)
         outbox_notify(r->outbox);
@@ -413,6 +415,8 @@ int command_execute(struct reference *r, int64_t path_package, const json_t *bod
             rc = OMS_E_DB;
         if (rc != 0)
             store_rollback(r->store);
+        else
+            outbox_queued(r->outbox, queued);
         if (rc == OMS_E_DB)
             oms_log(OMS_LOG_ERROR, "command", "package %lld: store failure: %s",
                     (long long)path_package, store_errmsg(r->store));

@@ -31,10 +31,14 @@ static void usage(FILE *out)
             "  --max-drain-ms MS    largest timeout_ms of a drain (default %d)\n"
             "  --max-state-rows N   rows a fixture may make and GET /_fixture/state shows\n"
             "                       (default %d)\n"
+            "  --max-backlog N      commands wait while N outbox rows or more were never\n"
+            "                       attempted (default %d; 0 = no bound)\n"
+            "  --max-backlog-wait-ms MS  the longest a command waits for that (default %d)\n"
             "  --verbose            log deliveries and server events\n"
             "  --help               this text\n",
             REFERENCE_DEFAULT_IO_THREADS, REFERENCE_DEFAULT_MAX_FIXTURE_BYTES,
-            REFERENCE_DEFAULT_MAX_DRAIN_MS, REFERENCE_DEFAULT_MAX_STATE_ROWS);
+            REFERENCE_DEFAULT_MAX_DRAIN_MS, REFERENCE_DEFAULT_MAX_STATE_ROWS,
+            REFERENCE_DEFAULT_MAX_BACKLOG, REFERENCE_DEFAULT_MAX_BACKLOG_WAIT_MS);
     oms_server_options_usage(out);
     fputs("\n"
           "Commands and hooks need \"Authorization: Token <a profile token>\"; /_fixture/ needs\n"
@@ -55,6 +59,8 @@ enum value_field {
     F_MAX_FIXTURE_BYTES,
     F_MAX_DRAIN_MS,
     F_MAX_STATE_ROWS,
+    F_MAX_BACKLOG,
+    F_MAX_BACKLOG_WAIT_MS,
 };
 
 static const struct value_option {
@@ -72,6 +78,8 @@ static const struct value_option {
     {"--max-fixture-bytes", 1024, 1L << 32, F_MAX_FIXTURE_BYTES},
     {"--max-drain-ms", 1, OMS_MAX_OPTION_MS, F_MAX_DRAIN_MS},
     {"--max-state-rows", 1, 1000000000, F_MAX_STATE_ROWS},
+    {"--max-backlog", 0, 1000000000, F_MAX_BACKLOG},
+    {"--max-backlog-wait-ms", 1, OMS_MAX_OPTION_MS, F_MAX_BACKLOG_WAIT_MS},
 };
 
 static void set_value(struct reference_config *cfg, enum value_field field, const char *v, long n)
@@ -106,6 +114,12 @@ static void set_value(struct reference_config *cfg, enum value_field field, cons
         break;
     case F_MAX_STATE_ROWS:
         cfg->max_state_rows = n;
+        break;
+    case F_MAX_BACKLOG:
+        cfg->max_backlog = n > 0 ? n : -1;
+        break;
+    case F_MAX_BACKLOG_WAIT_MS:
+        cfg->max_backlog_wait_ms = n;
         break;
     }
 }

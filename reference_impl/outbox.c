@@ -36,6 +36,9 @@ struct outbox {
     pthread_t thread;
     struct oms_http_pool *pool;
     atomic_llong timeout_ms;
+    /* Pending rows never attempted yet, first attempts on the wire included: the backlog commands
+     * may be held back on. Changed only under the store lock, read by anyone. */
+    atomic_llong fresh;
     unsigned seed; /* for random retry jitter; the worker's alone */
 
     pthread_mutex_t mu; /* guards everything below */
@@ -309,6 +312,12 @@ static void finish(struct outbox *o, struct oms_http_exchange **done, size_t n)
     }
     if (rc == 0)
         rc = store_commit(o->store);
+    if (rc == 0) {
+        int64_t first = 0;
+        for (size_t k = 0; k < n; k++)
+            first += ended[k]->row.attempts == 0;
+        atomic_fetch_sub(&o->fresh, first);
+    }
     if (rc != 0) {
         /* The rows stay as they were: pending ones are tried again (at least once, SPEC O-1). */
         oms_log(OMS_LOG_ERROR, "outbox", "cannot record %zu attempt(s): %s", n,
@@ -385,6 +394,10 @@ struct outbox *outbox_start(struct store *store, const struct outbox_clock *cloc
     o->seed = (unsigned)oms_time_mono_us();
     atomic_init(&o->timeout_ms, OMS_HTTP_TIMEOUT_DEFAULT_MS); /* until outbox_set_timeout */
     o->pool = oms_http_pool_create();
+    atomic_init(&o->fresh, 0);
+    store_lock(store);
+    outbox_recount(o); /* rows a database file kept */
+    store_unlock(store);
     pthread_mutex_init(&o->mu, NULL);
     pthread_cond_init(&o->progress, NULL);
     if (pthread_create(&o->thread, NULL, worker, o) != 0)
@@ -416,6 +429,24 @@ void outbox_set_timeout(struct outbox *o, int64_t timeout_ms)
     atomic_store(&o->timeout_ms, timeout_ms);
 }
 
+void outbox_recount(struct outbox *o)
+{
+    int64_t fresh = 0;
+    if (store_outbox_fresh(o->store, &fresh) != 0)
+        oms_log(OMS_LOG_ERROR, "outbox", "cannot count the backlog: %s", store_errmsg(o->store));
+    atomic_store(&o->fresh, fresh);
+}
+
+void outbox_queued(struct outbox *o, int n)
+{
+    atomic_fetch_add(&o->fresh, n);
+}
+
+int64_t outbox_backlog(struct outbox *o)
+{
+    return atomic_load_explicit(&o->fresh, memory_order_relaxed);
+}
+
 void outbox_notify(struct outbox *o)
 {
     oms_http_pool_wakeup(o->pool);
@@ -433,6 +464,9 @@ void outbox_pause(struct outbox *o)
 
 void outbox_resume(struct outbox *o)
 {
+    store_lock(o->store);
+    outbox_recount(o); /* the store's contents were replaced */
+    store_unlock(o->store);
     pthread_mutex_lock(&o->mu);
     o->pause_requested = 0;
     pthread_cond_broadcast(&o->progress);

@@ -34,6 +34,15 @@ void outbox_stop(struct outbox *o);
 void outbox_set_timeout(struct outbox *o, int64_t timeout_ms);
 /* Wakes the worker: rows were committed. */
 void outbox_notify(struct outbox *o);
+/* The backlog: pending rows never attempted yet (their first attempts on the wire included). A
+ * row that failed and waits for its retry is not in it, so a receiver that is down holds nothing
+ * back; a backlog that keeps growing means the deliveries do not keep up with the commands. */
+int64_t outbox_backlog(struct outbox *o);
+/* Store locked, right after the commit that wrote n outbox rows: counts them in the backlog. */
+void outbox_queued(struct outbox *o, int n);
+/* Store locked: counts the backlog again from the store (after its contents changed wholesale;
+ * outbox_resume does it). */
+void outbox_recount(struct outbox *o);
 /* Stops starting deliveries and waits until none is in flight, so the caller can replace the
  * store's contents; outbox_resume lets the worker go on. */
 void outbox_pause(struct outbox *o);

@@ -92,6 +92,11 @@ int reference_start(const struct reference_config *cfg, struct reference **out, 
     r->max_drain_ms = cfg->max_drain_ms > 0 ? cfg->max_drain_ms : REFERENCE_DEFAULT_MAX_DRAIN_MS;
     r->max_state_rows =
         cfg->max_state_rows > 0 ? cfg->max_state_rows : REFERENCE_DEFAULT_MAX_STATE_ROWS;
+    r->max_backlog = cfg->max_backlog < 0   ? 0
+                     : cfg->max_backlog > 0 ? cfg->max_backlog
+                                            : REFERENCE_DEFAULT_MAX_BACKLOG;
+    r->max_backlog_wait_ms = cfg->max_backlog_wait_ms > 0 ? cfg->max_backlog_wait_ms
+                                                          : REFERENCE_DEFAULT_MAX_BACKLOG_WAIT_MS;
     if (cfg->omnitron_url && cfg->omnitron_url[0] && !oms_http_url_allowed(cfg->omnitron_url)) {
         free(r);
         return oms_err_set(err, OMS_E_INVAL, NULL, 0, 0, NULL,
@@ -107,6 +112,7 @@ int reference_start(const struct reference_config *cfg, struct reference **out, 
     pthread_mutex_init(&r->mu, NULL);
     atomic_init(&r->clock_offset_ms, 0);
     atomic_init(&r->clock_virtual, 0);
+    atomic_init(&r->backlog_warned_us, INT64_MIN / 2);
     r->cmdlog = cmdlog_create();
     r->omnitron_url = oms_xstrdup(cfg->omnitron_url);
     r->omnitron_token = oms_xstrdup(cfg->omnitron_token);

@@ -30,8 +30,11 @@ struct reference {
     size_t max_fixture_bytes;
     int64_t max_drain_ms;
     int64_t max_state_rows;
-    atomic_llong clock_offset_ms; /* scenario clock: added to the wall clock */
-    atomic_int clock_virtual;     /* drain advances the clock instead of waiting */
+    int64_t max_backlog; /* 0: no bound */
+    int64_t max_backlog_wait_ms;
+    atomic_llong backlog_warned_us; /* the last warning that a held command ran anyway */
+    atomic_llong clock_offset_ms;   /* scenario clock: added to the wall clock */
+    atomic_int clock_virtual;       /* drain advances the clock instead of waiting */
 };
 
 /* The profile in force, with a reference the caller releases with oms_profile_unref. */

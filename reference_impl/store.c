@@ -112,6 +112,7 @@ static const char SCHEMA[] =
                       " retry_in_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6)")                             \
     X(OUTBOX_COUNTS, "SELECT state, COUNT(*), MIN(next_attempt_ms) FROM outbox GROUP BY state")    \
     X(OUTBOX_PENDING, "SELECT COUNT(*), MIN(next_attempt_ms) FROM outbox WHERE state = 'pending'") \
+    X(OUTBOX_FRESH, "SELECT COUNT(*) FROM outbox WHERE state = 'pending' AND attempts = 0")        \
     X(COUNT_IN, "SELECT COUNT(*) FROM packages WHERE location_id = ?1 AND status IN"               \
                 " (SELECT value FROM json_each(?2))")                                              \
     X(EXISTS_LOCATION, "SELECT 1 FROM locations WHERE id = ?1")                                    \
@@ -773,6 +774,15 @@ int store_outbox_pending(struct store *s, int64_t *pending, int64_t *next_due_ms
     *next_due_ms = rc == SQLITE_ROW && sqlite3_column_type(st, 1) != SQLITE_NULL
                        ? sqlite3_column_int64(st, 1)
                        : INT64_MAX;
+    sqlite3_reset(st);
+    return rc == SQLITE_ROW ? 0 : OMS_E_DB;
+}
+
+int store_outbox_fresh(struct store *s, int64_t *fresh)
+{
+    sqlite3_stmt *st = stmt(s, SQL_OUTBOX_FRESH);
+    int rc = sqlite3_step(st);
+    *fresh = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
     sqlite3_reset(st);
     return rc == SQLITE_ROW ? 0 : OMS_E_DB;
 }

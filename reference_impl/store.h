@@ -158,6 +158,9 @@ int store_outbox_record_attempt(struct store *s, int64_t id, const struct store_
 /* Locked. Pending rows and the earliest next attempt among them (INT64_MAX when none); cheap
  * (the pending rows' index), for the delivery worker. */
 int store_outbox_pending(struct store *s, int64_t *pending, int64_t *next_due_ms);
+/* Locked. Pending rows never attempted yet (the delivery backlog commands may be held back on);
+ * a count over the pending rows, for a load or a start, not for every command. */
+int store_outbox_fresh(struct store *s, int64_t *fresh);
 /* Locked. Rows in each state; earliest next attempt of pending rows (INT64_MAX when none). 0 or
  * OMS_E_DB. */
 int store_outbox_counts(struct store *s, int64_t *pending, int64_t *delivered, int64_t *dead,

@@ -385,6 +385,7 @@ static void test_bad_options_exit_2_with_a_message(void **state)
     static const char *const missing[] = {"oms-reference", "--port", NULL};
     static const char *const threads[] = {"oms-reference", "--threads", "0", NULL};
     static const char *const io_threads[] = {"oms-reference", "--io-threads", "65", NULL};
+    static const char *const backlog[] = {"oms-reference", "--max-backlog", "-1", NULL};
     static const char *const omni_port[] = {"mock-omnitron", "--port", "99999", NULL};
     static const char *const omni_unknown[] = {"mock-omnitron", "--frobnicate", NULL};
     static const char *const hook_port[] = {"mock-webhook", "--port", "99999", NULL};
@@ -396,6 +397,7 @@ static void test_bad_options_exit_2_with_a_message(void **state)
     expect_usage_error(missing, "--port");
     expect_usage_error(threads, "--threads");
     expect_usage_error(io_threads, "--io-threads");
+    expect_usage_error(backlog, "--max-backlog");
     expect_usage_error(omni_port, "--port");
     expect_usage_error(omni_unknown, "--frobnicate");
     expect_usage_error(hook_port, "--port");

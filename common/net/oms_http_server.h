@@ -43,8 +43,9 @@ const char *oms_http_request_arg(const struct oms_http_request *req, const char 
 struct oms_http_response;
 
 /* A handler that must wait for something (a drain) sets poll: the server calls it again every
- * poll_interval_ms on a worker, without holding a worker in between, until it returns 1 with resp
- * filled. poll_free (optional) releases state afterwards, also when the server stops first. */
+ * poll_interval_ms on a worker (on the connection's loop when the request is quick), without
+ * holding a thread in between, until it returns 1 with resp filled. poll_free (optional) releases
+ * state afterwards, also when the server stops first. */
 typedef int (*oms_http_poll_fn)(void *state, struct oms_http_response *resp);
 
 /* Transport faults a handler may ask for instead of a clean answer (the receivers' fault
