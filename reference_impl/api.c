@@ -285,10 +285,14 @@ static void run_command(struct reference *r, int64_t package_id, const json_t *b
 }
 
 /* A command held back while the delivery backlog is at its bound (docs/reference-impl.md,
- * "Backpressure"). The request is copied: the server keeps only the poll's state. */
+ * "Backpressure"). The request is copied: the server keeps only the poll's state. Held commands
+ * take tickets and run about in ticket order: without it the connections the server's loop looks
+ * at first would take every free place, and the others would wait out the whole bound. */
 struct held_command {
     struct reference *r;
     int64_t package_id;
+    int64_t ticket;
+    int ran;
     json_t *body;
     int64_t until_us;            /* monotonic: it runs then, backlog or not */
     struct oms_http_request req; /* for the command journal; method, path and body owned */
@@ -300,6 +304,8 @@ struct held_command {
 static void held_free(void *state)
 {
     struct held_command *h = state;
+    if (!h->ran) /* its client left, or the server stopped: its place goes to the next */
+        atomic_fetch_add(&h->r->held_served, 1);
     json_decref(h->body);
     free((char *)h->req.method);
     free((char *)h->req.path);
@@ -307,19 +313,30 @@ static void held_free(void *state)
     free(h);
 }
 
-static int backlog_full(const struct reference *r)
+/* Whether the held command with that ticket may run: the backlog leaves room for the commands
+ * ahead of it and for itself, a command taking as many rows as the last one did. Tickets below
+ * held_served have run or left; the count ahead is exact when they end in order, near it when
+ * not. */
+static int admissible(struct reference *r, int64_t ticket)
 {
-    return r->max_backlog > 0 && outbox_backlog(r->outbox) >= r->max_backlog;
+    int64_t backlog = outbox_backlog(r->outbox);
+    if (backlog >= r->max_backlog)
+        return 0;
+    int64_t per = outbox_rows_per_command(r->outbox);
+    int64_t room = (r->max_backlog - backlog + per - 1) / per;
+    return ticket - atomic_load(&r->held_served) < room;
 }
 
 static int held_poll(void *state, struct oms_http_response *resp)
 {
     struct held_command *h = state;
     int64_t now = oms_time_mono_us();
-    if (backlog_full(h->r) && now < h->until_us) {
+    if (!admissible(h->r, h->ticket) && now < h->until_us) {
         resp->poll_interval_ms = HELD_POLL_MS;
         return 0;
     }
+    h->ran = 1;
+    atomic_fetch_add(&h->r->held_served, 1);
     int64_t warned = atomic_load(&h->r->backlog_warned_us);
     /* One warning a minute at most: under a stuck receiver every command would say it. */
     if (now >= h->until_us && now - warned >= BACKLOG_WARN_EVERY_US &&
@@ -338,10 +355,20 @@ static int held_poll(void *state, struct oms_http_response *resp)
 static int hold(struct reference *r, int64_t package_id, json_t *body,
                 const struct oms_http_request *req, struct oms_http_response *resp)
 {
-    if (!backlog_full(r))
+    if (r->max_backlog == 0)
         return 0;
+    /* Nobody waiting and room left: the usual case costs one look at two counters. */
+    if (atomic_load(&r->held_next) == atomic_load(&r->held_served) &&
+        outbox_backlog(r->outbox) < r->max_backlog)
+        return 0;
+    int64_t ticket = atomic_fetch_add(&r->held_next, 1);
+    if (admissible(r, ticket)) {
+        atomic_fetch_add(&r->held_served, 1);
+        return 0;
+    }
     struct held_command *h = OMS_NEW(struct held_command);
     h->r = r;
+    h->ticket = ticket;
     h->package_id = package_id;
     h->body = body;
     h->until_us = oms_time_mono_us() + r->max_backlog_wait_ms * 1000;

@@ -39,7 +39,8 @@ struct outbox {
     /* Pending rows never attempted yet, first attempts on the wire included: the backlog commands
      * may be held back on. Changed only under the store lock, read by anyone. */
     atomic_llong fresh;
-    unsigned seed; /* for random retry jitter; the worker's alone */
+    atomic_llong per_command; /* rows the last command queued, at least 1 */
+    unsigned seed;            /* for random retry jitter; the worker's alone */
 
     pthread_mutex_t mu; /* guards everything below */
     pthread_cond_t progress;
@@ -395,6 +396,7 @@ struct outbox *outbox_start(struct store *store, const struct outbox_clock *cloc
     atomic_init(&o->timeout_ms, OMS_HTTP_TIMEOUT_DEFAULT_MS); /* until outbox_set_timeout */
     o->pool = oms_http_pool_create();
     atomic_init(&o->fresh, 0);
+    atomic_init(&o->per_command, 1);
     store_lock(store);
     outbox_recount(o); /* rows a database file kept */
     store_unlock(store);
@@ -440,6 +442,13 @@ void outbox_recount(struct outbox *o)
 void outbox_queued(struct outbox *o, int n)
 {
     atomic_fetch_add(&o->fresh, n);
+    if (n > 0)
+        atomic_store_explicit(&o->per_command, n, memory_order_relaxed);
+}
+
+int64_t outbox_rows_per_command(struct outbox *o)
+{
+    return atomic_load_explicit(&o->per_command, memory_order_relaxed);
 }
 
 int64_t outbox_backlog(struct outbox *o)

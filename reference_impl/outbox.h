@@ -40,6 +40,9 @@ void outbox_notify(struct outbox *o);
 int64_t outbox_backlog(struct outbox *o);
 /* Store locked, right after the commit that wrote n outbox rows: counts them in the backlog. */
 void outbox_queued(struct outbox *o, int n);
+/* The rows the last command that queued any queued (1 before the first): what the next command
+ * is likely to add to the backlog. */
+int64_t outbox_rows_per_command(struct outbox *o);
 /* Store locked: counts the backlog again from the store (after its contents changed wholesale;
  * outbox_resume does it). */
 void outbox_recount(struct outbox *o);

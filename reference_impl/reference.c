@@ -113,6 +113,8 @@ int reference_start(const struct reference_config *cfg, struct reference **out, 
     atomic_init(&r->clock_offset_ms, 0);
     atomic_init(&r->clock_virtual, 0);
     atomic_init(&r->backlog_warned_us, INT64_MIN / 2);
+    atomic_init(&r->held_next, 0);
+    atomic_init(&r->held_served, 0);
     r->cmdlog = cmdlog_create();
     r->omnitron_url = oms_xstrdup(cfg->omnitron_url);
     r->omnitron_token = oms_xstrdup(cfg->omnitron_token);

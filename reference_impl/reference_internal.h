@@ -33,6 +33,8 @@ struct reference {
     int64_t max_backlog; /* 0: no bound */
     int64_t max_backlog_wait_ms;
     atomic_llong backlog_warned_us; /* the last warning that a held command ran anyway */
+    atomic_llong held_next;         /* the ticket the next held command takes */
+    atomic_llong held_served;       /* held commands that ran or left */
     atomic_llong clock_offset_ms;   /* scenario clock: added to the wall clock */
     atomic_int clock_virtual;       /* drain advances the clock instead of waiting */
 };

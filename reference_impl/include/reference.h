@@ -41,10 +41,10 @@ struct reference_config {
 #define REFERENCE_DEFAULT_MAX_FIXTURE_BYTES (64 * 1024 * 1024)
 #define REFERENCE_DEFAULT_MAX_DRAIN_MS      60000
 #define REFERENCE_DEFAULT_MAX_STATE_ROWS    200000
-/* About a fifth of a second of deliveries on 2 cores (bench/README.md, "Outbound delivery"): a
+/* About a tenth of a second of deliveries on 2 cores (bench/README.md, "Outbound delivery"): a
  * burst of commands is taken at once, a sustained one is slowed to what the deliveries keep up
  * with, so a webhook arrives within that time of its 204 instead of minutes later. */
-#define REFERENCE_DEFAULT_MAX_BACKLOG         2048
+#define REFERENCE_DEFAULT_MAX_BACKLOG         1024
 #define REFERENCE_DEFAULT_MAX_BACKLOG_WAIT_MS 1000
 /* One event loop: commands run on the loop and are serialised on the store lock anyway, so a
  * second loop only adds lock contention (a blocked loop sleeps, and its waiting clients with it)
