@@ -10,6 +10,8 @@
 #include "oms_time.h"
 #include "reference.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,11 +53,15 @@ static void start(void **state, int64_t wait_ms, int with_file)
     e->r.base = reference_url(e->r.ref);
     char *fixture =
         support_printf("{\"omnitron\": {\"url\": \"%s\", \"token\": \"" OMNI_TOKEN "\"},"
-                       " \"locations\": [{\"id\": 1, \"max_quota\": 10, \"quota\": 2}],"
+                       " \"locations\": [{\"id\": 1, \"max_quota\": 10, \"quota\": 4}],"
                        " \"packages\": [{\"id\": 501, \"location\": 1, \"status\": \"Waiting\","
                        "   \"items\": [{\"id\": 9001, \"order_item\": 7001, \"sku\": \"SKU-1\"}]},"
                        "  {\"id\": 502, \"location\": 1, \"status\": \"Waiting\","
-                       "   \"items\": [{\"id\": 9002, \"order_item\": 7002, \"sku\": \"SKU-2\"}]}],"
+                       "   \"items\": [{\"id\": 9002, \"order_item\": 7002, \"sku\": \"SKU-2\"}]},"
+                       "  {\"id\": 503, \"location\": 1, \"status\": \"Waiting\","
+                       "   \"items\": [{\"id\": 9003, \"order_item\": 7003, \"sku\": \"SKU-3\"}]},"
+                       "  {\"id\": 504, \"location\": 1, \"status\": \"Waiting\","
+                       "   \"items\": [{\"id\": 9004, \"order_item\": 7004, \"sku\": \"SKU-4\"}]}],"
                        " \"subscriptions\": [{\"event_type\": \"package.status.packed_for_refund\","
                        "   \"target_url\": \"%s/hooks/erp\","
                        "   \"retry_countdown_config\": {\"choice\": \"fixed\", \"countdown\": 60,"
@@ -193,6 +199,54 @@ static void test_a_command_waits_for_the_first_attempts_to_end(void **state)
     json_decref(j);
 }
 
+struct sender {
+    struct env *e;
+    long long package;
+    int64_t delay_ms;
+};
+
+static void *send_later(void *arg)
+{
+    struct sender *sd = arg;
+    oms_time_sleep_ms(sd->delay_ms);
+    struct oms_http_client *c = oms_http_client_create();
+    char body[80];
+    snprintf(body, sizeof(body), "{\"package\": %lld, \"transition\": 17}", sd->package);
+    struct oms_http_exchange x = {0};
+    long status = support_command(c, &x, sd->e->r.base, sd->package, body);
+    oms_http_exchange_cleanup(&x);
+    oms_http_client_destroy(c);
+    return (void *)(intptr_t)status;
+}
+
+/* Held commands run in the order they arrived: 502, 503 and 504 are sent 100 ms apart on
+ * connections of their own while 501's webhook is held on the wire, and the transition log has
+ * them in that order. */
+static void test_held_commands_run_in_arrival_order(void **state)
+{
+    struct env *e = *state;
+    configure(e->webhook, "{\"faults\": [{\"delay_ms\": 400, \"times\": 10}]}");
+    command(e, 501);
+    /* Their threads start last first, so that a server looking at its newest connection first
+     * would not pass by luck. */
+    struct sender sd[3] = {{e, 502, 0}, {e, 503, 100}, {e, 504, 200}};
+    pthread_t t[3];
+    for (int i = 2; i >= 0; i--)
+        assert_int_equal(pthread_create(&t[i], NULL, send_later, &sd[i]), 0);
+    for (int i = 0; i < 3; i++) {
+        void *status = NULL;
+        pthread_join(t[i], &status);
+        assert_int_equal((intptr_t)status, 204);
+    }
+    json_t *s = support_get_state(e->r.client, e->r.base);
+    json_t *log = json_object_get(s, "transition_log");
+    assert_int_equal(json_array_size(log), 4);
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(json_integer_value(json_object_get(json_array_get(log, i), "package")),
+                         501 + (long long)i);
+    json_decref(s);
+}
+
 /* A receiver that never answers keeps the first attempts on the wire: the second command waits
  * its --max-backlog-wait-ms (300 here) and then runs, so a stuck receiver slows commands but
  * never stops them. */
@@ -255,6 +309,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_a_command_waits_for_the_first_attempts_to_end,
                                         setup_long_wait, teardown),
+        cmocka_unit_test_setup_teardown(test_held_commands_run_in_arrival_order, setup_long_wait,
+                                        teardown),
         cmocka_unit_test_setup_teardown(test_a_stuck_receiver_delays_a_command_by_the_wait_at_most,
                                         setup_short_wait, teardown),
         cmocka_unit_test_setup_teardown(test_a_failed_row_waiting_for_its_retry_holds_nothing,
