@@ -1,5 +1,6 @@
 /* store: SQLite persistence of the reference OMS. All SQL of the project is in this file. */
 #include "store.h"
+#include "store_pcache.h"
 
 #include "oms_alloc.h"
 #include "oms_buf.h"
@@ -226,10 +227,13 @@ static int check_version(struct store *s, const char *file, struct oms_err *err)
 
 static pthread_once_t sqlite_once = PTHREAD_ONCE_INIT;
 
-/* Memory statistics take a global mutex on every allocation; nothing here reads them. */
+/* Memory statistics take a global mutex on every allocation; nothing here reads them. The page
+ * cache wrapper spares large in-memory databases a scan of every page at each commit; when
+ * SQLite was initialised before (an embedder's own use), its own cache stays. */
 static void sqlite_setup(void)
 {
     sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    store_pcache_install();
 }
 
 int store_open(const char *path, struct store **out, struct oms_err *err)
