@@ -40,6 +40,7 @@ struct outbox {
      * may be held back on. Changed only under the store lock, read by anyone. */
     atomic_llong fresh;
     atomic_llong per_command; /* rows the last command queued, at least 1 */
+    atomic_int nudged;        /* woken since the worker last looked for due rows */
     unsigned seed;            /* for random retry jitter; the worker's alone */
 
     pthread_mutex_t mu; /* guards everything below */
@@ -372,8 +373,10 @@ static void *worker(void *arg)
         size_t busy = o->count;
         pthread_mutex_unlock(&o->mu);
 
-        if (may_start)
+        if (may_start) {
+            atomic_store(&o->nudged, 0);
             start_due(o);
+        }
         pthread_mutex_lock(&o->mu);
         busy = o->count;
         pthread_mutex_unlock(&o->mu);
@@ -397,6 +400,7 @@ struct outbox *outbox_start(struct store *store, const struct outbox_clock *cloc
     o->pool = oms_http_pool_create();
     atomic_init(&o->fresh, 0);
     atomic_init(&o->per_command, 1);
+    atomic_init(&o->nudged, 0);
     store_lock(store);
     outbox_recount(o); /* rows a database file kept */
     store_unlock(store);
@@ -458,7 +462,9 @@ int64_t outbox_backlog(struct outbox *o)
 
 void outbox_notify(struct outbox *o)
 {
-    oms_http_pool_wakeup(o->pool);
+    /* One wake-up until the worker looks: the commands that commit meanwhile ride on it. */
+    if (!atomic_exchange(&o->nudged, 1))
+        oms_http_pool_wakeup(o->pool);
 }
 
 void outbox_pause(struct outbox *o)
