@@ -1,8 +1,9 @@
-/* oms_attempts: what a receiver remembers of the delivery attempts it answered, so that a transport
- * re-send of one (the same Delivery-Id and Delivery-Attempt again: libcurl silently sends a request
- * again when a kept-alive connection dies before any answer) is recognised as the attempt it
- * repeats, answered as that attempt was, and counted apart instead of as a new call. Bounded: the
- * oldest attempts are forgotten first. Not thread-safe: the owner locks. */
+/* oms_attempts: what a receiver remembers of the delivery attempts it left unanswered (dropped,
+ * reset, hanging), so that a transport re-send of one (the same Delivery-Id and Delivery-Attempt
+ * again: libcurl silently sends a request again when a kept-alive connection dies before any
+ * answer) is recognised as the attempt it repeats, answered as that attempt was, and counted apart
+ * instead of as a new call. The owner decides what to remember. Bounded: the oldest attempts are
+ * forgotten first. Not thread-safe: the owner locks. */
 #ifndef OMS_ATTEMPTS_H
 #define OMS_ATTEMPTS_H
 

@@ -498,7 +498,10 @@ static void record(struct oms_recorder *r, const struct oms_http_request *req,
     for (size_t i = 0; i < req->header_count; i++)
         weight += strlen(req->headers[i].name) + strlen(req->headers[i].value);
     oms_journal_append_sized(r->journal, e, weight);
-    if (key->set)
+    /* Only an attempt left without an answer (dropped, reset, hanging) can come back as a
+     * transport re-send: libcurl repeats a request only when its connection died before any answer.
+     * A repeat of an answered attempt is the sender's own, and a call of its own. */
+    if (key->set && resp->status == 0)
         oms_attempts_remember(r->attempts, key->id, key->attempt, e, resp);
     pthread_mutex_unlock(&r->lock);
 }
@@ -652,7 +655,7 @@ static void handle(void *ctx, const struct oms_http_request *req, struct oms_htt
         answer_error(resp, 413, "the request body is larger than the receiver's limit of 16 MiB");
         return;
     }
-    /* A transport re-send of an attempt already answered is that attempt again: answered as it
+    /* A transport re-send of an attempt left unanswered is that attempt again: answered as it
      * was, counted apart, and neither recorded as a call nor given the next fault rule. */
     struct delivery_key key = {0};
     key.set = oms_attempts_key(req, key.id, &key.attempt);
