@@ -5,6 +5,7 @@
  * answer the kill took), the calls expected, delivered, lost and duplicated, half-applied
  * packages; how often a kill lost something (its window was hit) - of all kills, and of the
  * kills that came with commands in flight - and how often a whole run failed. Judges nothing. */
+#include "bench_fixture.h"
 #include "bench_stats.h"
 #include "oms_cli.h"
 #include "oms_time.h"
@@ -114,7 +115,8 @@ static void run_once(const struct options *o, struct tally *t, unsigned run)
     snprintf(dir, sizeof(dir), "%s/crash-%s-%u", o->tmp, t->target, run);
     if ((size_t)snprintf(cmd, sizeof(cmd),
                          "'%s/refund-harness' run '%s' --target-cmd \"'%s/%s' --port {port} --db "
-                         "{dir}/oms.db\" --seed %llu --report-dir '%s' --no-color --quiet "
+                         "{dir}/oms.db\" --token " BENCH_TOKEN
+                         " --seed %llu --report-dir '%s' --no-color --quiet "
                          ">/dev/null 2>&1",
                          o->bindir, o->scenarios, o->bindir, t->target, o->seed + run,
                          dir) >= sizeof(cmd)) {

@@ -3,6 +3,7 @@
 
 #include "oms_alloc.h"
 #include "oms_buf.h"
+#include "oms_fixture_token.h"
 #include "repro.h"
 
 #include <jansson.h>
@@ -17,7 +18,8 @@ struct launch {
     char *url;
     struct sut *sut;
     struct target *target;
-    int failed; /* starting it failed once */
+    int failed;                            /* starting it failed once */
+    char token[OMS_FIXTURE_TOKEN_MAX + 1]; /* the fixture token the target is started with */
 };
 
 /* oms-reference from this program's own directory, on a database in the child's {dir}, with the
@@ -116,14 +118,21 @@ int launch_ready(struct launch *l, const struct target_config *receivers, struct
         return oms_err_set(err, OMS_E_ENV, NULL, 0, 0, NULL,
                            "the target command could not be started earlier in this run");
     if (!l->sut) {
-        struct sut_config cfg = {.command = l->command, .url = l->url};
-        int rc = sut_create(&cfg, &l->sut, err);
+        /* The harness starts the target, so it chooses the fixture token the target starts with
+         * (--fixture-token, else $REFUND_FIXTURE_TOKEN, else a random one) and sends that one:
+         * a target that makes up its own would refuse every fixture call. */
+        int rc = oms_fixture_token_choose(receivers->fixture_token, l->token, sizeof(l->token),
+                                          NULL, err);
+        struct sut_config cfg = {.command = l->command, .url = l->url, .fixture_token = l->token};
+        if (rc == 0)
+            rc = sut_create(&cfg, &l->sut, err);
         if (rc != 0) {
             l->failed = 1;
             return rc;
         }
         struct target_config c = *receivers;
         c.oms_url = sut_url(l->sut);
+        c.fixture_token = l->token;
         l->target = target_create(&c);
         sut_set_probe(l->sut, probe_target, l->target);
     }

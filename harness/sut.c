@@ -45,6 +45,7 @@ struct sut {
     void *probe_arg;
     pid_t pid; /* the shell; its process group is the target's; 0 when not running */
     unsigned starts;
+    char *fixture_token; /* NULL: inherited */
 };
 
 /* ---- helpers ---- */
@@ -182,18 +183,27 @@ static void become_subreaper(void)
     }
 }
 
-/* The environment of the target: ours, with REFUND_TARGET_PORT and REFUND_TARGET_DIR. */
+/* The environment of the target: ours, with REFUND_TARGET_PORT, REFUND_TARGET_DIR and, when the
+ * harness chose it, REFUND_FIXTURE_TOKEN. */
 static char **target_env(const struct sut *s)
 {
     size_t n = 0;
     while (environ && environ[n])
         n++;
-    char **env = oms_xcalloc(n + 3, sizeof(char *));
+    char **env = oms_xcalloc(n + 4, sizeof(char *));
     size_t k = 0;
+    size_t token_len = strlen(OMS_FIXTURE_TOKEN_ENV);
     for (size_t i = 0; i < n; i++)
         if (strncmp(environ[i], "REFUND_TARGET_PORT=", 19) != 0 &&
-            strncmp(environ[i], "REFUND_TARGET_DIR=", 18) != 0)
+            strncmp(environ[i], "REFUND_TARGET_DIR=", 18) != 0 &&
+            !(s->fixture_token && strncmp(environ[i], OMS_FIXTURE_TOKEN_ENV, token_len) == 0 &&
+              environ[i][token_len] == '='))
             env[k++] = environ[i];
+    if (s->fixture_token) {
+        size_t size = token_len + strlen(s->fixture_token) + 2;
+        env[k] = oms_xmalloc(size);
+        snprintf(env[k++], size, "%s=%s", OMS_FIXTURE_TOKEN_ENV, s->fixture_token);
+    }
     char port[48];
     snprintf(port, sizeof(port), "REFUND_TARGET_PORT=%u", s->port);
     env[k++] = oms_xstrdup(port);
@@ -203,14 +213,15 @@ static char **target_env(const struct sut *s)
     return env;
 }
 
-static void free_env(char **env)
+static void free_env(const struct sut *s, char **env)
 {
     size_t n = 0;
     while (env[n])
         n++;
-    /* The last two are ours; the rest are borrowed from environ. */
-    free(env[n - 1]);
-    free(env[n - 2]);
+    /* The last two or three are ours; the rest are borrowed from environ. */
+    size_t ours = s->fixture_token ? 3 : 2;
+    for (size_t i = n - ours; i < n; i++)
+        free(env[i]);
     free(env);
 }
 
@@ -269,6 +280,7 @@ int sut_create(const struct sut_config *cfg, struct sut **out, struct oms_err *e
     }
     s->port = port;
     s->command = substitute(cfg->command, port, s->dir);
+    s->fixture_token = cfg->fixture_token ? oms_xstrdup(cfg->fixture_token) : NULL;
     s->url = substitute(cfg->url ? cfg->url : "http://127.0.0.1:{port}", port, s->dir);
     s->ready_ms = cfg->ready_timeout_ms > 0 ? cfg->ready_timeout_ms : DEFAULT_READY_MS;
     *out = s;
@@ -328,7 +340,7 @@ static int spawn(struct sut *s, off_t *log_start, struct oms_err *err)
     char **env = target_env(s);
     pid_t pid = 0;
     int rc = posix_spawn(&pid, "/bin/sh", &fa, &attr, argv, env);
-    free_env(env);
+    free_env(s, env);
     posix_spawnattr_destroy(&attr);
     posix_spawn_file_actions_destroy(&fa);
     close(log);
@@ -489,6 +501,7 @@ void sut_destroy(struct sut *s)
     if (s->top)
         nftw(s->top, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(s->command);
+    free(s->fixture_token);
     free(s->url);
     free(s->top);
     free(s->dir);

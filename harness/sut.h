@@ -25,6 +25,9 @@ struct sut_config {
     /* The target's base URL, "{port}" substituted; NULL: http://127.0.0.1:{port}. */
     const char *url;
     int64_t ready_timeout_ms; /* per start; 0: 30000 */
+    /* Given to the target as REFUND_FIXTURE_TOKEN (the harness sends the same one); NULL: the
+     * target inherits the harness's environment as it is. */
+    const char *fixture_token;
 };
 
 /* Chooses a free loopback port and creates the temporary directory; starts nothing. Returns 0

@@ -121,6 +121,28 @@ static void test_reference_started_by_target_cmd_passes(void **state)
     free(cmd);
 }
 
+/* A vendor who sets no fixture token: the harness starts the target, so it chooses one, gives it to
+ * the target in its environment and sends it (the target would otherwise make up its own and
+ * refuse every fixture call). */
+static void test_target_cmd_without_a_fixture_token_gets_one_from_the_harness(void **state)
+{
+    (void)state;
+    char *saved = strdup(getenv("REFUND_FIXTURE_TOKEN"));
+    unsetenv("REFUND_FIXTURE_TOKEN");
+    char *cmd = target_cmd("oms-reference");
+    const char *extra[] = {"--target-cmd", cmd, "--token", "refund-harness-token", NULL};
+    struct run r;
+    run_crash(extra, &r);
+    setenv("REFUND_FIXTURE_TOKEN", saved, 1);
+    free(saved);
+    if (r.out.code != 0)
+        fail_msg("exit %d with no fixture token set; stdout:\n%s\nstderr:\n%s", r.out.code,
+                 r.out.out, r.out.err);
+    assert_ran(&r, 1);
+    run_cleanup(&r);
+    free(cmd);
+}
+
 static void test_embedded_reference_runs_them_as_a_child(void **state)
 {
     (void)state;
@@ -264,6 +286,8 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_reference_started_by_target_cmd_passes, proc_teardown),
+        cmocka_unit_test_teardown(test_target_cmd_without_a_fixture_token_gets_one_from_the_harness,
+                                  proc_teardown),
         cmocka_unit_test_teardown(test_embedded_reference_runs_them_as_a_child, proc_teardown),
         cmocka_unit_test_teardown(test_planted_split_outbox_fails_naming_o1, proc_teardown),
         cmocka_unit_test_teardown(test_planted_late_outbox_fails_naming_o1, proc_teardown),
