@@ -4,6 +4,9 @@
 #include "oms_alloc.h"
 
 #include "oms_buf.h"
+#include "mock_omnitron.h"
+#include "mock_webhook.h"
+#include "oms_recorder.h"
 #include "reference.h"
 
 #include <stdio.h>
@@ -294,6 +297,34 @@ void support_ref_start(struct support_ref *r)
     r->ref = support_reference_start();
     r->client = oms_http_client_create();
     r->base = reference_url(r->ref);
+}
+
+void support_receivers_start(struct support_receivers *rv, const char *omnitron_token)
+{
+    struct oms_err err = {0};
+    struct mock_omnitron_config oc = {.token = omnitron_token};
+    struct mock_webhook_config wc = {0};
+    if (mock_omnitron_start(&oc, &rv->omnitron, &err) != 0 ||
+        mock_webhook_start(&wc, &rv->webhook, &err) != 0)
+        fail_msg("cannot start the mocks: %s", err.message);
+}
+
+void support_receivers_stop(struct support_receivers *rv)
+{
+    oms_recorder_stop(rv->omnitron);
+    oms_recorder_stop(rv->webhook);
+    memset(rv, 0, sizeof(*rv));
+}
+
+void support_behave(struct oms_recorder *r, const char *behaviour)
+{
+    json_t *doc = json_loads(behaviour, 0, NULL);
+    assert_non_null(doc);
+    struct oms_err err = {0};
+    int rc = oms_recorder_configure(r, doc, &err);
+    json_decref(doc);
+    if (rc != 0)
+        fail_msg("behaviour refused: %s", err.message);
 }
 
 void support_ref_stop(struct support_ref *r)

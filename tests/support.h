@@ -78,6 +78,19 @@ struct support_ref {
 void support_ref_start(struct support_ref *r);
 void support_ref_stop(struct support_ref *r);
 
+/* An in-process Omnitron mock (expecting omnitron_token) and webhook mock on 127.0.0.1 port 0:
+ * started by support_receivers_start (failing the test when it cannot), stopped by
+ * support_receivers_stop. */
+struct oms_recorder;
+struct support_receivers {
+    struct oms_recorder *omnitron;
+    struct oms_recorder *webhook;
+};
+void support_receivers_start(struct support_receivers *rv, const char *omnitron_token);
+void support_receivers_stop(struct support_receivers *rv);
+/* Sets a mock's behaviour (the JSON text of PUT /__behaviour); fails the test when refused. */
+void support_behave(struct oms_recorder *r, const char *behaviour);
+
 /* PUT /_fixture/state with the fixture text. Returns the status; *answer (NULL allowed) receives
  * the parsed answer body or NULL. */
 long support_put_state(struct oms_http_client *c, const char *base, const char *fixture,

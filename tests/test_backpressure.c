@@ -5,8 +5,7 @@
  * meets the first command's rows. */
 #include "support.h"
 
-#include "mock_omnitron.h"
-#include "mock_webhook.h"
+#include "oms_recorder.h"
 #include "oms_time.h"
 #include "reference.h"
 
@@ -23,8 +22,7 @@ struct env {
     struct support_ref r;
     struct reference_config cfg;
     char db[64]; /* "" in memory */
-    struct oms_recorder *omnitron;
-    struct oms_recorder *webhook;
+    struct support_receivers rv;
 };
 
 static void start(void **state, int64_t wait_ms, int with_file)
@@ -37,11 +35,7 @@ static void start(void **state, int64_t wait_ms, int with_file)
         close(fd);
     }
     struct oms_err err = {0};
-    struct mock_omnitron_config oc = {.token = OMNI_TOKEN};
-    struct mock_webhook_config wc = {0};
-    if (mock_omnitron_start(&oc, &e->omnitron, &err) != 0 ||
-        mock_webhook_start(&wc, &e->webhook, &err) != 0)
-        fail_msg("cannot start the mocks: %s", err.message);
+    support_receivers_start(&e->rv, OMNI_TOKEN);
     e->cfg = (struct reference_config){.port = 0,
                                        .profile_path = support_path("profiles/default.json"),
                                        .db_path = e->db[0] ? e->db : NULL,
@@ -66,7 +60,7 @@ static void start(void **state, int64_t wait_ms, int with_file)
                        "   \"target_url\": \"%s/hooks/erp\","
                        "   \"retry_countdown_config\": {\"choice\": \"fixed\", \"countdown\": 60,"
                        "     \"max_retries\": 3}}]}",
-                       oms_recorder_url(e->omnitron), oms_recorder_url(e->webhook));
+                       oms_recorder_url(e->rv.omnitron), oms_recorder_url(e->rv.webhook));
     support_load(e->r.client, e->r.base, fixture);
     free(fixture);
     *state = e;
@@ -94,8 +88,7 @@ static int teardown(void **state)
 {
     struct env *e = *state;
     support_ref_stop(&e->r);
-    oms_recorder_stop(e->omnitron);
-    oms_recorder_stop(e->webhook);
+    support_receivers_stop(&e->rv);
     if (e->db[0]) {
         char path[80];
         unlink(e->db);
@@ -106,17 +99,6 @@ static int teardown(void **state)
     }
     free(e);
     return 0;
-}
-
-static void configure(struct oms_recorder *r, const char *behaviour)
-{
-    json_t *doc = json_loads(behaviour, 0, NULL);
-    assert_non_null(doc);
-    struct oms_err err = {0};
-    int rc = oms_recorder_configure(r, doc, &err);
-    json_decref(doc);
-    if (rc != 0)
-        fail_msg("behaviour refused: %s", err.message);
 }
 
 /* Sends the command for the package; returns how long its 204 took (ms). */
@@ -175,7 +157,7 @@ static long long status_of(const json_t *state, long long package)
 static void test_a_command_waits_for_the_first_attempts_to_end(void **state)
 {
     struct env *e = *state;
-    configure(e->webhook, "{\"faults\": [{\"delay_ms\": 400, \"times\": 10}]}");
+    support_behave(e->rv.webhook, "{\"faults\": [{\"delay_ms\": 400, \"times\": 10}]}");
     command(e, 501);
     command(e, 502);
     json_t *s = support_get_state(e->r.client, e->r.base);
@@ -225,7 +207,7 @@ static void *send_later(void *arg)
 static void test_held_commands_run_in_arrival_order(void **state)
 {
     struct env *e = *state;
-    configure(e->webhook, "{\"faults\": [{\"delay_ms\": 400, \"times\": 10}]}");
+    support_behave(e->rv.webhook, "{\"faults\": [{\"delay_ms\": 400, \"times\": 10}]}");
     command(e, 501);
     /* Their threads start last first, so that a server looking at its newest connection first
      * would not pass by luck. */
@@ -253,7 +235,7 @@ static void test_held_commands_run_in_arrival_order(void **state)
 static void test_a_stuck_receiver_delays_a_command_by_the_wait_at_most(void **state)
 {
     struct env *e = *state;
-    configure(e->webhook, "{\"faults\": [{\"hang\": true, \"times\": 10}]}");
+    support_behave(e->rv.webhook, "{\"faults\": [{\"hang\": true, \"times\": 10}]}");
     command(e, 501);
     int64_t took = command(e, 502);
     assert_true(took >= 300);
@@ -268,7 +250,7 @@ static void test_a_stuck_receiver_delays_a_command_by_the_wait_at_most(void **st
 static void test_a_failed_row_waiting_for_its_retry_holds_nothing(void **state)
 {
     struct env *e = *state;
-    configure(e->webhook, "{\"status\": 503}");
+    support_behave(e->rv.webhook, "{\"status\": 503}");
     command(e, 501);
     json_t *d = support_drain(e->r.client, e->r.base, 2000);
     assert_int_equal(json_integer_value(json_object_get(d, "pending")), 1);
@@ -287,7 +269,7 @@ static void test_a_failed_row_waiting_for_its_retry_holds_nothing(void **state)
 static void test_a_restart_counts_the_backlog_kept_in_the_file(void **state)
 {
     struct env *e = *state;
-    configure(e->webhook, "{\"faults\": [{\"hang\": true, \"times\": 10}]}");
+    support_behave(e->rv.webhook, "{\"faults\": [{\"hang\": true, \"times\": 10}]}");
     command(e, 501);
     /* Its webhook is on the wire, unanswered, when the reference stops. */
     oms_http_client_destroy(e->r.client);

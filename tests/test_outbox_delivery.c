@@ -3,8 +3,8 @@
  * rows of GET /_fixture/state under failing receivers. */
 #include "support.h"
 
-#include "mock_omnitron.h"
 #include "mock_webhook.h"
+#include "oms_recorder.h"
 #include "oms_crypto.h"
 #include "oms_time.h"
 #include "reference.h"
@@ -20,19 +20,13 @@
 
 struct env {
     struct support_ref r;
-    struct oms_recorder *omnitron;
-    struct oms_recorder *webhook;
+    struct support_receivers rv;
 };
 
 static int setup(void **state)
 {
     struct env *e = calloc(1, sizeof(*e));
-    struct oms_err err = {0};
-    struct mock_omnitron_config oc = {.token = OMNI_TOKEN};
-    struct mock_webhook_config wc = {0};
-    if (mock_omnitron_start(&oc, &e->omnitron, &err) != 0 ||
-        mock_webhook_start(&wc, &e->webhook, &err) != 0)
-        fail_msg("cannot start the mocks: %s", err.message);
+    support_receivers_start(&e->rv, OMNI_TOKEN);
     support_ref_start(&e->r);
     *state = e;
     return 0;
@@ -42,8 +36,7 @@ static int teardown(void **state)
 {
     struct env *e = *state;
     support_ref_stop(&e->r);
-    oms_recorder_stop(e->omnitron);
-    oms_recorder_stop(e->webhook);
+    support_receivers_stop(&e->rv);
     free(e);
     return 0;
 }
@@ -67,20 +60,9 @@ static void load(struct env *e, const char *omnitron_token, const char *retry)
         "   \"additional_headers\": {\"X-Tenant\": \"acme\", \"X-Env\": \"test\","
         "     \"X-Quote\": \"a \\\"b\\\" \\\\ c/d\"},"
         "   \"retry_countdown_config\": %s}]}",
-        oms_recorder_url(e->omnitron), omnitron_token, oms_recorder_url(e->webhook), retry);
+        oms_recorder_url(e->rv.omnitron), omnitron_token, oms_recorder_url(e->rv.webhook), retry);
     support_load(e->r.client, e->r.base, fixture);
     free(fixture);
-}
-
-static void configure(struct oms_recorder *r, const char *behaviour)
-{
-    json_t *doc = json_loads(behaviour, 0, NULL);
-    assert_non_null(doc);
-    struct oms_err err = {0};
-    int rc = oms_recorder_configure(r, doc, &err);
-    json_decref(doc);
-    if (rc != 0)
-        fail_msg("behaviour refused: %s", err.message);
 }
 
 static int64_t command(struct env *e, const char *body)
@@ -152,7 +134,7 @@ static void test_command_delivers_one_patch_and_one_signed_webhook(void **state)
     assert_true(json_is_true(json_object_get(d, "drained")));
     json_decref(d);
 
-    json_t *patches = oms_recorder_journal(e->omnitron, NULL);
+    json_t *patches = oms_recorder_journal(e->rv.omnitron, NULL);
     assert_int_equal(json_array_size(patches), 1);
     json_t *p = json_array_get(patches, 0);
     assert_string_equal(json_string_value(json_object_get(p, "method")), "PATCH");
@@ -168,7 +150,7 @@ static void test_command_delivers_one_patch_and_one_signed_webhook(void **state)
     json_decref(expected);
     json_decref(patches);
 
-    json_t *hooks = oms_recorder_journal(e->webhook, NULL);
+    json_t *hooks = oms_recorder_journal(e->rv.webhook, NULL);
     assert_int_equal(json_array_size(hooks), 1);
     json_t *h = json_array_get(hooks, 0);
     assert_string_equal(json_string_value(json_object_get(h, "method")), "POST");
@@ -237,7 +219,7 @@ static void test_no_sync_and_no_subscription_send_nothing(void **state)
                        "   \"items\": [{\"id\": 9001, \"order_item\": 7001}]}],"
                        " \"subscriptions\": [{\"event_type\": \"package.status.out_of_stock\","
                        "   \"target_url\": \"%s/hooks/other\"}]}",
-                       oms_recorder_url(e->omnitron), oms_recorder_url(e->webhook));
+                       oms_recorder_url(e->rv.omnitron), oms_recorder_url(e->rv.webhook));
     support_load(e->r.client, e->r.base, fixture);
     free(fixture);
     command(e, "{\"package\": 501, \"transition\": 17, \"sync_remote_order_status\": false}");
@@ -247,8 +229,8 @@ static void test_no_sync_and_no_subscription_send_nothing(void **state)
     json_t *s = support_get_state(e->r.client, e->r.base);
     assert_int_equal(json_array_size(json_object_get(s, "outbox")), 0);
     json_decref(s);
-    assert_int_equal(oms_recorder_count(e->omnitron), 0);
-    assert_int_equal(oms_recorder_count(e->webhook), 0);
+    assert_int_equal(oms_recorder_count(e->rv.omnitron), 0);
+    assert_int_equal(oms_recorder_count(e->rv.webhook), 0);
 }
 
 /* SPEC O-1, O-2: a slow, failing subscriber neither fails nor delays the command; its row is kept
@@ -258,7 +240,7 @@ static void test_webhook_503_keeps_the_row_and_the_command_prompt(void **state)
     struct env *e = *state;
     load(e, OMNI_TOKEN, "{\"choice\": \"fixed\", \"countdown\": 60, \"max_retries\": 3}");
     /* The first delivery is held 1500 ms before the 503. */
-    configure(e->webhook, "{\"status\": 503, \"faults\": [{\"delay_ms\": 1500}]}");
+    support_behave(e->rv.webhook, "{\"status\": 503, \"faults\": [{\"delay_ms\": 1500}]}");
     int64_t took = command(e, COMMAND);
     /* Had the command waited for the subscriber it would have taken at least the delay. */
     assert_true(took < 1500);
@@ -280,7 +262,7 @@ static void test_webhook_503_keeps_the_row_and_the_command_prompt(void **state)
     assert_string_equal(json_string_value(json_object_get(row_of(s, "omnitron"), "state")),
                         "delivered");
     json_decref(s);
-    assert_int_equal(oms_recorder_count(e->webhook), 1);
+    assert_int_equal(oms_recorder_count(e->rv.webhook), 1);
 
     json_t *d = support_drain(e->r.client, e->r.base, 200);
     assert_true(json_is_false(json_object_get(d, "drained")));
@@ -294,7 +276,7 @@ static void test_webhook_503_is_retried_then_dead_with_the_same_uuid(void **stat
 {
     struct env *e = *state;
     load(e, OMNI_TOKEN, "{\"choice\": \"fixed\", \"countdown\": 0, \"max_retries\": 2}");
-    configure(e->webhook, "{\"status\": 503}");
+    support_behave(e->rv.webhook, "{\"status\": 503}");
     command(e, COMMAND);
     json_t *s = wait_row(e, "webhook", 3, "dead", 20000);
     json_t *row = row_of(s, "webhook");
@@ -303,7 +285,7 @@ static void test_webhook_503_is_retried_then_dead_with_the_same_uuid(void **stat
     const char *uuid = json_string_value(json_object_get(row, "event_uuid"));
     assert_true(is_hex32(uuid));
 
-    json_t *hooks = oms_recorder_journal(e->webhook, NULL);
+    json_t *hooks = oms_recorder_journal(e->rv.webhook, NULL);
     assert_int_equal(json_array_size(hooks), 3);
     const char *first_body = json_string_value(json_object_get(json_array_get(hooks, 0), "body"));
     const char *first_sig = header(json_array_get(hooks, 0), "x-akinon-signature");
@@ -331,7 +313,7 @@ static void test_webhook_recovers_after_two_503(void **state)
 {
     struct env *e = *state;
     load(e, OMNI_TOKEN, "{\"choice\": \"fixed\", \"countdown\": 0, \"max_retries\": 5}");
-    configure(e->webhook, "{\"faults\": [{\"status\": 503, \"times\": 2}]}");
+    support_behave(e->rv.webhook, "{\"faults\": [{\"status\": 503, \"times\": 2}]}");
     command(e, COMMAND);
     json_t *s = wait_row(e, "webhook", 3, "delivered", 20000);
     json_t *history = json_object_get(row_of(s, "webhook"), "attempt_history");
@@ -341,7 +323,7 @@ static void test_webhook_recovers_after_two_503(void **state)
         assert_int_equal(json_integer_value(json_object_get(json_array_get(history, i), "status")),
                          statuses[i]);
     json_decref(s);
-    assert_int_equal(oms_recorder_count(e->webhook), 3);
+    assert_int_equal(oms_recorder_count(e->rv.webhook), 3);
 }
 
 /* Docs (reference-impl.md, Delivery): a 4xx is not retried - the row is dead after one attempt. */
@@ -349,7 +331,7 @@ static void test_webhook_400_is_dead_after_one_attempt(void **state)
 {
     struct env *e = *state;
     load(e, OMNI_TOKEN, "{\"choice\": \"fixed\", \"countdown\": 0, \"max_retries\": 5}");
-    configure(e->webhook, "{\"status\": 400}");
+    support_behave(e->rv.webhook, "{\"status\": 400}");
     command(e, COMMAND);
     json_t *d = support_drain(e->r.client, e->r.base, 10000);
     assert_true(json_is_true(json_object_get(d, "drained")));
@@ -363,7 +345,7 @@ static void test_webhook_400_is_dead_after_one_attempt(void **state)
     assert_int_equal(json_integer_value(json_object_get(row, "last_status")), 400);
     assert_non_null(json_string_value(json_object_get(row, "last_error")));
     json_decref(s);
-    assert_int_equal(oms_recorder_count(e->webhook), 1);
+    assert_int_equal(oms_recorder_count(e->rv.webhook), 1);
 }
 
 /* The same for Omnitron: a wrong token is a 401 from the mock, and the row is dead-lettered at
@@ -382,7 +364,7 @@ static void test_omnitron_401_is_dead_after_one_attempt(void **state)
     assert_int_equal(json_integer_value(json_object_get(row, "attempts")), 1);
     assert_int_equal(json_integer_value(json_object_get(row, "last_status")), 401);
     json_decref(s);
-    json_t *patches = oms_recorder_journal(e->omnitron, NULL);
+    json_t *patches = oms_recorder_journal(e->rv.omnitron, NULL);
     assert_int_equal(json_array_size(patches), 1);
     assert_int_equal(json_integer_value(json_object_get(json_array_get(patches, 0), "answered")),
                      401);
@@ -438,7 +420,7 @@ static void test_dropped_attempt_on_a_kept_alive_connection_is_one_attempt(void 
                        "   \"target_url\": \"%s/hooks/erp\","
                        "   \"retry_countdown_config\": {\"choice\": \"fixed\", \"countdown\": 0,"
                        "   \"max_retries\": 3}}]}",
-                       oms_recorder_url(e->webhook));
+                       oms_recorder_url(e->rv.webhook));
     support_load(e->r.client, e->r.base, fixture);
     free(fixture);
     /* The first delivery leaves a kept-alive connection to the receiver. */
@@ -446,7 +428,7 @@ static void test_dropped_attempt_on_a_kept_alive_connection_is_one_attempt(void 
     json_t *d = support_drain(e->r.client, e->r.base, 10000);
     assert_true(json_is_true(json_object_get(d, "drained")));
     json_decref(d);
-    configure(e->webhook, "{\"faults\": [{\"drop\": true}]}");
+    support_behave(e->rv.webhook, "{\"faults\": [{\"drop\": true}]}");
     struct oms_http_exchange x = {0};
     assert_int_equal(
         support_command(e->r.client, &x, e->r.base, 502, "{\"package\": 502, \"transition\": 17}"),
@@ -470,7 +452,7 @@ static void test_dropped_attempt_on_a_kept_alive_connection_is_one_attempt(void 
     assert_int_equal(json_integer_value(json_object_get(json_array_get(history, 1), "status")),
                      200);
 
-    json_t *hooks = oms_recorder_journal(e->webhook, NULL);
+    json_t *hooks = oms_recorder_journal(e->rv.webhook, NULL);
     if (json_array_size(hooks) != 3)
         fail_msg("the receiver recorded %zu requests for 3 attempts", json_array_size(hooks));
     for (size_t i = 1; i < 3; i++) {
