@@ -337,7 +337,7 @@ static int held_poll(void *state, struct oms_http_response *resp)
     }
     h->ran = 1;
     atomic_fetch_add(&h->r->held_served, 1);
-    int64_t warned = atomic_load(&h->r->backlog_warned_us);
+    long long warned = atomic_load(&h->r->backlog_warned_us);
     /* One warning a minute at most: under a stuck receiver every command would say it. */
     if (now >= h->until_us && now - warned >= BACKLOG_WARN_EVERY_US &&
         atomic_compare_exchange_strong(&h->r->backlog_warned_us, &warned, now))
