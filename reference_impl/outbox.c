@@ -389,6 +389,16 @@ static void *worker(void *arg)
     return NULL;
 }
 
+/* Store locked: counts the backlog again from the store (at start, and after a fixture load
+ * replaced its contents). */
+static void outbox_recount(struct outbox *o)
+{
+    int64_t fresh = 0;
+    if (store_outbox_fresh(o->store, &fresh) != 0)
+        oms_log(OMS_LOG_ERROR, "outbox", "cannot count the backlog: %s", store_errmsg(o->store));
+    atomic_store(&o->fresh, fresh);
+}
+
 struct outbox *outbox_start(struct store *store, const struct outbox_clock *clock)
 {
     struct outbox *o = OMS_NEW(struct outbox);
@@ -433,14 +443,6 @@ void outbox_stop(struct outbox *o)
 void outbox_set_timeout(struct outbox *o, int64_t timeout_ms)
 {
     atomic_store(&o->timeout_ms, timeout_ms);
-}
-
-void outbox_recount(struct outbox *o)
-{
-    int64_t fresh = 0;
-    if (store_outbox_fresh(o->store, &fresh) != 0)
-        oms_log(OMS_LOG_ERROR, "outbox", "cannot count the backlog: %s", store_errmsg(o->store));
-    atomic_store(&o->fresh, fresh);
 }
 
 void outbox_queued(struct outbox *o, int n)

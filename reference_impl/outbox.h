@@ -43,9 +43,6 @@ void outbox_queued(struct outbox *o, int n);
 /* The rows the last command that queued any queued (1 before the first): what the next command
  * is likely to add to the backlog. */
 int64_t outbox_rows_per_command(struct outbox *o);
-/* Store locked: counts the backlog again from the store (after its contents changed wholesale;
- * outbox_resume does it). */
-void outbox_recount(struct outbox *o);
 /* Stops starting deliveries and waits until none is in flight, so the caller can replace the
  * store's contents; outbox_resume lets the worker go on. */
 void outbox_pause(struct outbox *o);
