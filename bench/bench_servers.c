@@ -42,6 +42,16 @@ int bench_start_floor(const struct bench_env *env, int wrapper, struct bench_pro
     return start(env, argv, 0, p);
 }
 
+int bench_start_floor_calls(const struct bench_env *env, unsigned n, const char *calls_url,
+                            struct bench_proc *p)
+{
+    char bin[1024], count[16];
+    snprintf(bin, sizeof(bin), "%s/bench-floor", env->bindir);
+    snprintf(count, sizeof(count), "%u", n);
+    char *argv[] = {bin, "--calls", count, "--calls-to", (char *)calls_url, NULL};
+    return start(env, argv, 0, p);
+}
+
 int bench_start_receiver(const struct bench_env *env, struct bench_proc *p)
 {
     char bin[1024];

@@ -24,6 +24,9 @@ int bench_common_option(const char *a, const char *v, struct bench_env *env, con
 int bench_start_reference(const struct bench_env *env, const char *db_path, struct bench_proc *p);
 /* Starts bench-floor (wrapper: through common/oms_http_server). */
 int bench_start_floor(const struct bench_env *env, int wrapper, struct bench_proc *p);
+/* Starts bench-floor --calls n --calls-to calls_url: the floor, and n deliveries a request. */
+int bench_start_floor_calls(const struct bench_env *env, unsigned n, const char *calls_url,
+                            struct bench_proc *p);
 /* Starts mock-webhook (answers 200, journals everything); p->control_url is its control
  * listener. */
 int bench_start_receiver(const struct bench_env *env, struct bench_proc *p);

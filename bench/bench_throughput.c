@@ -1,9 +1,11 @@
 /* bench-throughput: command throughput of the reference against the floor. Sides, alternated
  * round by round at each connection count: the bare libmicrohttpd floor, the floor through
- * common/net/oms_http_server (wrapper), oms-reference in memory, oms-reference with --db (WAL), and
- * oms-reference in memory with no outbound calls (no subscription, sync false: the same
- * transition, item moves, deletions and quota update, but no outbox row and no delivery), which
- * shows what the two deliveries per command cost. Every command is transition 17 on a fresh
+ * common/net/oms_http_server (wrapper), the floor making two deliveries a request to a second
+ * bare floor through the reference's delivery client (floor_calls: the transport cost of a
+ * command with its two deliveries, and nothing else), oms-reference in memory, oms-reference with
+ * --db (WAL), and oms-reference in memory with no outbound calls (no subscription, sync false: the
+ * same transition, item moves, deletions and quota update, but no outbox row and no delivery),
+ * which shows what the two deliveries per command cost. Every command is transition 17 on a fresh
  * Waiting package (2 items, a reservation, one subscription and Omnitron pointed at a recorder
  * that answers 200). --compare-bindir adds the reference and no-calls sides of another build
  * (reference_b, reference_no_calls_b), alternated with the others, to measure a change; --sides
@@ -25,6 +27,7 @@
 enum side {
     FLOOR,
     WRAPPER,
+    FLOOR_CALLS,
     REFERENCE,
     REFERENCE_DB,
     REFERENCE_NO_CALLS,
@@ -33,16 +36,16 @@ enum side {
     SIDE_COUNT
 };
 
-static const char *const SIDE_NAMES[SIDE_COUNT] = {"floor",
-                                                   "wrapper",
-                                                   "reference",
-                                                   "reference_db",
-                                                   "reference_no_calls",
-                                                   "reference_b",
-                                                   "reference_no_calls_b"};
+static const char *const SIDE_NAMES[SIDE_COUNT] = {"floor",        "wrapper",
+                                                   "floor_calls",  "reference",
+                                                   "reference_db", "reference_no_calls",
+                                                   "reference_b",  "reference_no_calls_b"};
 
 /* The sides measured unless --sides says otherwise. */
-#define DEFAULT_SIDES 0x1fu
+#define DEFAULT_SIDES 0x3fu
+
+/* Deliveries a command makes here (its subscription and Omnitron), which floor_calls copies. */
+#define CALLS_PER_COMMAND 2
 
 #define MAX_LEVELS 8
 #define MAX_ROUNDS 32
@@ -170,7 +173,7 @@ static int measure(struct state *s, enum side side, size_t level, unsigned round
         .header_count = bench_command_header_count,
     };
     struct bench_commands *cmds = &s->cmds[side];
-    if (side == FLOOR || side == WRAPPER) {
+    if (side == FLOOR || side == WRAPPER || side == FLOOR_CALLS) {
         cfg.next = floor_next;
         cfg.ctx = s->procs[side].url;
     } else {
@@ -224,6 +227,17 @@ static json_t *summary(struct state *s)
                 snprintf(key, sizeof(key), "ratio_%s", SIDE_NAMES[side]);
                 json_object_set_new(o, key, json_real(bench_median(ratios, n)));
             }
+            /* The reference against what the transport alone allows with the same calls. */
+            if ((side == REFERENCE || side == REFERENCE_B) &&
+                (s->opt.sides & (1u << FLOOR_CALLS))) {
+                double ratios[MAX_ROUNDS];
+                const struct cell *fc = &s->cells[FLOOR_CALLS][l];
+                for (unsigned k = 0; k < n; k++)
+                    ratios[k] = fc->rps[k] > 0 ? c->rps[k] / fc->rps[k] : 0;
+                char key[64];
+                snprintf(key, sizeof(key), "ratio_%s_to_floor_calls", SIDE_NAMES[side]);
+                json_object_set_new(o, key, json_real(bench_median(ratios, n)));
+            }
         }
         json_array_append_new(levels, o);
     }
@@ -234,12 +248,14 @@ int main(int argc, char **argv)
 {
     static struct state s;
     if (parse(argc, argv, &s.opt) != 0) {
-        fprintf(stderr, "usage: bench-throughput --bindir DIR --out FILE --tmp DIR [--rounds N]\n"
-                        "       [--duration S] [--warmup S] [--conns 1,8,32,128] "
-                        "[--packages N] [--log FILE]\n"
-                        "       [--sides floor,wrapper,reference,reference_db,reference_no_calls,"
-                        "reference_b,reference_no_calls_b]\n"
-                        "       [--compare-bindir DIR (the _b sides: oms-reference from DIR)]\n");
+        fprintf(
+            stderr,
+            "usage: bench-throughput --bindir DIR --out FILE --tmp DIR [--rounds N]\n"
+            "       [--duration S] [--warmup S] [--conns 1,8,32,128] "
+            "[--packages N] [--log FILE]\n"
+            "       [--sides floor,wrapper,floor_calls,reference,reference_db,reference_no_calls,"
+            "reference_b,reference_no_calls_b]\n"
+            "       [--compare-bindir DIR (the _b sides: oms-reference from DIR)]\n");
         return 2;
     }
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -254,10 +270,13 @@ int main(int argc, char **argv)
             continue;
         const struct bench_env *env =
             side == REFERENCE_B || side == REFERENCE_NO_CALLS_B ? &s.opt.env_b : &s.opt.env;
+        char hooks[600];
+        snprintf(hooks, sizeof(hooks), "%s/hooks/floor", s.procs[FLOOR].url);
         int started =
-            side == FLOOR ? bench_start_floor(env, 0, &s.procs[side])
-            : side == WRAPPER
-                ? bench_start_floor(env, 1, &s.procs[side])
+            side == FLOOR     ? bench_start_floor(env, 0, &s.procs[side])
+            : side == WRAPPER ? bench_start_floor(env, 1, &s.procs[side])
+            : side == FLOOR_CALLS
+                ? bench_start_floor_calls(env, CALLS_PER_COMMAND, hooks, &s.procs[side])
                 : bench_start_reference(env, side == REFERENCE_DB ? db : NULL, &s.procs[side]);
         if (started != 0)
             goto done;
