@@ -200,6 +200,15 @@ static int measure(struct state *s, enum side side, size_t level, unsigned round
     return 0;
 }
 
+/* The median over n rounds of a's rate over b's, each round against its own. */
+static double ratio(const struct cell *a, const struct cell *b, unsigned n)
+{
+    double ratios[MAX_ROUNDS];
+    for (unsigned k = 0; k < n; k++)
+        ratios[k] = b->rps[k] > 0 ? a->rps[k] / b->rps[k] : 0;
+    return bench_median(ratios, n);
+}
+
 static json_t *summary(struct state *s)
 {
     json_t *levels = json_array();
@@ -218,25 +227,16 @@ static json_t *summary(struct state *s)
                 json_pack("{s:f, s:f, s:f, s:o, s:I}", "rps", bench_median(c->rps, n), "p50_us",
                           bench_median(c->p50, n), "p99_us", bench_median(c->p99, n), "rps_rounds",
                           rounds, "not_2xx", (json_int_t)c->bad));
+            char key[64];
             if (side != FLOOR) {
-                double ratios[MAX_ROUNDS];
-                for (unsigned k = 0; k < n; k++)
-                    ratios[k] =
-                        s->cells[FLOOR][l].rps[k] > 0 ? c->rps[k] / s->cells[FLOOR][l].rps[k] : 0;
-                char key[64];
                 snprintf(key, sizeof(key), "ratio_%s", SIDE_NAMES[side]);
-                json_object_set_new(o, key, json_real(bench_median(ratios, n)));
+                json_object_set_new(o, key, json_real(ratio(c, &s->cells[FLOOR][l], n)));
             }
             /* The reference against what the transport alone allows with the same calls. */
             if ((side == REFERENCE || side == REFERENCE_B) &&
                 (s->opt.sides & (1u << FLOOR_CALLS))) {
-                double ratios[MAX_ROUNDS];
-                const struct cell *fc = &s->cells[FLOOR_CALLS][l];
-                for (unsigned k = 0; k < n; k++)
-                    ratios[k] = fc->rps[k] > 0 ? c->rps[k] / fc->rps[k] : 0;
-                char key[64];
                 snprintf(key, sizeof(key), "ratio_%s_to_floor_calls", SIDE_NAMES[side]);
-                json_object_set_new(o, key, json_real(bench_median(ratios, n)));
+                json_object_set_new(o, key, json_real(ratio(c, &s->cells[FLOOR_CALLS][l], n)));
             }
         }
         json_array_append_new(levels, o);
@@ -270,8 +270,9 @@ int main(int argc, char **argv)
             continue;
         const struct bench_env *env =
             side == REFERENCE_B || side == REFERENCE_NO_CALLS_B ? &s.opt.env_b : &s.opt.env;
-        char hooks[600];
-        snprintf(hooks, sizeof(hooks), "%s/hooks/floor", s.procs[FLOOR].url);
+        char hooks[600]; /* floor_calls sends its calls to the floor, started before it */
+        if (side == FLOOR_CALLS)
+            snprintf(hooks, sizeof(hooks), "%s/hooks/floor", s.procs[FLOOR].url);
         int started =
             side == FLOOR     ? bench_start_floor(env, 0, &s.procs[side])
             : side == WRAPPER ? bench_start_floor(env, 1, &s.procs[side])
